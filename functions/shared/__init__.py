@@ -1,0 +1,1 @@
+"""Code every orderflow service shares: the event envelope, correlation and observability."""

@@ -1,0 +1,64 @@
+"""The one way orderflow services consume events: EventBridge rule -> SQS -> Lambda.
+
+Each SQS record's body is a full EventBridge event. A record is parsed against the event
+contract *before* anything is applied, so a malformed event never half-applies; it fails,
+is retried, and lands in the queue's DLQ after maxReceiveCount with a log line naming why.
+Failures are reported per record (ReportBatchItemFailures), so the rest of a batch commits.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from pydantic import ValidationError
+
+from shared.events import Envelope, EventData, UnknownEventError, parse_eventbridge
+
+Handler = Callable[[Envelope, Any], None]
+
+
+class MalformedEventError(ValueError):
+    """The record is not a valid orderflow event; it goes to the DLQ, nothing is applied."""
+
+
+def consume(
+    event: dict[str, Any],
+    context: Any,
+    handlers: Mapping[str, Handler],
+    logger: Logger,
+) -> dict[str, Any]:
+    processor = BatchProcessor(event_type=EventType.SQS)
+
+    def handle_record(record: SQSRecord) -> None:
+        try:
+            envelope, data = parse_eventbridge(json.loads(record.body))
+        except (ValueError, KeyError, TypeError, ValidationError, UnknownEventError) as error:
+            logger.error(
+                "malformed event rejected",
+                extra={"message_id": record.message_id, "error": str(error)[:500]},
+            )
+            raise MalformedEventError(str(error)) from error
+        logger.append_keys(
+            correlation_id=envelope.metadata.correlation_id,
+            order_id=envelope.metadata.order_id,
+            event_id=envelope.metadata.event_id,
+            detail_type=envelope.detail_type,
+        )
+        try:
+            handler = handlers.get(envelope.detail_type)
+            if handler is None:
+                logger.warning("no handler for event; acknowledged", extra={"detail_type": envelope.detail_type})
+                return
+            handler(envelope, data)
+        finally:
+            logger.remove_keys(["correlation_id", "order_id", "event_id", "detail_type"])
+
+    return process_partial_response(event=event, record_handler=handle_record, processor=processor, context=context)
+
+
+__all__ = ["consume", "MalformedEventError", "Handler", "EventData"]

@@ -1,0 +1,201 @@
+"""The orderflow event contract.
+
+Every event on the bus is ``{"metadata": EventMetadata, "data": <model>}`` in EventBridge's
+``detail``; ``source`` names the producing service and ``detail-type`` the past-tense fact.
+Each data model is versioned by ``SCHEMA_VERSION`` in its metadata; the JSON Schemas under
+``docs/events/schemas`` are generated from these models (``python -m shared.schemas``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Flow = Literal["orchestrated", "choreographed"]
+SCHEMA_VERSION = "1.0"
+# Event ids are derived from (order, event type): a retried producer emits the same id,
+# so every consumer can recognise a duplicate without coordination.
+_EVENT_NAMESPACE = uuid.UUID("6f2b8f3e-8c1e-4d0a-9a57-3f6c1b9a2d10")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EventMetadata(_Strict):
+    event_id: str
+    correlation_id: str
+    order_id: str
+    flow: Flow
+    schema_version: Literal["1.0"] = SCHEMA_VERSION
+    time: datetime
+
+
+class OrderLine(_Strict):
+    sku: str = Field(min_length=1, max_length=64)
+    quantity: int = Field(ge=1)
+    unit_price_cents: int = Field(gt=0)
+
+
+class EventData(_Strict):
+    """Base of every event's data. Subclasses set SOURCE and DETAIL_TYPE."""
+
+    SOURCE: ClassVar[str]
+    DETAIL_TYPE: ClassVar[str]
+    order_id: str
+
+
+class OrderPlaced(EventData):
+    SOURCE: ClassVar[str] = "orderflow.orders"
+    DETAIL_TYPE: ClassVar[str] = "OrderPlaced"
+    customer_id: str
+    items: list[OrderLine]
+    total_cents: int = Field(gt=0)
+    payment_token: str
+
+
+class OrderConfirmed(EventData):
+    SOURCE: ClassVar[str] = "orderflow.orders"
+    DETAIL_TYPE: ClassVar[str] = "OrderConfirmed"
+    customer_id: str
+    items: list[OrderLine]
+    total_cents: int
+
+
+class OrderRejected(EventData):
+    SOURCE: ClassVar[str] = "orderflow.orders"
+    DETAIL_TYPE: ClassVar[str] = "OrderRejected"
+    customer_id: str
+    reason: str
+
+
+class InventoryReserved(EventData):
+    SOURCE: ClassVar[str] = "orderflow.inventory"
+    DETAIL_TYPE: ClassVar[str] = "InventoryReserved"
+    customer_id: str
+    items: list[OrderLine]
+    total_cents: int
+    # Event-carried state: payments needs the token and amount to charge.
+    payment_token: str
+
+
+class InventoryRejected(EventData):
+    SOURCE: ClassVar[str] = "orderflow.inventory"
+    DETAIL_TYPE: ClassVar[str] = "InventoryRejected"
+    reason: Literal["OUT_OF_STOCK", "UNKNOWN_SKU", "ALREADY_RELEASED"]
+    sku: str | None = None
+
+
+class InventoryReleased(EventData):
+    SOURCE: ClassVar[str] = "orderflow.inventory"
+    DETAIL_TYPE: ClassVar[str] = "InventoryReleased"
+    items: list[OrderLine]
+
+
+class PaymentCompleted(EventData):
+    SOURCE: ClassVar[str] = "orderflow.payments"
+    DETAIL_TYPE: ClassVar[str] = "PaymentCompleted"
+    amount_cents: int
+    tax_cents: int
+    capture_id: str
+
+
+class PaymentFailed(EventData):
+    SOURCE: ClassVar[str] = "orderflow.payments"
+    DETAIL_TYPE: ClassVar[str] = "PaymentFailed"
+    reason: Literal["PAYMENT_DECLINED", "PAYMENT_UNAVAILABLE"]
+
+
+class PaymentRefunded(EventData):
+    SOURCE: ClassVar[str] = "orderflow.payments"
+    DETAIL_TYPE: ClassVar[str] = "PaymentRefunded"
+    amount_cents: int
+    refund_id: str
+
+
+class ShipmentScheduled(EventData):
+    SOURCE: ClassVar[str] = "orderflow.shipping"
+    DETAIL_TYPE: ClassVar[str] = "ShipmentScheduled"
+    shipment_id: str
+
+
+EVENT_TYPES: dict[str, type[EventData]] = {
+    model.DETAIL_TYPE: model
+    for model in (
+        OrderPlaced,
+        OrderConfirmed,
+        OrderRejected,
+        InventoryReserved,
+        InventoryRejected,
+        InventoryReleased,
+        PaymentCompleted,
+        PaymentFailed,
+        PaymentRefunded,
+        ShipmentScheduled,
+    )
+}
+
+
+class Envelope(_Strict):
+    """An event as it travels: EventBridge's source/detail-type plus our detail."""
+
+    source: str
+    detail_type: str
+    metadata: EventMetadata
+    data: dict[str, Any]
+
+    def detail(self) -> dict[str, Any]:
+        return {"metadata": self.metadata.model_dump(mode="json"), "data": self.data}
+
+    def typed_data(self) -> EventData:
+        return EVENT_TYPES[self.detail_type].model_validate(self.data)
+
+
+class UnknownEventError(ValueError):
+    """The event's detail-type is not part of the contract."""
+
+
+def event_id_for(order_id: str, detail_type: str) -> str:
+    return str(uuid.uuid5(_EVENT_NAMESPACE, f"{order_id}:{detail_type}"))
+
+
+def new_event(data: EventData, *, correlation_id: str, flow: Flow, time: datetime | None = None) -> Envelope:
+    metadata = EventMetadata(
+        event_id=event_id_for(data.order_id, data.DETAIL_TYPE),
+        correlation_id=correlation_id,
+        order_id=data.order_id,
+        flow=flow,
+        time=time or datetime.now(timezone.utc),
+    )
+    return Envelope(
+        source=data.SOURCE,
+        detail_type=data.DETAIL_TYPE,
+        metadata=metadata,
+        data=data.model_dump(mode="json"),
+    )
+
+
+def parse_event(source: str, detail_type: str, detail: dict[str, Any]) -> tuple[Envelope, EventData]:
+    """Validate an EventBridge event against the contract; raises on any mismatch.
+
+    Raises UnknownEventError for a detail-type outside the contract and
+    pydantic.ValidationError for a wrong schema version, missing or extra fields.
+    """
+    model = EVENT_TYPES.get(detail_type)
+    if model is None or model.SOURCE != source:
+        raise UnknownEventError(f"unknown event {source}/{detail_type}")
+    envelope = Envelope(
+        source=source,
+        detail_type=detail_type,
+        metadata=EventMetadata.model_validate(detail.get("metadata")),
+        data=detail.get("data") or {},
+    )
+    return envelope, model.model_validate(envelope.data)
+
+
+def parse_eventbridge(event: dict[str, Any]) -> tuple[Envelope, EventData]:
+    """Parse a full EventBridge event (as delivered in an SQS message body)."""
+    return parse_event(event["source"], event["detail-type"], event["detail"])

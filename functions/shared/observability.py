@@ -1,0 +1,24 @@
+"""One Logger, Tracer and Metrics per service, configured from the environment.
+
+POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE are set per function by the
+infrastructure; this module only gives every service the same construction.
+"""
+
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+
+
+def observability(service: str) -> tuple[Logger, Tracer, Metrics]:
+    logger = Logger(service=service)
+    tracer = Tracer(service=service)
+    metrics = Metrics(service=service, namespace="orderflow")
+    return logger, tracer, metrics
+
+
+def bind_correlation(logger: Logger, correlation_id: str, order_id: str | None = None) -> None:
+    """Every log line from here on carries the correlation id (and the order, if known)."""
+    keys = {"correlation_id": correlation_id}
+    if order_id:
+        keys["order_id"] = order_id
+    logger.append_keys(**keys)
