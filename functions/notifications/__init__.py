@@ -1,0 +1,1 @@
+"""Notifications: the side effects of order outcomes (customer notification, analytics)."""

@@ -1,0 +1,34 @@
+"""notifications-consumer: SQS (fed by the outcome rule) -> SNS customer notification + analytics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from notifications.config import NotificationsConfig
+from notifications.data import DynamoDBAnalyticsRepository
+from notifications.logic import NOTIFIED_EVENTS, handle_outcome
+from notifications.notifier import SNSNotifier
+from notifications.observability import logger, metrics, tracer
+from shared.consumer import consume
+from shared.events import Envelope, EventData
+
+# Cold start: a misconfigured function fails at init, before it takes a single record.
+config = NotificationsConfig.from_environment()
+analytics = DynamoDBAnalyticsRepository(config.analytics_table)
+notifier = SNSNotifier(config.notifications_topic_arn)
+
+
+def on_outcome(envelope: Envelope, data: EventData) -> None:
+    handle_outcome(envelope.metadata, data, analytics=analytics, notifier=notifier)
+
+
+HANDLERS = {model.DETAIL_TYPE: on_outcome for model in NOTIFIED_EVENTS}
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return consume(event, context, HANDLERS, logger)

@@ -1,0 +1,8 @@
+"""The notifications service's one Logger, Tracer and Metrics."""
+
+from __future__ import annotations
+
+from shared.observability import observability
+
+SERVICE = "notifications"
+logger, tracer, metrics = observability(SERVICE)

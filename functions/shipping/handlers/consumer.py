@@ -1,0 +1,34 @@
+"""shipping-consumer: SQS (fed by the OrderConfirmed rule) -> one shipment per order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shared.consumer import consume
+from shared.events import Envelope, OrderConfirmed
+from shared.publisher import EventPublisher
+from shipping.config import ShippingConfig
+from shipping.data import DynamoDBShipmentRepository
+from shipping.logic import schedule_shipment
+from shipping.observability import logger, metrics, tracer
+
+# Cold start: a misconfigured function fails at init, before it takes a single record.
+config = ShippingConfig.from_environment()
+repository = DynamoDBShipmentRepository(config.shipments_table)
+publisher = EventPublisher(config.event_bus_name)
+
+
+def on_order_confirmed(envelope: Envelope, order: OrderConfirmed) -> None:
+    schedule_shipment(order, envelope.metadata, repository=repository, publisher=publisher)
+
+
+HANDLERS = {OrderConfirmed.DETAIL_TYPE: on_order_confirmed}
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return consume(event, context, HANDLERS, logger)

@@ -1,0 +1,60 @@
+"""Scheduling shipments: one per confirmed order, announced on every attempt."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Protocol
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from shared import faults
+from shared.events import Envelope, EventMetadata, OrderConfirmed, ShipmentScheduled, new_event
+from shipping.data import ShipmentRepository
+from shipping.models import SCHEDULED, Shipment, ShipmentLine, shipment_id_for
+from shipping.observability import logger, metrics, tracer
+
+
+class EventSink(Protocol):
+    def publish(self, events: Iterable[Envelope]) -> None: ...
+
+
+@tracer.capture_method(capture_response=False)
+def schedule_shipment(
+    order: OrderConfirmed,
+    metadata: EventMetadata,
+    *,
+    repository: ShipmentRepository,
+    publisher: EventSink,
+    now: datetime | None = None,
+) -> Shipment:
+    """Create the order's shipment if it has none, then announce ShipmentScheduled.
+
+    The announcement is repeated when the shipment already existed: the earlier attempt may
+    have stored it and then failed to publish. The event id is deterministic and the event's
+    time is the shipment's creation time, so a repeat is an exact duplicate consumers drop.
+    """
+    faults.inject("shipping", "schedule")
+    candidate = Shipment(
+        order_id=order.order_id,
+        shipment_id=shipment_id_for(order.order_id),
+        status=SCHEDULED,
+        created_at=now or datetime.now(UTC),
+        items=[ShipmentLine(sku=line.sku, quantity=line.quantity) for line in order.items],
+        correlation_id=metadata.correlation_id,
+    )
+    shipment, created = repository.create_if_absent(candidate)
+    if created:
+        metrics.add_metric(name="ShipmentScheduled", unit=MetricUnit.Count, value=1)
+        logger.info("shipment scheduled", extra={"shipment_id": shipment.shipment_id})
+    else:
+        logger.info("shipment already scheduled; announcing again", extra={"shipment_id": shipment.shipment_id})
+
+    event = new_event(
+        ShipmentScheduled(order_id=shipment.order_id, shipment_id=shipment.shipment_id),
+        correlation_id=metadata.correlation_id,
+        flow=metadata.flow,
+        time=shipment.created_at,
+    )
+    publisher.publish([event])
+    return shipment
