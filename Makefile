@@ -1,0 +1,67 @@
+# orderflow — every command a developer or CI needs. `make help` lists them.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+NPM_STAMP := node_modules/.installed
+PORT ?= 3000
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help test local synth deploy destroy lint format typecheck nag cfn-lint bench chaos check redrive schemas catalog clean
+
+help: ## list the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $(STAMP)
+
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $(NPM_STAMP)
+
+test: $(STAMP) ## set up everything, then run every test (unit, infrastructure, saga, end-to-end)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+local: $(STAMP) ## set up everything, synthesize, and run the app on a local cloud (API on 127.0.0.1:$(PORT))
+	$(PY) -m local serve --port $(PORT)
+
+synth: $(STAMP) $(NPM_STAMP) ## synthesize the CloudFormation template with cdk-nag (offline)
+	npx cdk synth --quiet
+
+deploy: $(STAMP) $(NPM_STAMP) ## deploy to the AWS account of your credentials (AWS_REGION selects the region)
+	npx cdk deploy --require-approval broadening
+
+destroy: $(STAMP) $(NPM_STAMP) ## remove the stack (tables are retained)
+	npx cdk destroy
+
+lint: $(STAMP) ## ruff lint and format check
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: $(STAMP) ## apply ruff fixes and formatting
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+typecheck: $(STAMP) ## mypy over functions/, cdk/ and local/
+	$(PY) -m mypy functions cdk local
+
+cfn-lint: synth ## cfn-lint the synthesized template
+	$(VENV)/bin/cfn-lint cdk.out/Orderflow.template.json
+
+bench: $(STAMP) ## benchmark the orchestrated path and cold starts on the local cloud
+	$(PY) -m local.bench
+
+chaos: $(STAMP) ## N orders across both paths with faults, recovery, then the invariant checker
+	$(PY) -m local.chaos
+
+schemas: $(STAMP) ## regenerate the event JSON Schemas from the models
+	cd functions && ../$(PY) -m shared.schemas
+
+clean: ## remove generated output (keeps the virtualenv)
+	rm -rf cdk.out .local .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,28 @@
+#!/usr/bin/env python3
+"""The orderflow CDK app: `cdk synth` / `cdk deploy`, and the template the local cloud runs."""
+
+from __future__ import annotations
+
+import os
+
+from aws_cdk import App, Environment
+
+from cdk.nag import acknowledge, apply_nag
+from cdk.stack import OrderflowStack
+
+
+def build(app: App | None = None, stack_name: str = "Orderflow") -> tuple[App, OrderflowStack]:
+    app = app or App()
+    env = Environment(
+        account=os.environ.get("CDK_DEFAULT_ACCOUNT"),
+        region=os.environ.get("AWS_REGION") or os.environ.get("CDK_DEFAULT_REGION"),
+    )
+    stack = OrderflowStack(app, stack_name, env=env, description="orderflow: serverless order processing")
+    acknowledge(stack)
+    apply_nag(app)
+    return app, stack
+
+
+if __name__ == "__main__":
+    built, _ = build()
+    built.synth()

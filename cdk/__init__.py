@@ -1,0 +1,1 @@
+"""orderflow infrastructure: one construct per service, plus the bus, the saga and the API."""

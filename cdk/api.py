@@ -1,0 +1,148 @@
+"""The REST API: IAM-authorized, validated, throttled and access-logged.
+
+Authorization is AWS_IAM (SigV4) on every method: orderflow's callers are other services and
+back-office tools holding AWS credentials, so IAM needs no user pool and composes with the
+callers' existing roles. A customer-facing front end would add a Cognito authorizer.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from cdk.common import Shared
+
+STAGE = "v1"
+ERROR_TEMPLATE = '{"error": "$context.error.messageString", "details": "$context.error.validationErrorString"}'
+
+# First-line structural checks; the functions validate every field and rule in full.
+SKU_PATTERN = "^[A-Za-z0-9._-]{1,64}$"
+
+
+def _order_model() -> apigw.JsonSchema:
+    integer = apigw.JsonSchemaType.INTEGER
+    string = apigw.JsonSchemaType.STRING
+    obj = apigw.JsonSchemaType.OBJECT
+    return apigw.JsonSchema(
+        schema=apigw.JsonSchemaVersion.DRAFT4,
+        title="PlaceOrder",
+        type=obj,
+        required=["customer_id", "items", "payment", "flow"],
+        additional_properties=False,
+        properties={
+            "customer_id": apigw.JsonSchema(type=string, min_length=1, max_length=64),
+            "items": apigw.JsonSchema(
+                type=apigw.JsonSchemaType.ARRAY,
+                min_items=1,
+                max_items=25,
+                items=apigw.JsonSchema(
+                    type=obj,
+                    required=["sku", "quantity"],
+                    additional_properties=False,
+                    properties={
+                        "sku": apigw.JsonSchema(type=string, pattern=SKU_PATTERN),
+                        "quantity": apigw.JsonSchema(type=integer, minimum=1),
+                    },
+                ),
+            ),
+            "payment": apigw.JsonSchema(
+                type=obj,
+                required=["token"],
+                additional_properties=False,
+                properties={"token": apigw.JsonSchema(type=string, min_length=1, max_length=128)},
+            ),
+            "flow": apigw.JsonSchema(type=string, enum=["orchestrated", "choreographed"]),
+        },
+    )
+
+
+def _stock_model() -> apigw.JsonSchema:
+    return apigw.JsonSchema(
+        schema=apigw.JsonSchemaVersion.DRAFT4,
+        title="SetStock",
+        type=apigw.JsonSchemaType.OBJECT,
+        required=["available", "price_cents"],
+        additional_properties=False,
+        properties={
+            "available": apigw.JsonSchema(type=apigw.JsonSchemaType.INTEGER, minimum=0),
+            "price_cents": apigw.JsonSchema(type=apigw.JsonSchemaType.INTEGER, minimum=1),
+        },
+    )
+
+
+class ApiConstruct(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        shared: Shared,
+        orders_api: lambda_.IFunction,
+        inventory_api: lambda_.IFunction,
+        throttle_rate: int,
+        throttle_burst: int,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        access_logs = logs.LogGroup(
+            self, "AccessLogs", retention=shared.log_retention, removal_policy=RemovalPolicy.DESTROY
+        )
+        self.api = apigw.RestApi(
+            self,
+            "RestApi",
+            description="orderflow: place orders and manage stock",
+            cloud_watch_role=True,
+            cloud_watch_role_removal_policy=RemovalPolicy.DESTROY,
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            min_compression_size=None,
+            deploy_options=apigw.StageOptions(
+                stage_name=STAGE,
+                access_log_destination=apigw.LogGroupLogDestination(access_logs),
+                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
+                    caller=True, http_method=True, ip=True, protocol=True, request_time=True,
+                    resource_path=True, response_length=True, status=True, user=True,
+                ),
+                logging_level=apigw.MethodLoggingLevel.ERROR,
+                data_trace_enabled=False,  # request bodies carry card tokens
+                metrics_enabled=True,
+                tracing_enabled=True,
+                throttling_rate_limit=throttle_rate,
+                throttling_burst_limit=throttle_burst,
+            ),
+            default_method_options=apigw.MethodOptions(authorization_type=apigw.AuthorizationType.IAM),
+        )
+        for response_type in (apigw.ResponseType.BAD_REQUEST_BODY, apigw.ResponseType.BAD_REQUEST_PARAMETERS):
+            self.api.add_gateway_response(
+                f"Gateway{response_type.response_type}",
+                type=response_type,
+                status_code="400",
+                templates={"application/json": ERROR_TEMPLATE},
+            )
+        validator = self.api.add_request_validator(
+            "Validator", validate_request_body=True, validate_request_parameters=True
+        )
+        order_model = self.api.add_model("PlaceOrderModel", content_type="application/json", schema=_order_model())
+        stock_model = self.api.add_model("SetStockModel", content_type="application/json", schema=_stock_model())
+        orders = apigw.LambdaIntegration(orders_api)
+        inventory = apigw.LambdaIntegration(inventory_api)
+
+        orders_resource = self.api.root.add_resource("orders")
+        orders_resource.add_method(
+            "POST", orders, request_validator=validator, request_models={"application/json": order_model},
+            request_parameters={"method.request.header.Idempotency-Key": False},
+        )
+        order = orders_resource.add_resource("{order_id}")
+        order.add_method("GET", orders, request_validator=validator,
+                         request_parameters={"method.request.path.order_id": True})
+        order.add_resource("timeline").add_method(
+            "GET", orders, request_validator=validator, request_parameters={"method.request.path.order_id": True}
+        )
+        sku = self.api.root.add_resource("inventory").add_resource("{sku}")
+        sku.add_method("GET", inventory, request_validator=validator,
+                       request_parameters={"method.request.path.sku": True})
+        sku.add_method(
+            "PUT", inventory, request_validator=validator, request_models={"application/json": stock_model},
+            request_parameters={"method.request.path.sku": True},
+        )

@@ -1,0 +1,220 @@
+"""Building blocks every service construct uses: a service function and an event consumer.
+
+A ServiceFunction is a Python Lambda function with its own least-privilege role, its own
+log group with retention, JSON logs, X-Ray tracing, and Powertools from its public layer.
+Its code asset holds exactly its service package and the shared package.
+
+An EventConsumer is the choreography's delivery path: rule(s) -> SQS queue (+ DLQ) -> Lambda,
+never rule -> Lambda, so that the queue buffers events while a consumer is down.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+FUNCTIONS_DIR = Path(__file__).resolve().parent.parent / "functions"
+RUNTIME = lambda_.Runtime.PYTHON_3_13
+POWERTOOLS_LAYER_NAME = "AWSLambdaPowertoolsPythonV3-python313-x86_64"
+# SQS visibility timeout must exceed the consumer's timeout; AWS recommends six times it.
+VISIBILITY_FACTOR = 6
+MAX_RECEIVE_COUNT = 5
+
+
+@dataclass(frozen=True)
+class Shared:
+    """What every service construct receives from the stack."""
+
+    bus: events.IEventBus
+    powertools_layer: lambda_.ILayerVersion
+    log_retention: logs.RetentionDays
+    delivery_dlq: sqs.IQueue  # where EventBridge parks events it could not deliver to a target
+    faults_parameter_name: str
+    faults_parameter_arn: str
+
+
+def powertools_layer(scope: Construct, version: str) -> lambda_.ILayerVersion:
+    """The public Powertools layer, resolved at deploy time from its versioned SSM parameter."""
+    arn = (
+        "{{resolve:ssm:/aws/service/powertools/python/x86_64/"
+        f"{RUNTIME.name}/{version}}}}}"
+    )
+    return lambda_.LayerVersion.from_layer_version_arn(scope, "PowertoolsLayer", arn)
+
+
+def service_code(service: str) -> lambda_.Code:
+    """The service package plus shared/, nothing else (no tests, no other services)."""
+    return lambda_.Code.from_asset(
+        str(FUNCTIONS_DIR),
+        exclude=["*", f"!{service}", f"!{service}/**", "!shared", "!shared/**", "**/__pycache__", "**/*.pyc"],
+    )
+
+
+class ServiceFunction(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        shared: Shared,
+        service: str,
+        handler_module: str,
+        description: str,
+        environment: dict[str, str] | None = None,
+        timeout: Duration = Duration.seconds(10),
+        memory_size: int = 512,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        self.log_group = logs.LogGroup(
+            self,
+            "Logs",
+            retention=shared.log_retention,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"orderflow {service}: {description}",
+        )
+        # Logs go to this function's own log group only (no AWSLambdaBasicExecutionRole).
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[self.log_group.log_group_arn],
+            )
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(actions=["ssm:GetParameter"], resources=[shared.faults_parameter_arn])
+        )
+        env = {
+            "POWERTOOLS_SERVICE_NAME": service,
+            "POWERTOOLS_METRICS_NAMESPACE": "orderflow",
+            "POWERTOOLS_LOG_LEVEL": "INFO",
+            "ORDERFLOW_FAULTS_PARAMETER": shared.faults_parameter_name,
+            **(environment or {}),
+        }
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            runtime=RUNTIME,
+            architecture=lambda_.Architecture.X86_64,
+            handler=f"{service}.handlers.{handler_module}.lambda_handler",
+            code=service_code(service),
+            description=f"orderflow {service}: {description}",
+            environment=env,
+            timeout=timeout,
+            memory_size=memory_size,
+            role=self.role,
+            log_group=self.log_group,
+            logging_format=lambda_.LoggingFormat.JSON,
+            tracing=lambda_.Tracing.ACTIVE,
+            layers=[shared.powertools_layer],
+        )
+        self.stack = stack
+
+    def grant(self, actions: list[str], resources: list[str]) -> None:
+        self.role.add_to_policy(iam.PolicyStatement(actions=actions, resources=resources))
+
+
+class EventConsumer(Construct):
+    """rule(s) -> queue (+ DLQ after MAX_RECEIVE_COUNT) -> function, with partial batch failures."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        shared: Shared,
+        function: ServiceFunction,
+        patterns: dict[str, dict[str, Any]],
+        batch_size: int = 10,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        timeout = function.function.timeout or Duration.seconds(10)
+        self.dlq = sqs.Queue(
+            self,
+            "DeadLetterQueue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        self.queue = sqs.Queue(
+            self,
+            "Queue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            visibility_timeout=Duration.seconds(timeout.to_seconds() * VISIBILITY_FACTOR),
+            retention_period=Duration.days(4),
+            dead_letter_queue=sqs.DeadLetterQueue(queue=self.dlq, max_receive_count=MAX_RECEIVE_COUNT),
+        )
+        self.rules: list[events.Rule] = []
+        for rule_id, pattern in patterns.items():
+            rule = events.Rule(
+                self,
+                rule_id,
+                event_bus=shared.bus,
+                event_pattern=events.EventPattern(**pattern),
+                description=f"{rule_id} -> {function.node.path}",
+            )
+            rule.add_target(
+                targets.SqsQueue(
+                    self.queue,
+                    dead_letter_queue=shared.delivery_dlq,
+                    retry_attempts=185,
+                    max_event_age=Duration.hours(24),
+                )
+            )
+            self.rules.append(rule)
+        function.function.add_event_source(
+            sources.SqsEventSource(self.queue, batch_size=batch_size, report_batch_item_failures=True)
+        )
+
+
+def choreographed(detail_types: list[str], source: list[str] | None = None) -> dict[str, Any]:
+    """A pattern for events of the choreographed path only."""
+    pattern: dict[str, Any] = {
+        "detail_type": detail_types,
+        "detail": {"metadata": {"flow": ["choreographed"]}},
+    }
+    if source:
+        pattern["source"] = source
+    return pattern
+
+
+def any_flow(detail_types: list[str], source: list[str] | None = None) -> dict[str, Any]:
+    pattern: dict[str, Any] = {"detail_type": detail_types}
+    if source:
+        pattern["source"] = source
+    return pattern
+
+
+def service_table(scope: Construct, construct_id: str, partition_key: str, sort_key: str | None = None,
+                  **kwargs: object) -> dynamodb.Table:
+    """Every table: on demand, encrypted, point-in-time recovery, retained on stack deletion."""
+    return dynamodb.Table(
+        scope,
+        construct_id,
+        partition_key=dynamodb.Attribute(name=partition_key, type=dynamodb.AttributeType.STRING),
+        sort_key=dynamodb.Attribute(name=sort_key, type=dynamodb.AttributeType.STRING) if sort_key else None,
+        billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+        encryption=dynamodb.TableEncryption.AWS_MANAGED,
+        point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+            point_in_time_recovery_enabled=True
+        ),
+        removal_policy=RemovalPolicy.RETAIN,
+        **kwargs,  # type: ignore[arg-type]
+    )

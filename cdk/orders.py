@@ -1,0 +1,106 @@
+"""Orders: the orders table and API, the outbox relay, the status projection and the timeline."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from cdk.common import EventConsumer, ServiceFunction, Shared, choreographed, service_table
+
+OUTCOME_EVENTS = ["InventoryReserved", "InventoryRejected", "PaymentCompleted", "PaymentFailed"]
+
+
+class OrdersConstruct(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, shared: Shared, inventory_table: dynamodb.ITable) -> None:
+        super().__init__(scope, construct_id)
+        self.table = service_table(self, "Table", "order_id", stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES)
+        self.events_table = service_table(self, "EventsTable", "order_id", "event_key")
+        self.idempotency_table = service_table(self, "IdempotencyTable", "id", time_to_live_attribute="expiration")
+        bus_env = {"EVENT_BUS_NAME": shared.bus.event_bus_name}
+
+        self.api = ServiceFunction(
+            self, "Api", shared=shared, service="orders", handler_module="api",
+            description="orders API: place orders, status and timeline",
+            timeout=Duration.seconds(29),
+            environment={
+                "ORDERS_TABLE": self.table.table_name,
+                "ORDER_EVENTS_TABLE": self.events_table.table_name,
+                "IDEMPOTENCY_TABLE": self.idempotency_table.table_name,
+                "INVENTORY_TABLE": inventory_table.table_name,
+            },
+        )
+        self.api.grant(["dynamodb:GetItem", "dynamodb:PutItem"], [self.table.table_arn])
+        self.api.grant(["dynamodb:Query"], [self.events_table.table_arn])
+        self.api.grant(
+            ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+            [self.idempotency_table.table_arn],
+        )
+        # Read-only price lookup in inventory's catalog (a documented decision): inventory
+        # keeps every write; orders only reads sku prices to validate and total an order.
+        self.api.grant(["dynamodb:BatchGetItem", "dynamodb:GetItem"], [inventory_table.table_arn])
+
+        self.tasks = ServiceFunction(
+            self, "Tasks", shared=shared, service="orders", handler_module="saga_tasks",
+            description="record, confirm and reject orders for the saga",
+            environment={"ORDERS_TABLE": self.table.table_name, **bus_env},
+        )
+        self.tasks.grant(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], [self.table.table_arn])
+
+        # The transactional outbox: the order item and its event are one write; the stream
+        # relays the event. Records the relay cannot publish after its retries go to a DLQ.
+        self.relay = ServiceFunction(
+            self, "Relay", shared=shared, service="orders", handler_module="outbox_relay",
+            description="publish OrderPlaced and choreographed outcomes from the orders stream",
+            environment=bus_env,
+        )
+        shared.bus.grant_put_events_to(self.relay.role)
+        self.relay_dlq = sqs.Queue(
+            self, "RelayDeadLetterQueue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True, retention_period=Duration.days(14),
+        )
+        self.relay.function.add_event_source(
+            sources.DynamoEventSource(
+                self.table,
+                starting_position=lambda_.StartingPosition.TRIM_HORIZON,
+                batch_size=25,
+                bisect_batch_on_error=True,
+                retry_attempts=10,
+                report_batch_item_failures=True,
+                on_failure=sources.SqsDlq(self.relay_dlq),
+                filters=[
+                    lambda_.FilterCriteria.filter({"eventName": lambda_.FilterRule.or_("INSERT", "MODIFY")})
+                ],
+            )
+        )
+
+        self.projector = ServiceFunction(
+            self, "Projector", shared=shared, service="orders", handler_module="projector",
+            description="project choreographed outcome events onto the order's status",
+            environment={"ORDERS_TABLE": self.table.table_name},
+        )
+        self.projector.grant(["dynamodb:GetItem", "dynamodb:UpdateItem"], [self.table.table_arn])
+        self.projection = EventConsumer(
+            self, "ProjectionEvents", shared=shared, function=self.projector,
+            patterns={"ProjectOutcomes": choreographed(OUTCOME_EVENTS)},
+        )
+
+        self.timeline = ServiceFunction(
+            self, "Timeline", shared=shared, service="orders", handler_module="timeline",
+            description="record every orderflow event on its order's timeline",
+            environment={"ORDER_EVENTS_TABLE": self.events_table.table_name},
+        )
+        self.timeline.grant(["dynamodb:PutItem"], [self.events_table.table_arn])
+        self.timeline_events = EventConsumer(
+            self, "TimelineEvents", shared=shared, function=self.timeline,
+            patterns={"RecordEveryEvent": {"source": events.Match.prefix("orderflow.")}},
+        )
+
+    def use_saga(self, state_machine: sfn.StateMachine) -> None:
+        self.api.function.add_environment("SAGA_STATE_MACHINE_ARN", state_machine.state_machine_arn)
+        state_machine.grant_start_sync_execution(self.api.role)

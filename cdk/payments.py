@@ -1,0 +1,102 @@
+"""Payments: the provider adapter, and the service's own authorize -> tax -> capture workflow.
+
+The workflow is orchestration *inside* the payments bounded context (the hybrid): the
+choreographed path hears InventoryReserved and starts it; the orchestrated saga runs the
+same three tasks itself. Either way the tasks announce PaymentCompleted / PaymentFailed.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from cdk.common import EventConsumer, ServiceFunction, Shared, choreographed, service_table
+from cdk.retries import TRANSIENT_ERRORS, invoke_task
+
+TAX_RATE_BPS = "825"
+
+
+class PaymentsConstruct(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, shared: Shared) -> None:
+        super().__init__(scope, construct_id)
+        self.table = service_table(self, "Table", "pk")
+        self.tasks = ServiceFunction(
+            self, "Tasks", shared=shared, service="payments", handler_module="tasks",
+            description="authorize, tax, capture, refund and void through the provider adapter",
+            environment={
+                "PAYMENTS_TABLE": self.table.table_name,
+                "EVENT_BUS_NAME": shared.bus.event_bus_name,
+                "TAX_RATE_BPS": TAX_RATE_BPS,
+                "PAYMENT_PROVIDER": "simulated",
+            },
+        )
+        self.tasks.grant(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], [self.table.table_arn])
+        shared.bus.grant_put_events_to(self.tasks.role)
+
+        self.workflow = self._workflow(shared)
+
+        self.consumer = ServiceFunction(
+            self, "Consumer", shared=shared, service="payments", handler_module="consumer",
+            description="start the payment workflow on InventoryReserved; refund on OrderRejected",
+            environment={
+                "PAYMENTS_TABLE": self.table.table_name,
+                "EVENT_BUS_NAME": shared.bus.event_bus_name,
+                "PAYMENT_WORKFLOW_ARN": self.workflow.state_machine_arn,
+                "TAX_RATE_BPS": TAX_RATE_BPS,
+                "PAYMENT_PROVIDER": "simulated",
+            },
+        )
+        self.consumer.grant(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], [self.table.table_arn])
+        self.workflow.grant_start_execution(self.consumer.role)
+        shared.bus.grant_put_events_to(self.consumer.role)
+        self.events = EventConsumer(
+            self, "Events", shared=shared, function=self.consumer,
+            patterns={
+                "ChargeOnInventoryReserved": choreographed(["InventoryReserved"], ["orderflow.inventory"]),
+                "RefundOnOrderRejected": choreographed(["OrderRejected"], ["orderflow.orders"]),
+            },
+        )
+
+    def _workflow(self, shared: Shared) -> sfn.StateMachine:
+        fn = self.tasks.function
+
+        charge = {"amount_cents.$": "$.amount_cents", "payment_token.$": "$.payment_token"}
+        authorize = invoke_task(self, "AuthorizePayment", fn, "authorize", result_path="$.authorization", fields=charge)
+        tax = invoke_task(self, "CalculateTax", fn, "calculate_tax", result_path="$.tax",
+                          fields={"amount_cents.$": "$.amount_cents"})
+        capture = invoke_task(self, "CapturePayment", fn, "capture", result_path="$.capture")
+        void = invoke_task(self, "VoidAuthorization", fn, "void", result_path="$.void")
+        fail = invoke_task(
+            self, "AnnouncePaymentFailed", fn, "fail", result_path="$.failure",
+            extra={"reason": "PAYMENT_UNAVAILABLE"},
+        )
+        failed = sfn.Fail(self, "PaymentUnavailable", error="PaymentUnavailable",
+                          cause="the provider stayed unavailable through every retry")
+        void.next(fail)
+        fail.next(failed)
+        for state in (authorize, tax, capture):
+            state.add_catch(void, errors=["States.ALL"], result_path="$.error")
+
+        completed = sfn.Succeed(self, "PaymentCompleted")
+        declined = sfn.Succeed(self, "PaymentDeclined", comment="authorize announced PaymentFailed")
+        definition = authorize.next(
+            sfn.Choice(self, "Authorized?")
+            .when(sfn.Condition.string_equals("$.authorization.result.status", "AUTHORIZED"), tax.next(capture).next(completed))
+            .otherwise(declined)
+        )
+        log_group = logs.LogGroup(self, "WorkflowLogs", retention=shared.log_retention)
+        return sfn.StateMachine(
+            self,
+            "Workflow",
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            comment="payments' own workflow: authorize -> tax -> capture, void on failure",
+            definition_body=sfn.DefinitionBody.from_chainable(definition),
+            timeout=Duration.minutes(15),
+            tracing_enabled=True,
+            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+        )
+
+
+__all__ = ["PaymentsConstruct", "TRANSIENT_ERRORS"]

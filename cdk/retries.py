@@ -1,0 +1,86 @@
+"""How every Lambda task of the saga and the payment workflow is invoked and retried.
+
+Business outcomes (out of stock, declined) are results that a Choice reads; only technical
+failures are errors. Those are retried with exponential backoff and jitter, then caught by
+the caller's compensation. Every task is idempotent, so a retry after a timeout is safe.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Duration
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+# The Lambda service errors AWS recommends retrying for every Lambda task.
+LAMBDA_SERVICE_ERRORS = [
+    "Lambda.ClientExecutionTimeoutException",
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+]
+# Our own transient failures (exception class names, which Lambda reports as errorType),
+# and timeouts: a task that timed out may have done its work, which idempotency absorbs.
+TRANSIENT_ERRORS = [
+    "PaymentProviderUnavailable",
+    "InjectedFault",
+    "ServiceOutage",
+    "Sandbox.Timedout",
+    "States.Timeout",
+]
+TASK_TIMEOUT = Duration.seconds(8)
+
+# Every saga and workflow input carries these.
+CONTEXT_FIELDS = {
+    "order_id.$": "$.order_id",
+    "correlation_id.$": "$.correlation_id",
+    "flow.$": "$.flow",
+}
+
+
+def add_retries(task: sfn.TaskStateBase) -> None:
+    task.add_retry(
+        errors=LAMBDA_SERVICE_ERRORS,
+        interval=Duration.seconds(1),
+        max_attempts=3,
+        backoff_rate=2,
+        jitter_strategy=sfn.JitterType.FULL,
+    )
+    task.add_retry(
+        errors=TRANSIENT_ERRORS,
+        interval=Duration.seconds(1),
+        max_attempts=3,
+        backoff_rate=2,
+        max_delay=Duration.seconds(8),
+        jitter_strategy=sfn.JitterType.FULL,
+    )
+
+
+def invoke_task(
+    scope: Construct,
+    name: str,
+    function: lambda_.IFunction,
+    action: str,
+    *,
+    result_path: str,
+    fields: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> tasks.LambdaInvoke:
+    """A LambdaInvoke of `{"action": action, ...context, ...fields}` whose payload lands at result_path."""
+    payload: dict[str, Any] = {"action": action, **CONTEXT_FIELDS, **(fields or {}), **(extra or {})}
+    task = tasks.LambdaInvoke(
+        scope,
+        name,
+        lambda_function=function,
+        payload=sfn.TaskInput.from_object(payload),
+        result_selector={"result.$": "$.Payload"},
+        result_path=result_path,
+        retry_on_service_exceptions=False,
+        task_timeout=sfn.Timeout.duration(TASK_TIMEOUT),
+    )
+    add_retries(task)
+    return task

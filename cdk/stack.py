@@ -1,0 +1,132 @@
+"""The orderflow stack: one construct per service, the bus, the saga and the API."""
+
+from __future__ import annotations
+
+from aws_cdk import CfnOutput, Duration, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_ssm as ssm
+from constructs import Construct
+
+from cdk.api import ApiConstruct
+from cdk.bus import EventBusConstruct
+from cdk.common import Shared, powertools_layer
+from cdk.inventory import InventoryConstruct
+from cdk.notifications import NotificationsConstruct
+from cdk.orders import OrdersConstruct
+from cdk.payments import PaymentsConstruct
+from cdk.saga import OrderSagaConstruct
+from cdk.shipping import ShippingConstruct
+
+
+class OrderflowStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, **kwargs: object) -> None:
+        super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
+        ctx = self.node.try_get_context
+        retention_days = int(ctx("orderflow:logRetentionDays") or 30)
+
+        self.bus = EventBusConstruct(self, "EventBus")
+        # Fault injection document (see docs/operations.md). "{}" = no faults.
+        self.faults = ssm.StringParameter(
+            self,
+            "FaultInjection",
+            parameter_name=f"/{construct_id.lower()}/faults",
+            string_value="{}",
+            description="orderflow fault injection: {\"<service>.<operation>\": {failure_rate, latency_ms, outage}}",
+        )
+        shared = Shared(
+            bus=self.bus.bus,
+            powertools_layer=powertools_layer(self, str(ctx("orderflow:powertoolsVersion") or "3.37.0")),
+            log_retention=_retention(retention_days),
+            delivery_dlq=self.bus.delivery_dlq,
+            faults_parameter_name=self.faults.parameter_name,
+            faults_parameter_arn=self.faults.parameter_arn,
+        )
+        self.inventory = InventoryConstruct(self, "Inventory", shared=shared)
+        self.payments = PaymentsConstruct(self, "Payments", shared=shared)
+        self.orders = OrdersConstruct(self, "Orders", shared=shared, inventory_table=self.inventory.table)
+        self.shipping = ShippingConstruct(self, "Shipping", shared=shared)
+        self.notifications = NotificationsConstruct(self, "Notifications", shared=shared)
+        self.saga = OrderSagaConstruct(
+            self,
+            "OrderSaga",
+            shared=shared,
+            orders_tasks=self.orders.tasks,
+            inventory_tasks=self.inventory.tasks,
+            payments_tasks=self.payments.tasks,
+        )
+        self.orders.use_saga(self.saga.state_machine)
+        self.api = ApiConstruct(
+            self,
+            "Api",
+            shared=shared,
+            orders_api=self.orders.api.function,
+            inventory_api=self.inventory.api.function,
+            throttle_rate=int(ctx("orderflow:apiThrottleRate") or 50),
+            throttle_burst=int(ctx("orderflow:apiThrottleBurst") or 100),
+        )
+        self._alarm_on_dead_letters()
+
+        CfnOutput(self, "ApiUrl", value=self.api.api.url)
+        CfnOutput(self, "EventBusName", value=self.bus.bus.event_bus_name)
+        CfnOutput(self, "SagaStateMachineArn", value=self.saga.state_machine.state_machine_arn)
+        CfnOutput(self, "PaymentWorkflowArn", value=self.payments.workflow.state_machine_arn)
+        CfnOutput(self, "NotificationsTopicArn", value=self.notifications.topic.topic_arn)
+
+    def dead_letter_queues(self) -> dict[str, sqs.IQueue]:
+        """Every DLQ of the system by a readable name; `make redrive` and the checker use these."""
+        return {
+            "event-delivery": self.bus.delivery_dlq,
+            "saga-announcements": self.saga.announcement_dlq,
+            "orders-relay": self.orders.relay_dlq,
+            "orders-projector": self.orders.projection.dlq,
+            "orders-timeline": self.orders.timeline_events.dlq,
+            "inventory": self.inventory.events.dlq,
+            "payments": self.payments.events.dlq,
+            "shipping": self.shipping.events.dlq,
+            "notifications": self.notifications.events.dlq,
+        }
+
+    def _alarm_on_dead_letters(self) -> None:
+        for name, queue in self.dead_letter_queues().items():
+            cloudwatch.Alarm(
+                self,
+                f"DeadLetters-{name}",
+                alarm_description=f"orderflow: messages waiting in the {name} DLQ; see docs/operations.md",
+                metric=queue.metric_approximate_number_of_messages_visible(period=Duration.minutes(1)),
+                threshold=0,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                evaluation_periods=1,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+        cloudwatch.Alarm(
+            self,
+            "SagaFailures",
+            alarm_description="orderflow: saga executions failed (compensation could not finish)",
+            metric=self.saga.state_machine.metric_failed(period=Duration.minutes(1)),
+            threshold=0,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+
+
+_RETENTION = {
+    1: logs.RetentionDays.ONE_DAY,
+    3: logs.RetentionDays.THREE_DAYS,
+    5: logs.RetentionDays.FIVE_DAYS,
+    7: logs.RetentionDays.ONE_WEEK,
+    14: logs.RetentionDays.TWO_WEEKS,
+    30: logs.RetentionDays.ONE_MONTH,
+    60: logs.RetentionDays.TWO_MONTHS,
+    90: logs.RetentionDays.THREE_MONTHS,
+    180: logs.RetentionDays.SIX_MONTHS,
+    365: logs.RetentionDays.ONE_YEAR,
+}
+
+
+def _retention(days: int) -> logs.RetentionDays:
+    if days in _RETENTION:
+        return _RETENTION[days]
+    raise ValueError(f"orderflow:logRetentionDays={days} is not a CloudWatch Logs retention period")

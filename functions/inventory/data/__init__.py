@@ -1,0 +1,1 @@
+"""Inventory data access: the repository interface and its DynamoDB implementation."""

@@ -1,0 +1,1 @@
+"""Inventory domain: models and rules with no I/O."""

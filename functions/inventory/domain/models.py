@@ -1,0 +1,110 @@
+"""Stock items, reservations and the outcomes of reserving and releasing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any, Literal
+
+from shared.events import Flow, OrderLine
+
+# One TransactWriteItems call carries every line plus the RES# item. DynamoDB allows 100
+# actions, but the order contract caps an order at 25 distinct SKUs; enforce the same here.
+MAX_DISTINCT_SKUS = 25
+
+RejectReason = Literal["OUT_OF_STOCK", "UNKNOWN_SKU", "ALREADY_RELEASED"]
+
+
+@dataclass(frozen=True)
+class StockItem:
+    sku: str
+    available: int
+    reserved: int
+    stocked: int
+    price_cents: int
+
+    def view(self) -> dict[str, Any]:
+        return {
+            "sku": self.sku,
+            "available": self.available,
+            "reserved": self.reserved,
+            "price_cents": self.price_cents,
+        }
+
+
+class ReservationState(StrEnum):
+    RESERVED = "RESERVED"
+    # Terminal. With stock_returned=False it is a tombstone: released before any reserve.
+    RELEASED = "RELEASED"
+    # Terminal: the decision for this order is final, even if stock arrives later.
+    REJECTED = "REJECTED"
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """The RES#{order_id} item: what this service decided for an order, once and for all."""
+
+    order_id: str
+    state: ReservationState
+    lines: tuple[OrderLine, ...] = ()
+    total_cents: int = 0
+    customer_id: str | None = None
+    reason: RejectReason | None = None
+    sku: str | None = None
+    stock_returned: bool = False
+    created_at: str | None = None
+    updated_at: str | None = None
+
+    @classmethod
+    def tombstone(cls, order_id: str, now: str) -> Reservation:
+        return cls(order_id=order_id, state=ReservationState.RELEASED, created_at=now, updated_at=now)
+
+    def rejected(self, reason: RejectReason, sku: str | None) -> Reservation:
+        return replace(self, state=ReservationState.REJECTED, reason=reason, sku=sku)
+
+
+def merge_lines(lines: Iterable[OrderLine]) -> dict[str, int]:
+    """Quantity per SKU. A transaction may touch an item only once, so duplicates are summed."""
+    quantities: dict[str, int] = {}
+    for line in lines:
+        quantities[line.sku] = quantities.get(line.sku, 0) + line.quantity
+    return quantities
+
+
+@dataclass(frozen=True)
+class ReservationRequest:
+    order_id: str
+    customer_id: str
+    items: tuple[OrderLine, ...]
+    total_cents: int
+    payment_token: str
+    correlation_id: str
+    flow: Flow
+
+
+@dataclass(frozen=True)
+class ReservationOutcome:
+    """The result of reserve_stock; ``replayed`` is True when an earlier decision was returned."""
+
+    status: Literal["RESERVED", "REJECTED"]
+    total_cents: int | None = None
+    reason: RejectReason | None = None
+    sku: str | None = None
+    replayed: bool = False
+
+    def result(self) -> dict[str, Any]:
+        if self.status == "RESERVED":
+            return {"status": "RESERVED", "total_cents": self.total_cents}
+        # sku is always present so state machine paths like $.sku never fail on a missing key
+        return {"status": "REJECTED", "reason": self.reason, "sku": self.sku}
+
+
+@dataclass(frozen=True)
+class ReleaseOutcome:
+    stock_moved: bool
+    replayed: bool = False
+    lines: tuple[OrderLine, ...] = field(default=())
+
+    def result(self) -> dict[str, Any]:
+        return {"status": "RELEASED"}

@@ -1,0 +1,51 @@
+"""inventory-api: ``PUT /inventory/{sku}`` sets stock and price, ``GET /inventory/{sku}`` reads it."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from inventory.domain.errors import SkuNotFound
+from inventory.handlers.dependencies import api_inventory
+from inventory.handlers.http_errors import ApiError, register_error_handlers
+from inventory.handlers.models import SetStockBody, Sku, StockItemView
+from inventory.observability import logger, metrics, tracer
+from shared.correlation import CORRELATION_HEADER, correlation_from_headers
+from shared.observability import bind_correlation
+
+app = APIGatewayRestResolver(enable_validation=True)
+register_error_handlers(
+    app,
+    logger,
+    {SkuNotFound: lambda error: ApiError(HTTPStatus.NOT_FOUND, "sku_not_found", {"sku": error.sku})},
+)
+
+
+@app.put("/inventory/<sku>")
+@tracer.capture_method
+def put_stock(sku: Sku, body: SetStockBody) -> StockItemView:
+    item = api_inventory().set_stock(sku, body.available, body.price_cents)
+    metrics.add_metric(name="StockSet", unit=MetricUnit.Count, value=1)
+    return StockItemView(**item.view())
+
+
+@app.get("/inventory/<sku>")
+@tracer.capture_method
+def get_stock(sku: Sku) -> StockItemView:
+    return StockItemView(**api_inventory().get_stock(sku).view())
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    correlation_id = correlation_from_headers(event.get("headers"))
+    bind_correlation(logger, correlation_id)
+    response = app.resolve(event, context)
+    # Echo the id so a caller can find every log line and event of its request.
+    response.setdefault("multiValueHeaders", {})[CORRELATION_HEADER] = [correlation_id]
+    return response

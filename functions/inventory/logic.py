@@ -1,0 +1,200 @@
+"""Inventory business logic: set stock, reserve an order's lines, release them.
+
+Both the saga task and the SQS consumer call ``reserve_stock``/``release_stock``, so an
+order's outcome is decided once and announced the same way whichever path it is on.
+Every decision is stored in the order's RES# item before it is announced; a retry finds
+the item, returns the same result and re-announces it (the event id is deterministic).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Protocol
+
+from inventory.data.repository import InventoryRepository
+from inventory.domain.errors import (
+    InsufficientStock,
+    InventoryError,
+    ReservationExists,
+    ReservationNotActive,
+    SkuNotFound,
+)
+from inventory.domain.models import (
+    ReleaseOutcome,
+    Reservation,
+    ReservationOutcome,
+    ReservationRequest,
+    ReservationState,
+    StockItem,
+    merge_lines,
+)
+from inventory.observability import logger
+from shared import faults
+from shared.events import (
+    Envelope,
+    Flow,
+    InventoryRejected,
+    InventoryReleased,
+    InventoryReserved,
+    new_event,
+)
+
+SERVICE = "inventory"
+# Reserve and release race only on the RES# item; after losing a race the winner's item is
+# there to read, so a handful of attempts always converges.
+_MAX_ATTEMPTS = 3
+
+
+class EventSink(Protocol):
+    """What logic needs from shared.publisher.EventPublisher (tests inject a fake)."""
+
+    def publish(self, events: Iterable[Envelope]) -> None: ...
+
+
+Clock = Callable[[], str]
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+class ReservationContention(InventoryError):
+    """The RES# item kept changing under us; technical and retryable."""
+
+
+class Inventory:
+    def __init__(self, repository: InventoryRepository, publisher: EventSink | None = None, clock: Clock = utc_now):
+        self._repository = repository
+        self._publisher = publisher
+        self._clock = clock
+
+    # --- stock -------------------------------------------------------------------------
+
+    def set_stock(self, sku: str, available: int, price_cents: int) -> StockItem:
+        faults.inject(SERVICE, "set_stock")
+        item = self._repository.set_stock(sku, available, price_cents)
+        logger.info("stock set", extra={"sku": sku, "available": item.available, "reserved": item.reserved})
+        return item
+
+    def get_stock(self, sku: str) -> StockItem:
+        faults.inject(SERVICE, "get_stock")
+        item = self._repository.get_stock(sku)
+        if item is None:
+            raise SkuNotFound(sku)
+        return item
+
+    # --- reservations ------------------------------------------------------------------
+
+    def reserve_stock(self, request: ReservationRequest) -> ReservationOutcome:
+        """Reserve every line of the order, or none; the first decision for an order is final."""
+        faults.inject(SERVICE, "reserve")
+        reservation = self._repository.get_reservation(request.order_id)
+        replayed = reservation is not None
+        if reservation is None:
+            reservation, replayed = self._decide(request)
+        outcome = _outcome(reservation, replayed)
+        self._announce_reservation(request, reservation, outcome)
+        logger.info(
+            "reservation decided" if not replayed else "reservation replayed",
+            extra={"status": outcome.status, "reason": outcome.reason, "sku": outcome.sku},
+        )
+        return outcome
+
+    def _decide(self, request: ReservationRequest) -> tuple[Reservation, bool]:
+        now = self._clock()
+        candidate = Reservation(
+            order_id=request.order_id,
+            state=ReservationState.RESERVED,
+            lines=request.items,
+            total_cents=request.total_cents,
+            customer_id=request.customer_id,
+            created_at=now,
+            updated_at=now,
+        )
+        try:
+            self._repository.create_reservation(candidate, merge_lines(request.items))
+            return candidate, False
+        except ReservationExists:
+            return self._stored(request.order_id), True
+        except InsufficientStock as short:
+            # Recorded so a duplicate OrderPlaced or a saga retry gets the same answer even
+            # after a restock: the order has been (or is being) rejected, and a late success
+            # would hold stock for an order nobody will confirm or release.
+            rejected = candidate.rejected("OUT_OF_STOCK" if short.known else "UNKNOWN_SKU", short.sku)
+            if self._repository.record_decision(rejected):
+                return rejected, False
+            return self._stored(request.order_id), True
+
+    def _stored(self, order_id: str) -> Reservation:
+        reservation = self._repository.get_reservation(order_id)
+        if reservation is None:  # a conditional write failed, so it exists unless deleted meanwhile
+            raise ReservationContention(order_id)
+        return reservation
+
+    def _announce_reservation(
+        self, request: ReservationRequest, reservation: Reservation, outcome: ReservationOutcome
+    ) -> None:
+        if outcome.status == "RESERVED":
+            data: InventoryReserved | InventoryRejected = InventoryReserved(
+                order_id=request.order_id,
+                customer_id=reservation.customer_id or request.customer_id,
+                items=list(reservation.lines),
+                total_cents=reservation.total_cents,
+                # event-carried state for payments; kept out of our table on purpose
+                payment_token=request.payment_token,
+            )
+        else:
+            data = InventoryRejected(
+                order_id=request.order_id, reason=outcome.reason or "OUT_OF_STOCK", sku=outcome.sku
+            )
+        self._publish(data, request.correlation_id, request.flow)
+
+    def release_stock(self, order_id: str, correlation_id: str, flow: Flow) -> ReleaseOutcome:
+        """Give an order's reserved units back, once. Without a reservation, leave a tombstone."""
+        faults.inject(SERVICE, "release")
+        for _ in range(_MAX_ATTEMPTS):
+            reservation = self._repository.get_reservation(order_id)
+            if reservation is None:
+                # A tombstone makes a late or redelivered reserve answer ALREADY_RELEASED.
+                if self._repository.record_decision(Reservation.tombstone(order_id, self._clock())):
+                    logger.info("release before reserve: tombstone recorded")
+                    return ReleaseOutcome(stock_moved=False)
+                continue
+            if reservation.state is ReservationState.RESERVED:
+                try:
+                    self._repository.release_reservation(reservation, merge_lines(reservation.lines), self._clock())
+                except ReservationNotActive:
+                    continue
+                self._announce_release(reservation, correlation_id, flow)
+                logger.info("reservation released", extra={"lines": len(reservation.lines)})
+                return ReleaseOutcome(stock_moved=True, lines=reservation.lines)
+            if reservation.state is ReservationState.RELEASED and reservation.stock_returned:
+                self._announce_release(reservation, correlation_id, flow)
+                return ReleaseOutcome(stock_moved=True, replayed=True, lines=reservation.lines)
+            # REJECTED, or a tombstone: nothing was ever held
+            return ReleaseOutcome(stock_moved=False, replayed=True)
+        raise ReservationContention(order_id)
+
+    def _announce_release(self, reservation: Reservation, correlation_id: str, flow: Flow) -> None:
+        self._publish(
+            InventoryReleased(order_id=reservation.order_id, items=list(reservation.lines)), correlation_id, flow
+        )
+
+    def _publish(
+        self, data: InventoryReserved | InventoryRejected | InventoryReleased, correlation_id: str, flow: Flow
+    ) -> None:
+        if self._publisher is None:
+            raise RuntimeError("this Inventory was built without a publisher")
+        self._publisher.publish([new_event(data, correlation_id=correlation_id, flow=flow)])
+
+
+def _outcome(reservation: Reservation, replayed: bool) -> ReservationOutcome:
+    if reservation.state is ReservationState.RESERVED:
+        return ReservationOutcome(status="RESERVED", total_cents=reservation.total_cents, replayed=replayed)
+    if reservation.state is ReservationState.REJECTED:
+        return ReservationOutcome(
+            status="REJECTED", reason=reservation.reason or "OUT_OF_STOCK", sku=reservation.sku, replayed=replayed
+        )
+    # RELEASED (a tombstone, or released after a reservation): this order holds no stock now
+    return ReservationOutcome(status="REJECTED", reason="ALREADY_RELEASED", replayed=replayed)

@@ -1,0 +1,1 @@
+"""The orders service: validates and records orders, keeps their status, serves status and timeline."""

@@ -1,0 +1,1 @@
+"""Data access: small interfaces and their AWS implementations. The only layer that touches boto3."""

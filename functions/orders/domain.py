@@ -1,0 +1,164 @@
+"""The order as the orders service knows it, its statuses, and the errors of its domain."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.events import Flow, OrderLine
+
+Status = Literal["PENDING", "RESERVED", "PAID", "CONFIRMED", "REJECTED"]
+TERMINAL: frozenset[str] = frozenset({"CONFIRMED", "REJECTED"})
+# A write succeeds only if the stored rank is lower: status moves forward, terminal is final.
+STATUS_RANK: dict[str, int] = {"PENDING": 0, "RESERVED": 1, "PAID": 2, "CONFIRMED": 9, "REJECTED": 9}
+
+# Order ids derived from an Idempotency-Key: a retry after the idempotency record expired
+# still lands on the same order instead of creating a second one.
+_ORDER_ID_NAMESPACE = uuid.UUID("0c7f3a52-5d0e-4c55-9d3e-2b1f8e6a4c91")
+
+
+def new_order_id(customer_id: str, idempotency_key: str | None) -> str:
+    if idempotency_key is None:
+        return str(uuid.uuid4())
+    return str(uuid.uuid5(_ORDER_ID_NAMESPACE, f"{customer_id}\n{idempotency_key}"))
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def iso(moment: datetime) -> str:
+    """Fixed-width UTC ISO 8601, so that stored timestamps also sort as strings."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class Order(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    order_id: str
+    customer_id: str
+    flow: Flow
+    status: Status
+    status_rank: int
+    reason: str | None = None
+    items: list[OrderLine]
+    total_cents: int
+    tax_cents: int | None = None
+    # Kept only because the choreographed flow needs it downstream; never logged or returned.
+    payment_token: str = Field(repr=False)
+    correlation_id: str
+    created_at: str
+    updated_at: str
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL
+
+    def same_request(self, other: Order) -> bool:
+        """Whether two orders with one id describe the same purchase (a retry, not a conflict)."""
+        return (
+            self.customer_id == other.customer_id
+            and self.flow == other.flow
+            and self.payment_token == other.payment_token
+            and [(line.sku, line.quantity) for line in self.items] == [(line.sku, line.quantity) for line in other.items]
+        )
+
+
+class StatusChange(BaseModel):
+    """A forward-only status write: the target status and what it records alongside."""
+
+    model_config = ConfigDict(frozen=True)
+
+    status: Status
+    reason: str | None = None
+    total_cents: int | None = None
+    tax_cents: int | None = None
+
+    @property
+    def rank(self) -> int:
+        return STATUS_RANK[self.status]
+
+
+class Transition(BaseModel):
+    """The outcome of a forward-only write: whether it applied, and the order as stored after it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    applied: bool
+    order: Order
+
+
+class TimelineEntry(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    order_id: str
+    event_key: str
+    event_id: str
+    source: str
+    detail_type: str
+    time: str
+    correlation_id: str
+    flow: str
+    summary: dict[str, Any]
+
+
+# --- errors of the domain; the API maps each to one HTTP status in one place ---
+
+
+class FieldProblem(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    field: str
+    location: str = "body"
+    message: str
+
+
+class InvalidOrderError(ValueError):
+    """The request is well formed but cannot be accepted (unknown sku, duplicate line)."""
+
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems))
+        self.problems = problems
+
+
+class IdempotencyConflictError(ValueError):
+    """An Idempotency-Key was reused for a different request."""
+
+
+class OrderNotFoundError(LookupError):
+    def __init__(self, order_id: str) -> None:
+        super().__init__(f"order {order_id} not found")
+        self.order_id = order_id
+
+
+class OrderConflictError(RuntimeError):
+    """An order id already holds a different order; recording it again would corrupt it."""
+
+
+class CatalogUnavailableError(RuntimeError):
+    """Prices could not be read; transient."""
+
+
+class SagaError(RuntimeError):
+    """The order saga did not produce a usable decision."""
+
+    def __init__(self, message: str, *, execution: str, status: str, error: str | None = None) -> None:
+        super().__init__(message)
+        self.execution = execution
+        self.status = status
+        self.error = error
+
+
+class SagaFailedError(SagaError):
+    """The execution failed, or its output could not be read."""
+
+
+class SagaTimedOutError(SagaError):
+    """The execution, or our wait for it, ran out of time."""
+
+
+class SagaUnavailableError(RuntimeError):
+    """Step Functions refused to start the execution (throttling, service error); transient."""

@@ -1,0 +1,1 @@
+"""Lambda entry points: ``orders.handlers.<module>.lambda_handler``."""

@@ -1,0 +1,46 @@
+"""Session fixtures: the app is synthesized once per test session (about 5 s and 0.5 GB)."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "1")
+os.environ.setdefault("JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION", "1")
+
+
+@dataclass
+class Synthesized:
+    outdir: Path
+    stack_name: str
+    template_json: dict[str, Any]
+    template: Any  # aws_cdk.assertions.Template
+    stack: Any  # cdk.stack.OrderflowStack
+
+    def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        return {k: v for k, v in self.template_json["Resources"].items() if v["Type"] == resource_type}
+
+
+@pytest.fixture(scope="session")
+def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    from aws_cdk import App
+    from aws_cdk.assertions import Template
+
+    from app import build
+
+    outdir = tmp_path_factory.mktemp("cdk.out")
+    app, stack = build(App(outdir=str(outdir)))
+    app.synth()
+    template_json = json.loads((outdir / f"{stack.stack_name}.template.json").read_text())
+    return Synthesized(
+        outdir=outdir,
+        stack_name=stack.stack_name,
+        template_json=template_json,
+        template=Template.from_json(template_json),
+        stack=stack,
+    )

@@ -1,0 +1,298 @@
+"""Infrastructure assertions over the synthesized template (the same one `cdk deploy` uses)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_cdk.assertions import Match
+
+from cdk.retries import LAMBDA_SERVICE_ERRORS, TRANSIENT_ERRORS
+
+EXPECTED_HANDLERS = {
+    "orders.handlers.api.lambda_handler",
+    "orders.handlers.saga_tasks.lambda_handler",
+    "orders.handlers.outbox_relay.lambda_handler",
+    "orders.handlers.projector.lambda_handler",
+    "orders.handlers.timeline.lambda_handler",
+    "inventory.handlers.api.lambda_handler",
+    "inventory.handlers.saga_tasks.lambda_handler",
+    "inventory.handlers.consumer.lambda_handler",
+    "payments.handlers.tasks.lambda_handler",
+    "payments.handlers.consumer.lambda_handler",
+    "shipping.handlers.consumer.lambda_handler",
+    "notifications.handlers.consumer.lambda_handler",
+}
+
+
+def _definition(synthesized, logical_prefix: str) -> dict[str, Any]:
+    """The state machine definition with CloudFormation tokens replaced by placeholders."""
+    for logical_id, resource in synthesized.resources("AWS::StepFunctions::StateMachine").items():
+        if logical_id.startswith(logical_prefix):
+            parts = resource["Properties"]["DefinitionString"]["Fn::Join"][1]
+            text = "".join(p if isinstance(p, str) else "TOKEN" for p in parts)
+            return json.loads(text)
+    raise AssertionError(f"no state machine {logical_prefix}")
+
+
+def test_every_service_function_exists_with_its_handler(synthesized):
+    functions = synthesized.resources("AWS::Lambda::Function")
+    handlers = {f["Properties"]["Handler"] for f in functions.values()}
+    assert handlers == EXPECTED_HANDLERS
+
+
+def test_functions_are_traced_json_logged_with_retention_and_the_powertools_layer(synthesized):
+    for logical_id, fn in synthesized.resources("AWS::Lambda::Function").items():
+        props = fn["Properties"]
+        assert props["Runtime"].startswith("python3.1"), logical_id
+        assert props["TracingConfig"] == {"Mode": "Active"}, logical_id
+        assert props["LoggingConfig"]["LogFormat"] == "JSON", logical_id
+        log_group = props["LoggingConfig"]["LogGroup"]["Ref"]
+        assert synthesized.template_json["Resources"][log_group]["Properties"]["RetentionInDays"] > 0
+        (layer,) = props["Layers"]
+        assert "/aws/service/powertools/python/x86_64/" in layer, logical_id
+        assert props["Timeout"] <= 29
+
+
+def test_each_function_has_its_own_role_without_managed_policies(synthesized):
+    functions = synthesized.resources("AWS::Lambda::Function")
+    roles = [fn["Properties"]["Role"]["Fn::GetAtt"][0] for fn in functions.values()]
+    assert len(roles) == len(set(roles)), "two functions share a role"
+    for role in roles:
+        props = synthesized.template_json["Resources"][role]["Properties"]
+        assert not props.get("ManagedPolicyArns"), f"{role} uses a managed policy"
+
+
+def _statements(synthesized) -> list[tuple[str, dict[str, Any]]]:
+    out = []
+    for logical_id, policy in synthesized.resources("AWS::IAM::Policy").items():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            out.append((logical_id, statement))
+    return out
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+WILDCARD_ALLOWED = {
+    # Actions without resource-level permissions (X-Ray, CloudWatch Logs delivery).
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
+    # The stream event source mapping lists the table's streams; ListStreams has no resource scope.
+    "dynamodb:ListStreams",
+}
+
+
+def test_no_wildcard_actions_and_no_wildcard_resources_beyond_xray_and_log_delivery(synthesized):
+    for logical_id, statement in _statements(synthesized):
+        actions = _as_list(statement["Action"])
+        assert "*" not in actions, logical_id
+        assert not any(a.endswith(":*") for a in actions), (logical_id, actions)
+        if "*" in _as_list(statement.get("Resource", [])):
+            assert set(actions) <= WILDCARD_ALLOWED, (logical_id, actions)
+
+
+def test_saga_is_an_express_state_machine_with_logging_and_tracing(synthesized):
+    synthesized.template.has_resource_properties(
+        "AWS::StepFunctions::StateMachine",
+        {
+            "StateMachineType": "EXPRESS",
+            "TracingConfiguration": {"Enabled": True},
+            "LoggingConfiguration": Match.object_like({"Level": "ALL", "IncludeExecutionData": False}),
+        },
+    )
+
+
+def test_saga_states_in_order_with_compensation(synthesized):
+    states = _definition(synthesized, "OrderSaga")["States"]
+    forward = ["RecordOrder", "ReserveInventory", "StockReserved?", "AuthorizePayment", "PaymentAuthorized?",
+               "CalculateTax", "CapturePayment", "ConfirmOrder", "AnnounceOrderConfirmed", "OrderConfirmed"]
+    for state in forward:
+        assert state in states, state
+    assert _definition(synthesized, "OrderSaga")["StartAt"] == "RecordOrder"
+    assert states["RecordOrder"]["Next"] == "ReserveInventory"
+    assert states["CalculateTax"]["Next"] == "CapturePayment"
+    assert states["CapturePayment"]["Next"] == "ConfirmOrder"
+    assert states["ConfirmOrder"]["Next"] == "AnnounceOrderConfirmed"
+    assert states["AnnounceOrderConfirmed"]["Resource"].endswith(":events:putEvents")
+    # Compensation undoes in reverse order, then rejects and announces.
+    assert states["RefundPayment"]["Next"] == "VoidAuthorization"
+    assert states["VoidAuthorization"]["Next"] == "ReleaseInventory"
+    assert states["ReleaseInventory"]["Next"] == "RejectOrder"
+    assert states["RejectOrder"]["Next"] == "AnnounceOrderRejected"
+    assert states["StockReserved?"]["Default"] == "RejectOutOfStock"
+    assert states["RejectOutOfStock"]["Next"] == "RejectOrder", "nothing to undo when nothing was reserved"
+    assert states["PaymentAuthorized?"]["Default"] == "RejectDeclined"
+    assert states["RejectDeclined"]["Next"] == "RefundPayment"
+
+
+def test_every_task_has_a_timeout_and_retries_transient_errors(synthesized):
+    for prefix in ("OrderSaga", "PaymentsWorkflow"):
+        for name, state in _definition(synthesized, prefix)["States"].items():
+            if state["Type"] != "Task":
+                continue
+            assert state.get("TimeoutSeconds"), f"{prefix}.{name} has no timeout"
+            if state["Resource"].endswith(":sqs:sendMessage"):
+                continue  # the parking step is the last resort; its own failure fails the execution
+            retried = [error for retry in state.get("Retry", []) for error in retry["ErrorEquals"]]
+            for error in [*LAMBDA_SERVICE_ERRORS, *TRANSIENT_ERRORS]:
+                assert error in retried, f"{prefix}.{name} does not retry {error}"
+            for retry in state["Retry"]:
+                assert retry["BackoffRate"] >= 2 and retry["MaxAttempts"] >= 2
+
+
+def test_saga_failures_are_caught_by_compensation(synthesized):
+    states = _definition(synthesized, "OrderSaga")["States"]
+    catches = {name: [c["Next"] for c in s.get("Catch", [])] for name, s in states.items()}
+    assert catches["ReserveInventory"] == ["RejectInternalError"]
+    for step in ("AuthorizePayment", "CalculateTax", "CapturePayment"):
+        assert catches[step] == ["RejectPaymentUnavailable"], step
+    assert catches["ConfirmOrder"] == ["RejectInternalError"]
+    for step in ("RefundPayment", "VoidAuthorization", "ReleaseInventory", "RejectOrder"):
+        assert catches[step] == ["CompensationFailed"], step
+    assert catches["AnnounceOrderConfirmed"] == ["AnnounceOrderConfirmedParked"]
+    assert states["AnnounceOrderConfirmedParked"]["Next"] == "OrderConfirmed"
+
+
+def test_payment_workflow_is_authorize_tax_capture(synthesized):
+    definition = _definition(synthesized, "PaymentsWorkflow")
+    states = definition["States"]
+    assert definition["StartAt"] == "AuthorizePayment"
+    assert states["Authorized?"]["Choices"][0]["Next"] == "CalculateTax"
+    assert states["CalculateTax"]["Next"] == "CapturePayment"
+    for step in ("AuthorizePayment", "CalculateTax", "CapturePayment"):
+        assert [c["Next"] for c in states[step]["Catch"]] == ["VoidAuthorization"]
+    synthesized.template.has_resource_properties(
+        "AWS::StepFunctions::StateMachine", {"StateMachineType": "STANDARD", "TracingConfiguration": {"Enabled": True}}
+    )
+
+
+def test_queues_are_encrypted_tls_only_and_consumers_have_dlqs(synthesized):
+    queues = synthesized.resources("AWS::SQS::Queue")
+    for logical_id, queue in queues.items():
+        assert queue["Properties"].get("SqsManagedSseEnabled") or queue["Properties"].get("KmsMasterKeyId"), logical_id
+    policies = synthesized.resources("AWS::SQS::QueuePolicy")
+    tls_only = set()
+    for policy in policies.values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if statement["Effect"] == "Deny" and statement.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false":
+                tls_only.update(q["Ref"] for q in policy["Properties"]["Queues"])
+    assert tls_only == set(queues), set(queues) - tls_only
+    mappings = synthesized.resources("AWS::Lambda::EventSourceMapping")
+    sqs_mapped = [m for m in mappings.values() if "Queue" in json.dumps(m["Properties"]["EventSourceArn"])]
+    assert len(sqs_mapped) == 6
+    for mapping in sqs_mapped:
+        assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        queue = queues[mapping["Properties"]["EventSourceArn"]["Fn::GetAtt"][0]]
+        redrive = queue["Properties"]["RedrivePolicy"]
+        assert redrive["maxReceiveCount"] == 5
+        assert queue["Properties"]["VisibilityTimeout"] >= 6 * 10
+
+
+def test_rules_feed_queues_with_a_retry_policy_and_a_dlq(synthesized):
+    rules = synthesized.resources("AWS::Events::Rule")
+    assert len(rules) == 9
+    for logical_id, rule in rules.items():
+        for target in rule["Properties"]["Targets"]:
+            assert "Queue" in json.dumps(target["Arn"]), f"{logical_id} targets something other than a queue"
+            assert target["DeadLetterConfig"]["Arn"], logical_id
+            assert target["RetryPolicy"]["MaximumEventAgeInSeconds"] == 86400
+
+
+def test_choreography_rules_match_only_choreographed_events(synthesized):
+    rules = synthesized.resources("AWS::Events::Rule")
+    by_name = {lid: r["Properties"]["EventPattern"] for lid, r in rules.items()}
+    choreographed = [p for lid, p in by_name.items() if any(k in lid for k in ("Reserve", "Release", "Charge", "Refund", "Project"))]
+    assert len(choreographed) == 6
+    for pattern in choreographed:
+        assert pattern["detail"] == {"metadata": {"flow": ["choreographed"]}}
+    shipping = [p for lid, p in by_name.items() if "ShipOnOrderConfirmed" in lid]
+    assert shipping == [{"detail-type": ["OrderConfirmed"], "source": ["orderflow.orders"]}]
+
+
+def test_outbox_relay_reads_the_orders_stream_with_a_failure_destination(synthesized):
+    synthesized.template.has_resource_properties(
+        "AWS::DynamoDB::Table",
+        {"StreamSpecification": {"StreamViewType": "NEW_AND_OLD_IMAGES"}, "KeySchema": [{"AttributeName": "order_id", "KeyType": "HASH"}]},
+    )
+    synthesized.template.has_resource_properties(
+        "AWS::Lambda::EventSourceMapping",
+        {
+            "StartingPosition": "TRIM_HORIZON",
+            "BisectBatchOnFunctionError": True,
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            "DestinationConfig": {"OnFailure": {"Destination": Match.any_value()}},
+            "FilterCriteria": {"Filters": [{"Pattern": json.dumps({"eventName": ["INSERT", "MODIFY"]}, separators=(",", ":"))}]},
+        },
+    )
+
+
+def test_tables_are_encrypted_with_point_in_time_recovery(synthesized):
+    tables = synthesized.resources("AWS::DynamoDB::Table")
+    assert len(tables) == 7
+    for logical_id, table in tables.items():
+        props = table["Properties"]
+        assert props["SSESpecification"]["SSEEnabled"] is True, logical_id
+        assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True, logical_id
+        assert props["BillingMode"] == "PAY_PER_REQUEST"
+
+
+def test_every_api_method_requires_iam_authorization(synthesized):
+    methods = synthesized.resources("AWS::ApiGateway::Method")
+    routes = set()
+    for method in methods.values():
+        props = method["Properties"]
+        if props["HttpMethod"] == "OPTIONS":
+            continue
+        assert props["AuthorizationType"] == "AWS_IAM"
+        assert props["Integration"]["Type"] == "AWS_PROXY"
+        assert props.get("RequestValidatorId"), "every method validates its request"
+        routes.add(props["HttpMethod"])
+    assert routes == {"GET", "PUT", "POST"}
+    assert len(methods) == 5
+
+
+def test_api_stage_has_access_logs_throttling_and_tracing(synthesized):
+    synthesized.template.has_resource_properties(
+        "AWS::ApiGateway::Stage",
+        {
+            "StageName": "v1",
+            "TracingEnabled": True,
+            "AccessLogSetting": Match.object_like({"DestinationArn": Match.any_value()}),
+            "MethodSettings": Match.array_with(
+                [Match.object_like({"ThrottlingRateLimit": 50, "ThrottlingBurstLimit": 100, "DataTraceEnabled": False})]
+            ),
+        },
+    )
+
+
+def test_event_bus_has_an_archive_and_no_open_policy(synthesized):
+    synthesized.template.resource_count_is("AWS::Events::EventBus", 1)
+    synthesized.template.has_resource_properties(
+        "AWS::Events::Archive", {"EventPattern": {"source": [{"prefix": "orderflow."}]}, "RetentionDays": 30}
+    )
+    synthesized.template.resource_count_is("AWS::Events::EventBusPolicy", 0)
+    for bus in synthesized.resources("AWS::Events::EventBus").values():
+        assert "Policy" not in bus["Properties"]
+
+
+def test_notifications_topic_is_kms_encrypted_and_tls_only(synthesized):
+    synthesized.template.has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": Match.any_value()})
+    synthesized.template.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True})
+
+
+def test_dead_letter_queues_are_alarmed(synthesized):
+    alarms = synthesized.resources("AWS::CloudWatch::Alarm")
+    dlq_alarms = [a for lid, a in alarms.items() if lid.startswith("DeadLetters")]
+    assert len(dlq_alarms) == len(synthesized.stack.dead_letter_queues()) == 9
