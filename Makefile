@@ -65,3 +65,6 @@ schemas: $(STAMP) ## regenerate the event JSON Schemas from the models
 
 clean: ## remove generated output (keeps the virtualenv)
 	rm -rf cdk.out .local .pytest_cache .ruff_cache .mypy_cache
+
+catalog: $(STAMP) ## regenerate docs/events.md from the event models and the template's rules
+	$(PY) -m cdk.catalog
