@@ -87,7 +87,7 @@ class OrdersConstruct(Construct):
         self.projector.grant(["dynamodb:GetItem", "dynamodb:UpdateItem"], [self.table.table_arn])
         self.projection = EventConsumer(
             self, "ProjectionEvents", shared=shared, function=self.projector,
-            patterns={"ProjectOutcomes": choreographed(OUTCOME_EVENTS)},
+            patterns={"ProjectOutcomes": choreographed(OUTCOME_EVENTS, ["orderflow.inventory", "orderflow.payments"])},
         )
 
         self.timeline = ServiceFunction(
