@@ -1,6 +1,7 @@
 """inventory-api: ``PUT /inventory/{sku}`` sets stock and price, ``GET /inventory/{sku}`` reads it."""
 
-from __future__ import annotations
+# No "from __future__ import annotations" here: Powertools resolves the route signatures
+# (path and body models) at runtime, and string annotations would not resolve.
 
 from http import HTTPStatus
 from typing import Any
@@ -11,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from inventory.domain.errors import SkuNotFound
 from inventory.handlers.dependencies import api_inventory
-from inventory.handlers.http_errors import ApiError, register_error_handlers
+from inventory.handlers.http_errors import ApiError, json_object_body, register_error_handlers
 from inventory.handlers.models import SetStockBody, Sku, StockItemView
 from inventory.observability import logger, metrics, tracer
 from shared.correlation import CORRELATION_HEADER, correlation_from_headers
@@ -25,7 +26,7 @@ register_error_handlers(
 )
 
 
-@app.put("/inventory/<sku>")
+@app.put("/inventory/<sku>", middlewares=[json_object_body])
 @tracer.capture_method
 def put_stock(sku: Sku, body: SetStockBody) -> StockItemView:
     item = api_inventory().set_stock(sku, body.available, body.price_cents)

@@ -7,6 +7,7 @@ exceptions through ``domain_errors``, so the module can move to ``shared`` as is
   ``details`` listing ``{"field", "location", "type", "message"}`` per problem (inputs are never
   echoed back, they may hold secrets);
 - unknown route -> 404 ``not_found``; unsupported content type -> 415;
+- a body that is JSON but not an object -> 422 (see ``json_object_body``);
 - injected or real transient faults -> 503; anything else -> 500 (logged with its traceback).
 """
 
@@ -20,6 +21,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
@@ -70,6 +72,20 @@ def _validation_error(error: RequestValidationError) -> ApiError:
         details = [{"field": "body", "location": "body", "type": "json_invalid", "message": message}]
         return ApiError(HTTPStatus.BAD_REQUEST, "malformed_json", details)
     return ApiError(HTTPStatus.UNPROCESSABLE_ENTITY, "validation_error", validation_details(errors))
+
+
+def json_object_body(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response:
+    """Route middleware: the JSON body must be an object.
+
+    Powertools' validation unwraps a list to its first element (a form-data convenience), so
+    ``[{...valid...}]`` would pass as ``{...valid...}``. This runs after that validation and
+    before the route, so the request is refused before anything is written.
+    """
+    if not isinstance(app.current_event.json_body, dict):
+        raise RequestValidationError(
+            [{"type": "model_attributes_type", "loc": ("body",), "msg": "Input should be a JSON object"}]
+        )
+    return next_middleware(app)
 
 
 def register_error_handlers(

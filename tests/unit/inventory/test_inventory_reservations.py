@@ -67,9 +67,7 @@ def test_reserve_moves_every_line_and_announces_with_event_carried_state(invento
     assert [i["sku"] for i in event.data["items"]] == ["apple", "pear"]
 
 
-def test_out_of_stock_reserves_nothing_names_the_sku_and_stays_rejected_after_restock(
-    inventory, repository, publisher
-):
+def test_out_of_stock_reserves_nothing_names_the_sku_and_stays_rejected_after_restock(inventory, repository, publisher):
     inventory.set_stock("apple", 10, 500)
     inventory.set_stock("pear", 1, 700)
 
