@@ -28,6 +28,7 @@ from shared.events import EVENT_TYPES, SCHEMA_VERSION, EventData, EventMetadata
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_MAJOR = SCHEMA_VERSION.split(".", 1)[0]
+_CURRENT = f"*.v{SCHEMA_MAJOR}.json"
 DEFAULT_DIRECTORY = Path(__file__).resolve().parents[2] / "docs" / "events" / "schemas"
 
 
@@ -106,15 +107,16 @@ def differences(directory: Path = DEFAULT_DIRECTORY) -> list[str]:
             )
             problems.append(f"outdated: {path}\n{''.join(diff)}")
     if directory.exists():
-        # A schema file without a model is a contract nobody produces any more.
-        problems.extend(f"stale: {path}" for path in sorted(directory.glob("*.json")) if path.name not in expected)
+        # A schema file without a model is a contract nobody produces any more. Older majors are
+        # left alone: they stay published while consumers migrate.
+        problems.extend(f"stale: {path}" for path in sorted(directory.glob(_CURRENT)) if path.name not in expected)
     return problems
 
 
 def write(directory: Path = DEFAULT_DIRECTORY) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     expected = expected_files()
-    for path in directory.glob("*.json"):
+    for path in directory.glob(_CURRENT):
         if path.name not in expected:
             path.unlink()
     written = []

@@ -109,12 +109,15 @@ def test_check_reports_missing_and_stale_files(tmp_path, capsys):
     schemas.write(tmp_path)
     (tmp_path / "OrderPlaced.v1.json").unlink()
     (tmp_path / "OrderShipped.v1.json").write_text("{}\n", encoding="utf-8")
+    (tmp_path / "OrderPlaced.v0.json").write_text("{}\n", encoding="utf-8")  # an older major, still published
 
     assert schemas.main(["--check", "--dir", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert f"missing: {tmp_path / 'OrderPlaced.v1.json'}" in err
     assert f"stale: {tmp_path / 'OrderShipped.v1.json'}" in err
+    assert "v0" not in err
 
     # Writing repairs both.
     schemas.write(tmp_path)
     assert schemas.differences(tmp_path) == []
+    assert (tmp_path / "OrderPlaced.v0.json").exists()
