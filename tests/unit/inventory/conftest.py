@@ -49,9 +49,14 @@ def create_inventory_table(name: str = TABLE) -> None:
     )
 
 
+# Keeping boto3's default session across tests keeps its parsed service models: creating a
+# client then costs ~1 ms instead of ~40 ms. Credentials come from the fake environment above.
+FAST_MOTO = {"core": {"reset_boto3_session": False}}
+
+
 @pytest.fixture
 def aws() -> Iterator[None]:
-    with mock_aws():
+    with mock_aws(config=FAST_MOTO):
         yield
 
 

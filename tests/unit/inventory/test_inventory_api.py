@@ -8,6 +8,8 @@ import pytest
 
 from inventory.handlers import api
 
+pytestmark = pytest.mark.filterwarnings("ignore:No application metrics")
+
 
 def call(event, context):
     response = api.lambda_handler(event, context)
