@@ -32,12 +32,13 @@ def consume(
     handlers: Mapping[str, Handler],
     logger: Logger,
 ) -> dict[str, Any]:
-    processor = BatchProcessor(event_type=EventType.SQS)
+    # Report every failed record, even when all of a batch fails, rather than raising.
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
     def handle_record(record: SQSRecord) -> None:
         try:
             envelope, data = parse_eventbridge(json.loads(record.body))
-        except (ValueError, KeyError, TypeError, ValidationError, UnknownEventError) as error:
+        except (ValueError, KeyError, TypeError, AttributeError, ValidationError, UnknownEventError) as error:
             logger.error(
                 "malformed event rejected",
                 extra={"message_id": record.message_id, "error": str(error)[:500]},
@@ -58,7 +59,10 @@ def consume(
         finally:
             logger.remove_keys(["correlation_id", "order_id", "event_id", "detail_type"])
 
-    return process_partial_response(event=event, record_handler=handle_record, processor=processor, context=context)
+    response: dict[str, Any] = process_partial_response(
+        event=event, record_handler=handle_record, processor=processor, context=context
+    )
+    return response
 
 
-__all__ = ["consume", "MalformedEventError", "Handler", "EventData"]
+__all__ = ["EventData", "Handler", "MalformedEventError", "consume"]

@@ -9,13 +9,13 @@ Each data model is versioned by ``SCHEMA_VERSION`` in its metadata; the JSON Sch
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 Flow = Literal["orchestrated", "choreographed"]
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION: Literal["1.0"] = "1.0"
 # Event ids are derived from (order, event type): a retried producer emits the same id,
 # so every consumer can recognise a duplicate without coordination.
 _EVENT_NAMESPACE = uuid.UUID("6f2b8f3e-8c1e-4d0a-9a57-3f6c1b9a2d10")
@@ -163,12 +163,14 @@ def event_id_for(order_id: str, detail_type: str) -> str:
 
 
 def new_event(data: EventData, *, correlation_id: str, flow: Flow, time: datetime | None = None) -> Envelope:
+    """Wrap data in the envelope. Pass the time of the fact (e.g. when the reservation was
+    made) so that a re-announcement is identical to the first one, not just the same id."""
     metadata = EventMetadata(
         event_id=event_id_for(data.order_id, data.DETAIL_TYPE),
         correlation_id=correlation_id,
         order_id=data.order_id,
         flow=flow,
-        time=time or datetime.now(timezone.utc),
+        time=time or datetime.now(UTC),
     )
     return Envelope(
         source=data.SOURCE,
@@ -185,15 +187,20 @@ def parse_event(source: str, detail_type: str, detail: dict[str, Any]) -> tuple[
     pydantic.ValidationError for a wrong schema version, missing or extra fields.
     """
     model = EVENT_TYPES.get(detail_type)
-    if model is None or model.SOURCE != source:
+    if model is None or source != model.SOURCE:
         raise UnknownEventError(f"unknown event {source}/{detail_type}")
+    if not isinstance(detail, dict):
+        raise TypeError(f"detail of {detail_type} is {type(detail).__name__}, not an object")
     envelope = Envelope(
         source=source,
         detail_type=detail_type,
         metadata=EventMetadata.model_validate(detail.get("metadata")),
         data=detail.get("data") or {},
     )
-    return envelope, model.model_validate(envelope.data)
+    data = model.model_validate(envelope.data)
+    if data.order_id != envelope.metadata.order_id:
+        raise ValueError(f"metadata.order_id {envelope.metadata.order_id!r} != data.order_id {data.order_id!r}")
+    return envelope, data
 
 
 def parse_eventbridge(event: dict[str, Any]) -> tuple[Envelope, EventData]:

@@ -20,7 +20,7 @@ import time
 from typing import Any
 
 _CACHE_SECONDS = 2.0
-_cache: tuple[float, dict[str, Any]] = (0.0, {})
+_cache: dict[str, Any] = {"loaded_at": 0.0, "document": {}}
 
 
 class InjectedFault(RuntimeError):
@@ -32,13 +32,11 @@ class ServiceOutage(InjectedFault):
 
 
 def _load() -> dict[str, Any]:
-    global _cache
     name = os.environ.get("ORDERFLOW_FAULTS_PARAMETER")
     if not name:
         return {}
-    loaded_at, document = _cache
-    if time.monotonic() - loaded_at < _CACHE_SECONDS:
-        return document
+    if time.monotonic() - _cache["loaded_at"] < _CACHE_SECONDS:
+        return dict(_cache["document"])
     import boto3
 
     try:
@@ -46,13 +44,14 @@ def _load() -> dict[str, Any]:
         document = json.loads(value) if value.strip() else {}
     except Exception:  # an unreadable fault document must never become a fault itself
         document = {}
-    _cache = (time.monotonic(), document if isinstance(document, dict) else {})
-    return _cache[1]
+    _cache["loaded_at"] = time.monotonic()
+    _cache["document"] = document if isinstance(document, dict) else {}
+    return dict(_cache["document"])
 
 
 def reset_cache() -> None:
-    global _cache
-    _cache = (0.0, {})
+    _cache["loaded_at"] = 0.0
+    _cache["document"] = {}
 
 
 def inject(service: str, operation: str) -> None:

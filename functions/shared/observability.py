@@ -6,13 +6,18 @@ infrastructure; this module only gives every service the same construction.
 
 from __future__ import annotations
 
+import os
+
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
 
 def observability(service: str) -> tuple[Logger, Tracer, Metrics]:
+    """The environment (set per function by the infrastructure) wins over the defaults."""
+    service = os.environ.get("POWERTOOLS_SERVICE_NAME", service)
+    namespace = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "orderflow")
     logger = Logger(service=service)
     tracer = Tracer(service=service)
-    metrics = Metrics(service=service, namespace="orderflow")
+    metrics = Metrics(service=service, namespace=namespace)
     return logger, tracer, metrics
 
 

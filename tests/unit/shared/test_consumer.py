@@ -164,10 +164,6 @@ def test_per_record_log_keys_do_not_leak_into_the_next_record(log):
     assert "order_id" not in after
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="shared.consumer: a detail that is not an object raises AttributeError, which is not caught as malformed",
-)
 def test_a_detail_that_is_not_an_object_is_logged_as_malformed(log):
     logger, stream = log
     payload = json.dumps({"source": "orderflow.shipping", "detail-type": "ShipmentScheduled", "detail": "oops"})
