@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -27,12 +27,12 @@ def new_order_id(customer_id: str, idempotency_key: str | None) -> str:
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def iso(moment: datetime) -> str:
     """Fixed-width UTC ISO 8601, so that stored timestamps also sort as strings."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class Order(BaseModel):
@@ -63,7 +63,8 @@ class Order(BaseModel):
             self.customer_id == other.customer_id
             and self.flow == other.flow
             and self.payment_token == other.payment_token
-            and [(line.sku, line.quantity) for line in self.items] == [(line.sku, line.quantity) for line in other.items]
+            and [(line.sku, line.quantity) for line in self.items]
+            == [(line.sku, line.quantity) for line in other.items]
         )
 
 

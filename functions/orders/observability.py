@@ -21,7 +21,5 @@ def count_order(metric: str, flow: str, reason: str | None = None) -> None:
     dimensions = {"service": SERVICE, "flow": flow}
     if reason:
         dimensions["reason"] = reason
-    with single_metric(
-        name=metric, unit=MetricUnit.Count, value=1, namespace=NAMESPACE, default_dimensions=dimensions
-    ):
+    with single_metric(name=metric, unit=MetricUnit.Count, value=1, namespace=NAMESPACE, default_dimensions=dimensions):
         pass

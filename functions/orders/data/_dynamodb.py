@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 import boto3
@@ -11,8 +12,20 @@ from boto3.dynamodb.types import TypeDeserializer
 _deserializer = TypeDeserializer()
 
 
+@cache
+def dynamodb_resource() -> Any:
+    """One DynamoDB resource per process: every client costs cold-start time, and they are thread-safe."""
+    return boto3.resource("dynamodb")
+
+
+@cache
+def dynamodb_client() -> Any:
+    """A plain client (the resource's own client re-serialises already-typed values)."""
+    return boto3.client("dynamodb")
+
+
 def table(name: str, resource: Any | None = None) -> Any:
-    return (resource or boto3.resource("dynamodb")).Table(name)
+    return (resource or dynamodb_resource()).Table(name)
 
 
 def plain(value: Any) -> Any:

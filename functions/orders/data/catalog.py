@@ -8,8 +8,7 @@ from collections.abc import Collection
 from decimal import Decimal
 from typing import Any
 
-import boto3
-
+from orders.data._dynamodb import dynamodb_resource
 from orders.domain import CatalogUnavailableError
 
 _MAX_KEYS_PER_CALL = 100
@@ -25,7 +24,7 @@ class Catalog(ABC):
 class DynamoDBCatalog(Catalog):
     def __init__(self, table_name: str, resource: Any | None = None) -> None:
         self._table_name = table_name
-        self._resource = resource or boto3.resource("dynamodb")
+        self._resource = resource or dynamodb_resource()
 
     def prices(self, skus: Collection[str]) -> dict[str, int]:
         wanted = sorted(set(skus))

@@ -47,7 +47,9 @@ class StepFunctionsSaga(SagaStarter):
 
     def run(self, name: str, payload: dict[str, Any]) -> SagaExecution:
         try:
-            response = self._client.start_sync_execution(stateMachineArn=self._arn, name=name, input=json.dumps(payload))
+            response = self._client.start_sync_execution(
+                stateMachineArn=self._arn, name=name, input=json.dumps(payload)
+            )
         except ReadTimeoutError as error:
             raise SagaTimedOutError(
                 "no answer from the order saga in time", execution=name, status="TIMED_OUT"

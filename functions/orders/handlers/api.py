@@ -1,0 +1,364 @@
+"""orders-api: POST /orders, GET /orders/{order_id}, GET /orders/{order_id}/timeline.
+
+Thin on purpose: validation by the resolver, one call into logic, and every error shaped
+into ``{"error", "details"}`` by the exception handlers below, in one place.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyPersistenceLayerError,
+    IdempotencyValidationError,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
+
+from orders.config import ApiConfig, get_config
+from orders.data.catalog import DynamoDBCatalog
+from orders.data.idempotency import idempotency_store
+from orders.data.orders_repository import DynamoDBOrdersRepository
+from orders.data.saga import SagaStarter, StepFunctionsSaga
+from orders.data.timeline_repository import DynamoDBTimelineRepository
+from orders.domain import (
+    CatalogUnavailableError,
+    IdempotencyConflictError,
+    InvalidOrderError,
+    OrderNotFoundError,
+    SagaError,
+    SagaTimedOutError,
+    SagaUnavailableError,
+)
+from orders.logic.place_order import OrderPlacement
+from orders.logic.placed import PlacedOrder
+from orders.logic.queries import OrderQueries
+from orders.models import (
+    ErrorResponse,
+    OrderAccepted,
+    OrderConfirmedResponse,
+    OrderRejectedResponse,
+    OrderView,
+    PlaceOrderRequest,
+    TimelineEvent,
+    TimelineView,
+)
+from orders.observability import logger, metrics, tracer
+from shared.correlation import CORRELATION_HEADER, correlation_from_headers
+from shared.faults import InjectedFault
+from shared.observability import bind_correlation
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+JSON = "application/json"
+
+app = APIGatewayRestResolver(enable_validation=True)
+
+
+# --- wiring: built on the first request, after the environment has been validated ---
+
+
+def build_placement(config: ApiConfig, saga: SagaStarter | None = None) -> OrderPlacement:
+    return OrderPlacement(
+        orders=DynamoDBOrdersRepository(config.orders_table),
+        catalog=DynamoDBCatalog(config.inventory_table),
+        saga=saga or StepFunctionsSaga(config.saga_state_machine_arn, config.saga_timeout_seconds),
+        idempotency_store=idempotency_store(config.idempotency_table),
+        idempotency_ttl_seconds=config.idempotency_ttl_seconds,
+    )
+
+
+@cache
+def placement() -> OrderPlacement:
+    return build_placement(get_config(ApiConfig))
+
+
+@cache
+def queries() -> OrderQueries:
+    config = get_config(ApiConfig)
+    return OrderQueries(
+        orders=DynamoDBOrdersRepository(config.orders_table),
+        timeline=DynamoDBTimelineRepository(config.order_events_table),
+    )
+
+
+# --- responses ---
+
+
+def _json(status: int, body: BaseModel | dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    payload = body.model_dump(mode="json", exclude_none=True) if isinstance(body, BaseModel) else body
+    return Response(status_code=status, content_type=JSON, body=json.dumps(payload), headers=headers)
+
+
+def _error(status: int, message: str, details: Any = None, headers: dict[str, str] | None = None) -> Response:
+    return _json(status, {"error": message, "details": [] if details is None else details}, headers)
+
+
+# The rejection reasons a caller can act on; anything else is our problem, so 503.
+REJECTION_STATUS = {"OUT_OF_STOCK": 409, "PAYMENT_DECLINED": 402}
+
+
+def placement_response(placed: PlacedOrder) -> Response:
+    """The HTTP answer to POST /orders for a placement outcome (also for idempotent replays)."""
+    if placed.flow == "choreographed":
+        accepted = OrderAccepted(order_id=placed.order_id, status=placed.status, flow=placed.flow)
+        return _json(202, accepted, {"Location": f"/orders/{placed.order_id}"})
+    if placed.status == "CONFIRMED":
+        confirmed = OrderConfirmedResponse(
+            order_id=placed.order_id,
+            status="CONFIRMED",
+            flow=placed.flow,
+            items=placed.items,
+            total_cents=placed.total_cents,
+            tax_cents=placed.tax_cents,
+            correlation_id=placed.correlation_id,
+        )
+        return _json(201, confirmed, {"Location": f"/orders/{placed.order_id}"})
+    reason = placed.reason or "INTERNAL_ERROR"
+    rejected = OrderRejectedResponse(order_id=placed.order_id, status="REJECTED", reason=reason)
+    return _json(REJECTION_STATUS.get(reason, 503), rejected)
+
+
+def _responses(*codes: int, **models: Any) -> dict[int, Any]:
+    """OpenAPI response entries; every error shares ErrorResponse."""
+    described = {
+        200: "OK",
+        201: "Confirmed by the saga",
+        202: "Accepted (choreographed)",
+        400: "Malformed request",
+        402: "Payment declined",
+        404: "Not found",
+        409: "Out of stock, or a retry still in progress",
+        422: "Validation failed",
+        502: "The order saga failed",
+        503: "Temporarily unavailable",
+        504: "The order saga timed out",
+    }
+    return {
+        code: {
+            "description": described[code],
+            "content": {JSON: {"model": models.get(f"m{code}", ErrorResponse)}},
+        }
+        for code in codes
+    }
+
+
+# --- routes ---
+
+
+@app.post(
+    "/orders",
+    summary="Place an order",
+    description="flow=orchestrated answers with the saga's decision; flow=choreographed answers 202 at once.",
+    responses=_responses(
+        201,
+        202,
+        400,
+        402,
+        409,
+        422,
+        502,
+        503,
+        504,
+        m201=OrderConfirmedResponse,
+        m202=OrderAccepted,
+        m402=OrderRejectedResponse,
+        m409=OrderRejectedResponse | ErrorResponse,
+        m503=OrderRejectedResponse | ErrorResponse,
+    ),
+    tags=["orders"],
+)
+def place_order(
+    order: PlaceOrderRequest,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias=IDEMPOTENCY_HEADER,
+            min_length=1,
+            max_length=128,
+            description="Same key, same response and never a second order.",
+        ),
+    ] = None,
+    correlation_id: Annotated[
+        str | None,
+        Header(alias=CORRELATION_HEADER, description="Echoed back; generated when absent or malformed."),
+    ] = None,
+):  # no return annotation: the resolver would treat `Response` as a body model to validate
+    placed = placement().place(
+        order,
+        correlation_id=app.context["correlation_id"],
+        idempotency_key=idempotency_key,
+        lambda_context=app.lambda_context,
+    )
+    logger.info("order placement answered", extra={"flow": placed.flow, "status": placed.status})
+    return placement_response(placed)
+
+
+@app.get(
+    "/orders/<order_id>",
+    summary="An order's status",
+    responses=_responses(200, 404, 503, m200=OrderView),
+    tags=["orders"],
+)
+def get_order(order_id: Annotated[str, Path(min_length=1)]):  # returns Response (see place_order)
+    bind_correlation(logger, app.context["correlation_id"], order_id)
+    order = queries().get_order(order_id)
+    return _json(200, OrderView.model_validate(order.model_dump(exclude={"payment_token"})))
+
+
+@app.get(
+    "/orders/<order_id>/timeline",
+    summary="Every event of an order, oldest first",
+    responses=_responses(200, 404, 503, m200=TimelineView),
+    tags=["orders"],
+)
+def get_timeline(order_id: Annotated[str, Path(min_length=1)]):  # returns Response (see place_order)
+    bind_correlation(logger, app.context["correlation_id"], order_id)
+    entries = queries().get_timeline(order_id)
+    events = [TimelineEvent.model_validate(entry.model_dump()) for entry in entries]
+    return _json(200, TimelineView(order_id=order_id, events=events))
+
+
+# --- errors, all shaped here ---
+
+_HEADER_NAMES = {name.lower(): name for name in (IDEMPOTENCY_HEADER, CORRELATION_HEADER)}
+
+
+def _field_name(location: tuple[Any, ...]) -> str:
+    """("items", 0, "quantity") -> "items[0].quantity"."""
+    name = ""
+    for part in location:
+        if isinstance(part, int):
+            name += f"[{part}]"
+        else:
+            name += f".{part}" if name else str(part)
+    return name
+
+
+@app.exception_handler(RequestValidationError)
+def _invalid_request(error: RequestValidationError) -> Response:
+    problems = error.errors()
+    # Errors about the body as a whole mean it is not a JSON object at all: malformed, 400.
+    if any(tuple(p.get("loc", ()))[:1] == ("body",) and len(p.get("loc", ())) == 1 for p in problems) or any(
+        p.get("type") == "json_invalid" for p in problems
+    ):
+        decode = next((p for p in problems if p.get("type") == "json_invalid"), None)
+        message = "request body must be a JSON object"
+        if decode is not None:
+            message = f"malformed JSON: {decode.get('ctx', {}).get('error', 'cannot be parsed')}"
+        return _error(400, "malformed request body", [{"field": "body", "location": "body", "message": message}])
+    details = []
+    for problem in problems:
+        where, *path = tuple(problem.get("loc", ())) or ("body",)
+        if where == "header" and path:
+            field = _HEADER_NAMES.get(str(path[0]).lower(), str(path[0]))
+        else:
+            field = _field_name(tuple(path)) or str(where)
+        # Only the message: pydantic's `input` could echo a payment token back.
+        details.append({"field": field, "location": str(where), "message": str(problem.get("msg", "invalid"))})
+    return _error(422, "validation failed", details)
+
+
+@app.exception_handler(RequestUnsupportedContentType)
+def _unsupported_content_type(_: RequestUnsupportedContentType) -> Response:
+    detail = {"field": "Content-Type", "location": "header", "message": "send application/json"}
+    return _error(415, "unsupported content type", [detail])
+
+
+@app.exception_handler(InvalidOrderError)
+def _invalid_order(error: InvalidOrderError) -> Response:
+    return _error(422, "order cannot be accepted", [p.model_dump() for p in error.problems])
+
+
+@app.exception_handler([IdempotencyValidationError, IdempotencyConflictError])
+def _idempotency_conflict(_: Exception) -> Response:
+    detail = {
+        "field": IDEMPOTENCY_HEADER,
+        "location": "header",
+        "message": "this key was already used with a different request body; use a new key for a new order",
+    }
+    return _error(422, "Idempotency-Key conflict", [detail])
+
+
+@app.exception_handler(IdempotencyAlreadyInProgressError)
+def _in_progress(_: IdempotencyAlreadyInProgressError) -> Response:
+    detail = {"field": IDEMPOTENCY_HEADER, "location": "header", "message": "a request with this key is in progress"}
+    return _error(409, "request in progress", [detail], {"Retry-After": "1"})
+
+
+@app.exception_handler(OrderNotFoundError)
+def _order_not_found(error: OrderNotFoundError) -> Response:
+    return _error(404, "order not found", {"order_id": error.order_id[:128]})
+
+
+@app.exception_handler(SagaError)
+def _saga_failed(error: SagaError) -> Response:
+    # The cause is not returned nor logged: it may quote the saga's input, payment token included.
+    logger.error(
+        "order saga without a decision",
+        extra={"execution": error.execution, "saga_status": error.status, "saga_error": error.error},
+    )
+    status = 504 if isinstance(error, SagaTimedOutError) else 502
+    details = {"execution": error.execution, "status": error.status}
+    if error.error:
+        details["error"] = error.error
+    return _error(status, str(error), details)
+
+
+@app.exception_handler([SagaUnavailableError, CatalogUnavailableError, IdempotencyPersistenceLayerError, InjectedFault])
+def _unavailable(error: Exception) -> Response:
+    logger.warning("dependency unavailable", extra={"error_type": type(error).__name__})
+    return _error(503, "temporarily unavailable, retry with the same Idempotency-Key", [], {"Retry-After": "1"})
+
+
+@app.exception_handler(Exception)
+def _unexpected(error: Exception) -> Response:
+    logger.exception("unhandled error", extra={"error_type": type(error).__name__})
+    return _error(500, "internal error")
+
+
+# Paths we serve and the methods each accepts; anything else on them is a 405, not a 404.
+_ROUTES = (
+    (re.compile(r"^/orders/?$"), ("POST",)),
+    (re.compile(r"^/orders/[^/]+/?$"), ("GET",)),
+    (re.compile(r"^/orders/[^/]+/timeline/?$"), ("GET",)),
+)
+
+
+@app.not_found
+def _not_found(_: NotFoundError) -> Response:
+    path = app.current_event.path or ""
+    for pattern, methods in _ROUTES:
+        if pattern.match(path):
+            allowed = ", ".join(methods)
+            detail = {"method": app.current_event.http_method, "allowed": list(methods)}
+            return _error(405, "method not allowed", detail, {"Allow": allowed})
+    return _error(404, "no such route", {"path": path[:256]})
+
+
+# --- entry point ---
+
+
+def _with_header(response: dict[str, Any], name: str, value: str) -> dict[str, Any]:
+    if isinstance(response.get("multiValueHeaders"), dict):
+        response["multiValueHeaders"][name] = [value]
+    else:
+        response.setdefault("headers", {})[name] = value
+    return response
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    correlation_id = correlation_from_headers(event.get("headers"))
+    bind_correlation(logger, correlation_id)
+    app.append_context(correlation_id=correlation_id)
+    return _with_header(app.resolve(event, context), CORRELATION_HEADER, correlation_id)

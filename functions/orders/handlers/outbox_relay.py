@@ -1,0 +1,58 @@
+"""orders-relay: the orders table's stream (NEW_AND_OLD_IMAGES) -> the orderflow bus.
+
+INSERT announces OrderPlaced (both flows); a choreographed order reaching CONFIRMED/REJECTED
+announces its outcome. Records fail one by one (ReportBatchItemFailures); a retried record
+republishes the same events with the same ids.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
+    DynamoDBRecord,
+    DynamoDBRecordEventName,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from orders.config import RelayConfig, get_config
+from orders.data.event_bus import EventBridgeBus
+from orders.data.orders_repository import order_from_item
+from orders.logic.relay import OutboxRelay
+from orders.observability import logger, metrics, tracer
+from shared.observability import bind_correlation
+
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+@cache
+def relay() -> OutboxRelay:
+    return OutboxRelay(bus=EventBridgeBus(get_config(RelayConfig).event_bus_name))
+
+
+def handle_record(record: DynamoDBRecord) -> None:
+    change = record.event_name
+    if change not in (DynamoDBRecordEventName.INSERT, DynamoDBRecordEventName.MODIFY) or record.dynamodb is None:
+        return
+    new_image = record.dynamodb.new_image
+    old_image = record.dynamodb.old_image
+    new = order_from_item(new_image) if new_image else None
+    old = order_from_item(old_image) if old_image else None
+    if new is None:
+        return
+    bind_correlation(logger, new.correlation_id, new.order_id)
+    try:
+        events = relay().relay(change.name, old, new)
+        if events:
+            logger.info("order events relayed", extra={"detail_types": [e.detail_type for e in events]})
+    finally:
+        logger.remove_keys(["correlation_id", "order_id"])
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_partial_response(event=event, record_handler=handle_record, processor=processor, context=context)

@@ -1,0 +1,35 @@
+"""orders-projector: choreographed outcome events (via SQS) -> the order's forward-only status."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from orders.config import ProjectorConfig, get_config
+from orders.data.orders_repository import DynamoDBOrdersRepository
+from orders.logic.projection import StatusProjection
+from orders.observability import logger, metrics, tracer
+from shared.consumer import Handler, consume
+from shared.events import Envelope, EventData
+
+
+@cache
+def projection() -> StatusProjection:
+    return StatusProjection(orders=DynamoDBOrdersRepository(get_config(ProjectorConfig).orders_table))
+
+
+def _project(envelope: Envelope, data: EventData) -> None:
+    projection().apply(envelope, data)
+
+
+PROJECTED = ("InventoryReserved", "InventoryRejected", "PaymentCompleted", "PaymentFailed")
+HANDLERS: dict[str, Handler] = dict.fromkeys(PROJECTED, _project)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return consume(event, context, HANDLERS, logger)

@@ -1,0 +1,114 @@
+"""orders-tasks: the orders steps of the orchestrated saga (payloads per docs/architecture.md).
+
+The state machine passes its whole state, so unknown fields are ignored. Technical failures
+raise (the state machine retries); business outcomes are returned.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Annotated, Any, Literal
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from orders.config import SagaTasksConfig, get_config
+from orders.data.event_bus import EventBridgeBus
+from orders.data.orders_repository import DynamoDBOrdersRepository
+from orders.domain import Order, iso, utc_now
+from orders.logic.saga_tasks import SagaTasks
+from orders.observability import logger, metrics, tracer
+from shared.events import Flow, OrderLine
+from shared.observability import bind_correlation
+
+
+class _Task(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    order_id: str = Field(min_length=1, max_length=128)
+    correlation_id: str = Field(min_length=1, max_length=128)
+
+
+class RecordTask(_Task):
+    action: Literal["record"]
+    customer_id: str = Field(min_length=1, max_length=64)
+    items: list[OrderLine] = Field(min_length=1)
+    total_cents: int = Field(gt=0)
+    payment_token: str = Field(min_length=1, repr=False)
+    flow: Flow = "orchestrated"
+
+
+class ConfirmTask(_Task):
+    action: Literal["confirm"]
+    tax_cents: int | None = Field(default=None, ge=0)  # recorded when the saga's state carries it
+
+
+class RejectTask(_Task):
+    action: Literal["reject"]
+    reason: str = Field(default="INTERNAL_ERROR", min_length=1, max_length=64)
+
+
+class AnnounceTask(_Task):
+    """Publish the stored outcome (OrderConfirmed/OrderRejected) with its deterministic event id."""
+
+    action: Literal["announce"]
+
+
+TaskRequest = Annotated[RecordTask | ConfirmTask | RejectTask | AnnounceTask, Field(discriminator="action")]
+_tasks_adapter: TypeAdapter[RecordTask | ConfirmTask | RejectTask | AnnounceTask] = TypeAdapter(TaskRequest)
+
+
+class InvalidTaskError(ValueError):
+    """The saga sent a payload outside the contract: a wiring bug, not a business outcome."""
+
+
+@cache
+def tasks() -> SagaTasks:
+    config = get_config(SagaTasksConfig)
+    return SagaTasks(orders=DynamoDBOrdersRepository(config.orders_table), bus=EventBridgeBus(config.event_bus_name))
+
+
+def parse_task(event: Any) -> RecordTask | ConfirmTask | RejectTask | AnnounceTask:
+    try:
+        return _tasks_adapter.validate_python(event)
+    except ValidationError as error:
+        # Name the fields and what is wrong, never the values (one of them is a payment token).
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['type']}" for e in error.errors())
+        raise InvalidTaskError(f"invalid orders task payload: {problems}") from None
+
+
+def run_task(task: RecordTask | ConfirmTask | RejectTask | AnnounceTask) -> dict[str, Any]:
+    if isinstance(task, RecordTask):
+        now = iso(utc_now())
+        order = Order(
+            order_id=task.order_id,
+            customer_id=task.customer_id,
+            flow=task.flow,
+            status="PENDING",
+            status_rank=0,
+            items=task.items,
+            total_cents=task.total_cents,
+            payment_token=task.payment_token,
+            correlation_id=task.correlation_id,
+            created_at=now,
+            updated_at=now,
+        )
+        return tasks().record(order)
+    if isinstance(task, ConfirmTask):
+        return tasks().confirm(task.order_id, task.tax_cents)
+    if isinstance(task, RejectTask):
+        return tasks().reject(task.order_id, task.reason)
+    return tasks().announce(task.order_id)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if isinstance(event, dict) and isinstance(event.get("correlation_id"), str):
+        bind_correlation(logger, event["correlation_id"], event.get("order_id"))
+    task = parse_task(event)
+    logger.append_keys(action=task.action)
+    result = run_task(task)
+    logger.info("orders task done", extra={"result_status": result.get("status")})
+    return result

@@ -1,0 +1,35 @@
+"""orders-timeline: every orderflow event (via SQS) -> the per-order timeline."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from orders.config import TimelineConfig, get_config
+from orders.data.timeline_repository import DynamoDBTimelineRepository
+from orders.logic.timeline import TimelineRecorder
+from orders.observability import logger, metrics, tracer
+from shared.consumer import Handler, consume
+from shared.events import EVENT_TYPES, Envelope, EventData
+
+
+@cache
+def recorder() -> TimelineRecorder:
+    return TimelineRecorder(timeline=DynamoDBTimelineRepository(get_config(TimelineConfig).order_events_table))
+
+
+def _record(envelope: Envelope, data: EventData) -> None:
+    if not recorder().record(envelope, data):
+        logger.info("event already on the timeline; dropped")
+
+
+HANDLERS: dict[str, Handler] = dict.fromkeys(EVENT_TYPES, _record)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return consume(event, context, HANDLERS, logger)

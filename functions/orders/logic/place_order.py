@@ -1,0 +1,178 @@
+"""Placing an order: price it, then record it (choreographed) or hand it to the saga (orchestrated)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
+from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
+
+from orders.data.catalog import Catalog
+from orders.data.orders_repository import OrdersRepository
+from orders.data.saga import SagaStarter
+from orders.domain import (
+    FieldProblem,
+    IdempotencyConflictError,
+    InvalidOrderError,
+    Order,
+    OrderConflictError,
+    iso,
+    new_order_id,
+    utc_now,
+)
+from orders.logic.placed import PlacedOrder
+from orders.logic.saga_outcome import interpret_execution
+from orders.logic.status import record_new
+from orders.models import PlaceOrderRequest
+from orders.observability import logger
+from shared.events import OrderLine
+from shared.faults import inject
+
+
+def saga_input(order: Order) -> dict[str, Any]:
+    """The orchestrated saga's input (docs/architecture.md); its first step records the order."""
+    return {
+        "order_id": order.order_id,
+        "customer_id": order.customer_id,
+        "items": [line.model_dump() for line in order.items],
+        "total_cents": order.total_cents,
+        "payment_token": order.payment_token,
+        "correlation_id": order.correlation_id,
+        "flow": "orchestrated",
+    }
+
+
+class OrderPlacement:
+    def __init__(
+        self,
+        *,
+        orders: OrdersRepository,
+        catalog: Catalog,
+        saga: SagaStarter,
+        idempotency_store: BasePersistenceLayer,
+        idempotency_ttl_seconds: int,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._orders = orders
+        self._catalog = catalog
+        self._saga = saga
+        self._clock = clock
+        # The key is the header alone: a reused key with any other body (customer included) is a conflict.
+        self.idempotency_config = IdempotencyConfig(
+            event_key_jmespath="idempotency_key",
+            payload_validation_jmespath="request",
+            raise_on_no_idempotency_key=True,
+            expires_after_seconds=idempotency_ttl_seconds,
+        )
+        self._place_once = idempotent_function(
+            data_keyword_argument="placement",
+            persistence_store=idempotency_store,
+            config=self.idempotency_config,
+            output_serializer=PydanticSerializer(PlacedOrder),
+            key_prefix="orders.place_order",
+        )(self._place_keyed)
+
+    def place(
+        self,
+        request: PlaceOrderRequest,
+        *,
+        correlation_id: str,
+        idempotency_key: str | None = None,
+        lambda_context: Any | None = None,
+    ) -> PlacedOrder:
+        inject("orders", "place_order")
+        if idempotency_key is None:
+            order_id = new_order_id(request.customer_id, None)
+            return self._place(request, order_id=order_id, correlation_id=correlation_id, keyed=False)
+        if lambda_context is not None:
+            self.idempotency_config.register_lambda_context(lambda_context)
+        # Only `placement` is hashed: the key names the record, the request body validates it.
+        return self._place_once(
+            placement={"idempotency_key": idempotency_key, "request": request.canonical()},
+            request=request,
+            correlation_id=correlation_id,
+        )
+
+    def _place_keyed(
+        self, *, placement: dict[str, Any], request: PlaceOrderRequest, correlation_id: str
+    ) -> PlacedOrder:
+        order_id = new_order_id(request.customer_id, placement["idempotency_key"])
+        return self._place(request, order_id=order_id, correlation_id=correlation_id, keyed=True)
+
+    def _place(self, request: PlaceOrderRequest, *, order_id: str, correlation_id: str, keyed: bool) -> PlacedOrder:
+        lines = self._price(request)
+        now = iso(self._clock())
+        order = Order(
+            order_id=order_id,
+            customer_id=request.customer_id,
+            flow=request.flow,
+            status="PENDING",
+            status_rank=0,
+            items=lines,
+            total_cents=sum(line.quantity * line.unit_price_cents for line in lines),
+            payment_token=request.payment.token.get_secret_value(),
+            correlation_id=correlation_id,
+            created_at=now,
+            updated_at=now,
+        )
+        logger.append_keys(order_id=order_id)
+        if keyed:
+            # Second guard, for retries that outlive the idempotency record: the id is deterministic.
+            existing = self._orders.get(order_id)
+            if existing is not None:
+                return self._resume(existing, order)
+        if order.flow == "choreographed":
+            return self._record_choreographed(order)
+        return self._run_saga(order)
+
+    def _price(self, request: PlaceOrderRequest) -> list[OrderLine]:
+        problems: list[FieldProblem] = []
+        first_line: dict[str, int] = {}
+        for index, line in enumerate(request.items):
+            if line.sku in first_line:
+                # Inventory reserves all lines in one transaction, which cannot touch one item twice.
+                problems.append(
+                    FieldProblem(
+                        field=f"items[{index}].sku",
+                        message=f"duplicate sku {line.sku!r} (also items[{first_line[line.sku]}]); "
+                        "put its whole quantity on one line",
+                    )
+                )
+            first_line.setdefault(line.sku, index)
+        prices = self._catalog.prices(first_line.keys())
+        for index, line in enumerate(request.items):
+            if line.sku not in prices and first_line[line.sku] == index:
+                problems.append(FieldProblem(field=f"items[{index}].sku", message=f"unknown sku {line.sku!r}"))
+        if problems:
+            raise InvalidOrderError(problems)
+        return [
+            OrderLine(sku=line.sku, quantity=line.quantity, unit_price_cents=prices[line.sku]) for line in request.items
+        ]
+
+    def _resume(self, existing: Order, requested: Order) -> PlacedOrder:
+        if not existing.same_request(requested):
+            raise IdempotencyConflictError("this Idempotency-Key already placed a different order")
+        logger.info("idempotent retry of an existing order", extra={"status": existing.status})
+        if existing.flow == "choreographed" or existing.is_terminal:
+            return PlacedOrder.of(existing)
+        # An orchestrated order without a decision: run the saga again; every step is idempotent.
+        return self._run_saga(existing)
+
+    def _record_choreographed(self, order: Order) -> PlacedOrder:
+        # One PutItem: the table's stream (the outbox) announces OrderPlaced, never this function.
+        existing = record_new(self._orders, order)
+        if existing is not None:
+            if not existing.same_request(order):
+                raise OrderConflictError(f"order id {order.order_id} already holds a different order")
+            return PlacedOrder.of(existing)
+        logger.info("choreographed order recorded", extra={"total_cents": order.total_cents})
+        return PlacedOrder.of(order)
+
+    def _run_saga(self, order: Order) -> PlacedOrder:
+        execution = self._saga.run(order.order_id, saga_input(order))
+        placed = interpret_execution(execution, order)
+        logger.info("order saga decided", extra={"status": placed.status, "reason": placed.reason})
+        return placed

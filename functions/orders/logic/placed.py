@@ -1,0 +1,36 @@
+"""The outcome of placing an order; also what an idempotent replay returns."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from orders.domain import Order
+from shared.events import Flow, OrderLine
+
+
+class PlacedOrder(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    order_id: str
+    flow: Flow
+    status: str
+    reason: str | None = None
+    items: list[OrderLine]
+    total_cents: int
+    tax_cents: int | None = None
+    correlation_id: str
+
+    @classmethod
+    def of(
+        cls, order: Order, *, status: str | None = None, reason: str | None = None, tax_cents: int | None = None
+    ) -> PlacedOrder:
+        return cls(
+            order_id=order.order_id,
+            flow=order.flow,
+            status=status or order.status,
+            reason=reason if reason is not None else order.reason,
+            items=order.items,
+            total_cents=order.total_cents,
+            tax_cents=tax_cents if tax_cents is not None else order.tax_cents,
+            correlation_id=order.correlation_id,
+        )

@@ -1,0 +1,34 @@
+"""The transactional outbox: turn changes of the orders table into the orders service's events."""
+
+from __future__ import annotations
+
+from orders.data.event_bus import EventBus
+from orders.domain import TERMINAL, Order
+from orders.logic.announcements import order_outcome, order_placed
+from shared.events import Envelope
+from shared.faults import inject
+
+
+def announcements(change: str, old: Order | None, new: Order | None) -> list[Envelope]:
+    """Events owed for one stream record (INSERT / MODIFY / REMOVE)."""
+    if new is None:
+        return []
+    if change == "INSERT":
+        # Both flows: the orchestrated order's OrderPlaced feeds the timeline; rules keep it out of the dance.
+        return [order_placed(new)]
+    # Choreographed terminal transitions only: the saga announces orchestrated outcomes itself.
+    changed = old is None or old.status != new.status
+    if change == "MODIFY" and new.flow == "choreographed" and new.status in TERMINAL and changed:
+        return [order_outcome(new)]
+    return []
+
+
+class OutboxRelay:
+    def __init__(self, *, bus: EventBus) -> None:
+        self._bus = bus
+
+    def relay(self, change: str, old: Order | None, new: Order | None) -> list[Envelope]:
+        inject("orders", "relay")
+        events = announcements(change, old, new)
+        self._bus.publish(events)
+        return events

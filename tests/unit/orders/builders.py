@@ -1,0 +1,95 @@
+"""Builders for the events and bodies the orders tests send (plain functions, importable by tests)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+from typing import Any
+
+from shared.events import EventData, new_event
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+
+
+def order_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "customer_id": "cust-42",
+        "items": [{"sku": "SKU-1", "quantity": 2}, {"sku": "SKU-2", "quantity": 1}],
+        "payment": {"token": "tok_visa"},
+        "flow": "choreographed",
+    }
+    body.update(overrides)
+    return body
+
+
+def api_gateway_event(
+    method: str, path: str, body: Any = None, headers: dict[str, str] | None = None, raw: str | None = None
+) -> dict[str, Any]:
+    """A REST API (v1) Lambda proxy event, as API Gateway sends it."""
+    all_headers = {"Content-Type": "application/json", **(headers or {})}
+    segments = path.strip("/").split("/")
+    if len(segments) >= 2 and segments[0] == "orders":
+        resource = "/orders/{order_id}" + ("/timeline" if len(segments) == 3 else "")
+        path_parameters: dict[str, str] | None = {"order_id": segments[1]}
+    else:
+        resource, path_parameters = path, None
+    return {
+        "resource": resource,
+        "path": path,
+        "httpMethod": method,
+        "headers": all_headers,
+        "multiValueHeaders": {name: [value] for name, value in all_headers.items()},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": path_parameters,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": resource,
+            "httpMethod": method,
+            "path": f"/prod{path}",
+            "stage": "prod",
+            "requestId": str(uuid.uuid4()),
+            "accountId": ACCOUNT,
+            "identity": {"sourceIp": "127.0.0.1"},
+        },
+        "body": raw if raw is not None else (None if body is None else json.dumps(body)),
+        "isBase64Encoded": False,
+    }
+
+
+def eventbridge_event(
+    data: EventData, *, flow: str = "choreographed", correlation_id: str = "corr-1", time: datetime | None = None
+) -> dict[str, Any]:
+    envelope = new_event(data, correlation_id=correlation_id, flow=flow, time=time)  # type: ignore[arg-type]
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": envelope.detail_type,
+        "source": envelope.source,
+        "account": ACCOUNT,
+        "time": envelope.metadata.time.isoformat(),
+        "region": REGION,
+        "resources": [],
+        "detail": envelope.detail(),
+    }
+
+
+def sqs_event(*bodies: dict[str, Any] | str) -> dict[str, Any]:
+    return {
+        "Records": [
+            {
+                "messageId": str(uuid.uuid4()),
+                "receiptHandle": "handle",
+                "body": body if isinstance(body, str) else json.dumps(body),
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:orders-test",
+                "awsRegion": REGION,
+            }
+            for body in bodies
+        ]
+    }
