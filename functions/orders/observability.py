@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from shared.observability import observability
 
-SERVICE = "orders"
-NAMESPACE = "orderflow"
-
-logger, tracer, metrics = observability(SERVICE)
+logger, tracer, metrics = observability("orders")
 
 
 def count_order(metric: str, flow: str, reason: str | None = None) -> None:
@@ -18,8 +17,14 @@ def count_order(metric: str, flow: str, reason: str | None = None) -> None:
     A single metric per call because dimensions differ per order (flow, reason) even inside
     one SQS batch, and Metrics shares its dimensions across a whole flush.
     """
-    dimensions = {"service": SERVICE, "flow": flow}
+    dimensions = {"service": logger.service, "flow": flow}
     if reason:
         dimensions["reason"] = reason
-    with single_metric(name=metric, unit=MetricUnit.Count, value=1, namespace=NAMESPACE, default_dimensions=dimensions):
+    with single_metric(
+        name=metric,
+        unit=MetricUnit.Count,
+        value=1,
+        namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "orderflow"),
+        default_dimensions=dimensions,
+    ):
         pass

@@ -1,0 +1,299 @@
+"""POST /orders with flow=orchestrated: the saga's answer mapped to HTTP, and the saga client itself."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from botocore.exceptions import ReadTimeoutError
+from botocore.stub import Stubber
+
+from orders.data.saga import SagaExecution, StepFunctionsSaga
+from orders.domain import Order, SagaFailedError, SagaTimedOutError, SagaUnavailableError
+from orders.handlers.api import placement_response
+from orders.logic.placed import PlacedOrder
+from orders.logic.saga_outcome import interpret_execution
+from shared.events import OrderLine
+from tests.unit.orders.builders import order_body
+
+SAGA_ARN = "arn:aws:states:us-east-1:123456789012:stateMachine:order-saga"
+
+
+def orchestrated(**overrides):
+    return order_body(flow="orchestrated", **overrides)
+
+
+def test_the_saga_gets_the_documented_input_named_after_the_order(client, saga, tables) -> None:
+    response = client.post_order(orchestrated(), headers={"X-Correlation-Id": "corr-o"})
+
+    [(name, payload)] = saga.calls
+    assert name == payload["order_id"] == response.body["order_id"]
+    assert payload == {
+        "order_id": name,
+        "customer_id": "cust-42",
+        "items": [
+            {"sku": "SKU-1", "quantity": 2, "unit_price_cents": 1250},
+            {"sku": "SKU-2", "quantity": 1, "unit_price_cents": 499},
+        ],
+        "total_cents": 2999,
+        "payment_token": "tok_visa",
+        "correlation_id": "corr-o",
+        "flow": "orchestrated",
+    }
+    # The saga's first step records the order; the API itself writes nothing on this path.
+    assert tables.orders() == []
+
+
+def test_confirmed_is_201_with_the_order(client, saga) -> None:
+    saga.answer = {"status": "CONFIRMED", "tax_cents": 240, "payment_token": "tok_visa", "extra": {"x": 1}}
+
+    response = client.post_order(orchestrated(), headers={"X-Correlation-Id": "corr-c"})
+
+    assert response.status == 201
+    assert response.body == {
+        "order_id": saga.calls[0][0],
+        "status": "CONFIRMED",
+        "flow": "orchestrated",
+        "items": [
+            {"sku": "SKU-1", "quantity": 2, "unit_price_cents": 1250},
+            {"sku": "SKU-2", "quantity": 1, "unit_price_cents": 499},
+        ],
+        "total_cents": 2999,
+        "tax_cents": 240,
+        "correlation_id": "corr-c",
+    }
+    assert "tok_visa" not in json.dumps(response.body)
+
+
+@pytest.mark.parametrize(
+    ("reason", "status"),
+    [("OUT_OF_STOCK", 409), ("PAYMENT_DECLINED", 402), ("PAYMENT_UNAVAILABLE", 503), ("INTERNAL_ERROR", 503)],
+)
+def test_rejections_map_to_their_status(client, saga, reason, status) -> None:
+    saga.answer = {"status": "REJECTED", "reason": reason}
+
+    response = client.post_order(orchestrated())
+
+    assert response.status == status
+    assert response.body == {"order_id": saga.calls[0][0], "status": "REJECTED", "reason": reason}
+
+
+@pytest.mark.parametrize(("execution_status", "http_status"), [("FAILED", 502), ("TIMED_OUT", 504), ("ABORTED", 502)])
+def test_execution_without_a_decision_is_a_json_error_naming_the_execution(
+    client, saga, execution_status, http_status
+) -> None:
+    saga.execution_status = execution_status
+
+    response = client.post_order(orchestrated())
+
+    assert response.status == http_status
+    assert response.body["details"]["execution"].endswith(f":{saga.calls[0][0]}:1")
+    assert response.body["details"]["status"] == execution_status
+    assert response.body["error"]
+
+
+@pytest.mark.parametrize("output", ["not json", "[1, 2]", "null", json.dumps({"status": "MAYBE"}), ""])
+def test_unreadable_saga_output_is_502(client, saga, output) -> None:
+    saga.answer = output
+
+    response = client.post_order(orchestrated())
+
+    assert response.status == 502
+
+
+def test_saga_that_cannot_be_started_is_503(client, saga) -> None:
+    saga.raise_error = SagaUnavailableError("throttled")
+
+    response = client.post_order(orchestrated())
+
+    assert response.status == 503
+    assert response.headers["Retry-After"] == "1"
+
+
+def test_same_key_runs_the_saga_once_and_replays_the_answer(client, saga) -> None:
+    saga.answer = {"status": "REJECTED", "reason": "OUT_OF_STOCK"}
+    headers = {"Idempotency-Key": "o-1"}
+
+    first = client.post_order(orchestrated(), headers=headers)
+    second = client.post_order(orchestrated(), headers=headers)
+
+    assert first.status == second.status == 409
+    assert first.body == second.body
+    assert len(saga.calls) == 1
+
+
+def test_a_failed_saga_is_not_cached_so_a_retry_runs_it_again(client, saga) -> None:
+    headers = {"Idempotency-Key": "o-2"}
+    saga.execution_status = "FAILED"
+    failed = client.post_order(orchestrated(), headers=headers)
+    saga.execution_status = "SUCCEEDED"
+
+    retried = client.post_order(orchestrated(), headers=headers)
+
+    assert failed.status == 502 and retried.status == 201
+    assert len(saga.calls) == 2
+    assert saga.calls[0][0] == saga.calls[1][0]  # deterministic order id: the saga's steps dedupe on it
+
+
+def test_keyed_retry_of_a_decided_order_answers_from_the_stored_order(client, saga, tables) -> None:
+    import boto3
+
+    from orders.domain import new_order_id
+
+    headers = {"Idempotency-Key": "o-3"}
+    order_id = new_order_id("cust-42", "o-3")
+    boto3.resource("dynamodb").Table("orders-test").put_item(
+        Item={
+            "order_id": order_id,
+            "customer_id": "cust-42",
+            "flow": "orchestrated",
+            "status": "CONFIRMED",
+            "status_rank": 9,
+            "items": [
+                {"sku": "SKU-1", "quantity": 2, "unit_price_cents": 1250},
+                {"sku": "SKU-2", "quantity": 1, "unit_price_cents": 499},
+            ],
+            "total_cents": 2999,
+            "tax_cents": 10,
+            "payment_token": "tok_visa",
+            "correlation_id": "c",
+            "created_at": "2026-01-01T00:00:00.000000Z",
+            "updated_at": "2026-01-01T00:00:01.000000Z",
+        }
+    )
+
+    response = client.post_order(orchestrated(), headers=headers)
+
+    assert response.status == 201 and response.body["order_id"] == order_id and response.body["tax_cents"] == 10
+    assert saga.calls == []
+
+
+# --- the mapping, unit by unit ---
+
+
+def _order() -> Order:
+    return Order(
+        order_id="o-1",
+        customer_id="c",
+        flow="orchestrated",
+        status="PENDING",
+        status_rank=0,
+        items=[OrderLine(sku="A", quantity=1, unit_price_cents=100)],
+        total_cents=100,
+        payment_token="tok_visa",
+        correlation_id="corr",
+        created_at="2026-01-01T00:00:00.000000Z",
+        updated_at="2026-01-01T00:00:00.000000Z",
+    )
+
+
+def _succeeded(output: object) -> SagaExecution:
+    text = output if isinstance(output, str) else json.dumps(output)
+    return SagaExecution(execution="arn:x", status="SUCCEEDED", output=text)
+
+
+@pytest.mark.parametrize(
+    ("output", "status", "reason", "tax"),
+    [
+        ({"order_id": "o-1", "status": "CONFIRMED", "tax_cents": 8}, "CONFIRMED", None, 8),
+        ({"status": "CONFIRMED"}, "CONFIRMED", None, None),
+        ({"status": "CONFIRMED", "tax_cents": True}, "CONFIRMED", None, None),
+        ({"status": "CONFIRMED", "tax_cents": -1}, "CONFIRMED", None, None),
+        ({"status": "CONFIRMED", "tax_cents": "8"}, "CONFIRMED", None, None),
+        ({"status": "REJECTED", "reason": "OUT_OF_STOCK"}, "REJECTED", "OUT_OF_STOCK", None),
+        ({"status": "REJECTED"}, "REJECTED", "INTERNAL_ERROR", None),
+        ({"status": "REJECTED", "reason": "drop table"}, "REJECTED", "INTERNAL_ERROR", None),
+        ({"status": "REJECTED", "reason": {"nested": 1}}, "REJECTED", "INTERNAL_ERROR", None),
+    ],
+)
+def test_interpret_execution_reads_output_defensively(output, status, reason, tax) -> None:
+    placed = interpret_execution(_succeeded(output), _order())
+
+    assert (placed.status, placed.reason, placed.tax_cents) == (status, reason, tax)
+    assert placed.order_id == "o-1" and placed.total_cents == 100
+
+
+@pytest.mark.parametrize(
+    ("execution", "error"),
+    [
+        (SagaExecution(execution="arn:x", status="FAILED", error="States.TaskFailed"), SagaFailedError),
+        (SagaExecution(execution="arn:x", status="TIMED_OUT"), SagaTimedOutError),
+        (SagaExecution(execution="arn:x", status="SUCCEEDED", output=None), SagaFailedError),
+        (_succeeded({"order_id": "another", "status": "CONFIRMED"}), SagaFailedError),
+        (_succeeded({"status": "PENDING"}), SagaFailedError),
+        (_succeeded("[]"), SagaFailedError),
+    ],
+)
+def test_interpret_execution_raises_without_a_decision(execution, error) -> None:
+    with pytest.raises(error) as raised:
+        interpret_execution(execution, _order())
+
+    assert raised.value.execution == "arn:x"
+
+
+@pytest.mark.parametrize(
+    ("placed", "status"),
+    [
+        ({"flow": "choreographed", "status": "PENDING"}, 202),
+        ({"status": "CONFIRMED"}, 201),
+        ({"status": "REJECTED", "reason": "OUT_OF_STOCK"}, 409),
+        ({"status": "REJECTED", "reason": "PAYMENT_DECLINED"}, 402),
+        ({"status": "REJECTED", "reason": "PAYMENT_UNAVAILABLE"}, 503),
+        ({"status": "REJECTED", "reason": "INTERNAL_ERROR"}, 503),
+        ({"status": "REJECTED", "reason": "SOMETHING_NEW"}, 503),
+    ],
+)
+def test_placement_response_status_codes(placed, status) -> None:
+    base = {"order_id": "o", "flow": "orchestrated", "items": [], "total_cents": 1, "correlation_id": "c"}
+
+    response = placement_response(PlacedOrder.model_validate({**base, **placed}))
+
+    assert response.status_code == status
+
+
+# --- the Step Functions client, against botocore's stubber (moto does not route StartSyncExecution) ---
+
+
+def _client():
+    import boto3
+
+    return boto3.client("stepfunctions", region_name="us-east-1")
+
+
+def test_step_functions_saga_calls_start_sync_execution() -> None:
+    client = _client()
+    saga = StepFunctionsSaga(SAGA_ARN, 25, client=client)
+    with Stubber(client) as stub:
+        stub.add_response(
+            "start_sync_execution",
+            {
+                "executionArn": "arn:aws:states:us-east-1:123456789012:express:order-saga:o-1:x",
+                "startDate": "2026-01-01T00:00:00Z",
+                "stopDate": "2026-01-01T00:00:01Z",
+                "status": "SUCCEEDED",
+                "output": '{"status": "CONFIRMED"}',
+            },
+            {"stateMachineArn": SAGA_ARN, "name": "o-1", "input": json.dumps({"order_id": "o-1"})},
+        )
+
+        execution = saga.run("o-1", {"order_id": "o-1"})
+
+    assert execution.status == "SUCCEEDED"
+    assert execution.output == '{"status": "CONFIRMED"}'
+    assert execution.execution.endswith(":o-1:x")
+
+
+def test_step_functions_saga_maps_transport_failures() -> None:
+    client = _client()
+    saga = StepFunctionsSaga(SAGA_ARN, 25, client=client)
+    with Stubber(client) as stub:
+        stub.add_client_error("start_sync_execution", service_error_code="ThrottlingException", http_status_code=400)
+        with pytest.raises(SagaUnavailableError):
+            saga.run("o-1", {})
+
+    class TimingOut:
+        def start_sync_execution(self, **_: object) -> None:
+            raise ReadTimeoutError(endpoint_url="https://sync-states.us-east-1.amazonaws.com")
+
+    with pytest.raises(SagaTimedOutError):
+        StepFunctionsSaga(SAGA_ARN, 25, client=TimingOut()).run("o-1", {})
