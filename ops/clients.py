@@ -1,0 +1,54 @@
+"""The AWS clients the toolkit uses, against AWS or against the local cloud's endpoint."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+# Account-based DynamoDB endpoints would bypass a custom endpoint's host; streams need it off on moto.
+_DYNAMODB_CONFIG = Config(account_id_endpoint_mode="disabled", retries={"mode": "standard", "max_attempts": 5})
+_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5})
+
+
+@dataclass(frozen=True)
+class Clients:
+    dynamodb: Any
+    sqs: Any
+    events: Any
+    stepfunctions: Any
+    dynamodbstreams: Any
+    lambda_: Any
+    cloudformation: Any
+
+    @classmethod
+    def from_session(cls, session: boto3.Session, endpoint_url: str | None = None) -> Clients:
+        def client(service: str, config: Config = _CONFIG) -> Any:
+            return session.client(service, endpoint_url=endpoint_url, config=config)  # type: ignore[call-overload]
+
+        return cls(
+            dynamodb=client("dynamodb", _DYNAMODB_CONFIG),
+            sqs=client("sqs"),
+            events=client("events"),
+            stepfunctions=client("stepfunctions"),
+            dynamodbstreams=client("dynamodbstreams", _DYNAMODB_CONFIG),
+            lambda_=client("lambda"),
+            cloudformation=client("cloudformation"),
+        )
+
+
+def as_clients(session_or_clients: boto3.Session | Clients, endpoint_url: str | None = None) -> Clients:
+    if isinstance(session_or_clients, Clients):
+        return session_or_clients
+    return Clients.from_session(session_or_clients, endpoint_url)
+
+
+def local_session(region: str | None = None) -> boto3.Session:
+    """A session for the local cloud: moto accepts any key, so placeholders keep real ones out of it."""
+    return boto3.Session(
+        region_name=region or "us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",  # noqa: S106 - a placeholder for the local endpoint, not a secret
+    )
