@@ -24,7 +24,8 @@ from orders.logic.relay import OutboxRelay
 from orders.observability import logger, metrics, tracer
 from shared.observability import bind_correlation
 
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+# Report failed records even when the whole batch fails, so the stream retries from the first of them.
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
 
 
 @cache

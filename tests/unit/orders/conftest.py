@@ -311,12 +311,16 @@ def captured_logs(caplog: pytest.LogCaptureFixture) -> Iterator[Any]:
     previous = handler.setStream(buffer)  # type: ignore[attr-defined]
     previous_level = orders_logger.log_level
     orders_logger.setLevel("DEBUG")
-    caplog.set_level("DEBUG")
+    # Our logger and the Powertools utilities we use; botocore's wire-level DEBUG logs print every
+    # request body by design and are never enabled in a deployed function.
+    for name in ("orders", "shared", "aws_lambda_powertools"):
+        caplog.set_level("DEBUG", logger=name)
 
     class Logs:
         @staticmethod
         def text() -> str:
-            return buffer.getvalue() + "\n" + caplog.text
+            ours = [r for r in caplog.records if r.name.split(".")[0] in ("orders", "shared", "aws_lambda_powertools")]
+            return buffer.getvalue() + "\n" + "\n".join(f"{r.getMessage()} {r.__dict__}" for r in ours)
 
         @staticmethod
         def lines() -> list[dict[str, Any]]:

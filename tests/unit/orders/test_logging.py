@@ -1,0 +1,61 @@
+"""Log lines carry the correlation id and never a payment token."""
+
+from __future__ import annotations
+
+import pytest
+
+from orders.handlers import outbox_relay, projector, saga_tasks
+from orders.handlers.saga_tasks import InvalidTaskError
+from shared.events import InventoryReserved, OrderLine
+from tests.unit.orders.builders import eventbridge_event, order_body, sqs_event
+
+TOKEN = "tok_visa_do_not_log_4242"
+
+
+def test_api_requests_log_the_correlation_id_and_not_the_token(client, saga, captured_logs) -> None:
+    headers = {"X-Correlation-Id": "corr-log-1", "Idempotency-Key": "log-1"}
+    client.post_order(order_body(payment={"token": TOKEN}), headers=headers)
+    client.post_order(
+        order_body(flow="orchestrated", payment={"token": TOKEN}), headers={"X-Correlation-Id": "corr-log-1"}
+    )
+    client.post_order(order_body(payment={"token": TOKEN + "x" * 200}), headers={"X-Correlation-Id": "corr-log-1"})
+    saga.execution_status = "FAILED"
+    client.post_order(
+        order_body(flow="orchestrated", payment={"token": TOKEN}), headers={"X-Correlation-Id": "corr-log-1"}
+    )
+
+    lines = captured_logs.lines()
+    assert lines, "expected the API to log"
+    assert all(line.get("correlation_id") == "corr-log-1" for line in lines)
+    assert TOKEN not in captured_logs.text()
+
+
+def test_saga_tasks_relay_and_projector_never_log_the_token(
+    aws, context, orders_stream, bus_queue, captured_logs
+) -> None:
+    record = {
+        "action": "record",
+        "order_id": "o-log",
+        "customer_id": "c",
+        "items": [{"sku": "SKU-1", "quantity": 1, "unit_price_cents": 100}],
+        "total_cents": 100,
+        "payment_token": TOKEN,
+        "correlation_id": "corr-log-2",
+        "flow": "choreographed",
+    }
+    saga_tasks.lambda_handler(record, context)
+    with pytest.raises(InvalidTaskError):
+        saga_tasks.lambda_handler({**record, "total_cents": "not cents", "payment_token": ["x", TOKEN]}, context)
+    outbox_relay.lambda_handler(orders_stream.read_event(), context)  # publishes OrderPlaced, token included
+    reserved = InventoryReserved(
+        order_id="o-log",
+        customer_id="c",
+        total_cents=100,
+        payment_token=TOKEN,
+        items=[OrderLine(sku="SKU-1", quantity=1, unit_price_cents=100)],
+    )
+    projector.lambda_handler(sqs_event(eventbridge_event(reserved, correlation_id="corr-log-2")), context)
+
+    assert TOKEN not in captured_logs.text()
+    assert bus_queue.drain()[0]["detail"]["data"]["payment_token"] == TOKEN  # it did travel, just not in logs
+    assert any(line.get("correlation_id") == "corr-log-2" for line in captured_logs.lines())

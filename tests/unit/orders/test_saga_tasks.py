@@ -1,0 +1,173 @@
+"""orders-tasks: record / confirm / reject / announce, idempotent and forward-only."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from orders.domain import OrderConflictError, OrderNotFoundError
+from orders.handlers import saga_tasks
+from orders.handlers.saga_tasks import InvalidTaskError
+from shared.events import event_id_for
+
+
+def record_payload(order_id: str = "o-1", **overrides):
+    payload = {
+        "action": "record",
+        "order_id": order_id,
+        "customer_id": "cust-1",
+        "items": [{"sku": "SKU-1", "quantity": 2, "unit_price_cents": 1250}],
+        "total_cents": 2500,
+        "payment_token": "tok_visa",
+        "correlation_id": "corr-s",
+        "flow": "orchestrated",
+        # The state machine passes its whole state: unknown fields are ignored.
+        "reservation": {"status": "RESERVED"},
+    }
+    payload.update(overrides)
+    return payload
+
+
+@pytest.fixture
+def run(aws, context):
+    def invoke(payload):
+        return saga_tasks.lambda_handler(payload, context)
+
+    return invoke
+
+
+def _metrics(out: str, name: str) -> list[dict]:
+    return [m for m in (json.loads(line) for line in out.splitlines() if '"_aws"' in line) if name in m]
+
+
+def test_record_stores_a_pending_order(run, tables) -> None:
+    assert run(record_payload()) == {"status": "PENDING"}
+
+    [item] = tables.orders()
+    assert item["status"] == "PENDING" and item["status_rank"] == 0 and item["flow"] == "orchestrated"
+    assert item["total_cents"] == 2500 and item["correlation_id"] == "corr-s"
+    assert "reservation" not in item
+
+
+def test_record_retried_returns_the_stored_status(run, tables) -> None:
+    run(record_payload())
+    run({"action": "confirm", "order_id": "o-1", "correlation_id": "corr-s"})
+
+    assert run(record_payload()) == {"status": "CONFIRMED"}
+    assert len(tables.orders()) == 1
+
+
+def test_record_of_a_different_order_under_the_same_id_raises(run) -> None:
+    run(record_payload())
+
+    with pytest.raises(OrderConflictError):
+        run(record_payload(total_cents=9999))
+
+
+def test_confirm_and_duplicate_confirm(run, tables, capsys) -> None:
+    run(record_payload())
+    capsys.readouterr()
+
+    first = run({"action": "confirm", "order_id": "o-1", "correlation_id": "c", "tax_cents": 200})
+    second = run({"action": "confirm", "order_id": "o-1", "correlation_id": "c"})
+
+    assert first == second == {"status": "CONFIRMED"}
+    [item] = tables.orders()
+    assert item["status_rank"] == 9 and item["tax_cents"] == 200
+    confirmed = _metrics(capsys.readouterr().out, "OrderConfirmed")
+    assert len(confirmed) == 1 and confirmed[0]["flow"] == "orchestrated"
+
+
+def test_confirm_never_flips_a_rejected_order(run, tables) -> None:
+    run(record_payload())
+    assert run({"action": "reject", "order_id": "o-1", "correlation_id": "c", "reason": "OUT_OF_STOCK"}) == {
+        "status": "REJECTED",
+        "reason": "OUT_OF_STOCK",
+    }
+
+    assert run({"action": "confirm", "order_id": "o-1", "correlation_id": "c"}) == {
+        "status": "REJECTED",
+        "reason": "OUT_OF_STOCK",
+    }
+    assert tables.orders()[0]["status"] == "REJECTED"
+
+
+def test_reject_never_flips_a_confirmed_order(run, tables) -> None:
+    run(record_payload())
+    run({"action": "confirm", "order_id": "o-1", "correlation_id": "c"})
+
+    assert run({"action": "reject", "order_id": "o-1", "correlation_id": "c", "reason": "PAYMENT_DECLINED"}) == {
+        "status": "CONFIRMED"
+    }
+    assert "reason" not in tables.orders()[0]
+
+
+def test_reject_counts_the_reason(run, capsys) -> None:
+    run(record_payload())
+    capsys.readouterr()
+
+    run({"action": "reject", "order_id": "o-1", "correlation_id": "c", "reason": "PAYMENT_DECLINED"})
+    run({"action": "reject", "order_id": "o-1", "correlation_id": "c", "reason": "PAYMENT_DECLINED"})
+
+    [rejected] = _metrics(capsys.readouterr().out, "OrderRejected")
+    assert rejected["reason"] == "PAYMENT_DECLINED" and rejected["flow"] == "orchestrated"
+
+
+@pytest.mark.parametrize("action", ["confirm", "reject", "announce"])
+def test_steps_on_an_unknown_order_raise_so_the_saga_retries(run, action) -> None:
+    with pytest.raises(OrderNotFoundError):
+        run({"action": action, "order_id": "missing", "correlation_id": "c", "reason": "OUT_OF_STOCK"})
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"action": "explode", "order_id": "o", "correlation_id": "c"},
+        {"order_id": "o", "correlation_id": "c"},
+        record_payload(payment_token=12345678),
+        record_payload(items=[]),
+        record_payload(total_cents=0),
+        {"action": "confirm", "correlation_id": "c"},
+    ],
+)
+def test_payload_outside_the_contract_raises_without_echoing_values(run, payload) -> None:
+    with pytest.raises(InvalidTaskError) as raised:
+        run(payload)
+
+    assert "12345678" not in str(raised.value) and "tok_visa" not in str(raised.value)
+
+
+def test_announce_publishes_the_stored_outcome_with_its_deterministic_id(run, bus_queue) -> None:
+    run(record_payload())
+    run({"action": "reject", "order_id": "o-1", "correlation_id": "corr-s", "reason": "OUT_OF_STOCK"})
+
+    first = run({"action": "announce", "order_id": "o-1", "correlation_id": "corr-s"})
+    again = run({"action": "announce", "order_id": "o-1", "correlation_id": "corr-s"})
+
+    assert first == again
+    assert first["detail_type"] == "OrderRejected" and first["event_id"] == event_id_for("o-1", "OrderRejected")
+    published = bus_queue.drain()
+    assert [e["detail-type"] for e in published] == ["OrderRejected", "OrderRejected"]
+    assert published[0]["detail"] == published[1]["detail"]  # a re-announcement is the same event
+    detail = published[0]["detail"]
+    assert detail["metadata"]["flow"] == "orchestrated" and detail["metadata"]["correlation_id"] == "corr-s"
+    assert detail["data"] == {"order_id": "o-1", "customer_id": "cust-1", "reason": "OUT_OF_STOCK"}
+
+
+def test_announce_of_an_undecided_order_raises(run, bus_queue) -> None:
+    run(record_payload())
+
+    with pytest.raises(ValueError, match="not terminal"):
+        run({"action": "announce", "order_id": "o-1", "correlation_id": "c"})
+    assert bus_queue.drain() == []
+
+
+def test_record_counts_order_placed_once(run, capsys) -> None:
+    capsys.readouterr()
+
+    run(record_payload())
+    run(record_payload())
+
+    [placed] = _metrics(capsys.readouterr().out, "OrderPlaced")
+    assert placed["flow"] == "orchestrated"
