@@ -1,0 +1,1 @@
+"""Payments: authorize, tax, capture, refund and void through a provider adapter."""

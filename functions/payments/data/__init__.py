@@ -1,0 +1,1 @@
+"""Payments data access: repository and ledger interfaces with DynamoDB implementations."""

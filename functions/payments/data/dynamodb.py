@@ -1,0 +1,194 @@
+"""DynamoDB implementations: the PAY# payment records and the simulator's SIM# ledger.
+
+Both live in the payments table (key ``pk``). Every write is conditional, so a retried or
+concurrent step can never move a payment backwards or charge twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+from payments.data._items import condition_failed, from_item, key, to_item
+from payments.data.ledger import SimAuthorization, SimCapture, SimRefund
+from payments.domain.models import Payment, PaymentState
+
+_STATE = {"#state": "state"}  # STATE is a DynamoDB reserved word
+
+
+def _payment_item(payment: Payment) -> dict[str, Any]:
+    values = asdict(payment)
+    values["state"] = payment.state.value
+    return to_item({"pk": f"PAY#{payment.order_id}", **values})
+
+
+def _payment(item: dict[str, Any]) -> Payment:
+    values = from_item(item)
+    values.pop("pk")
+    values["state"] = PaymentState(values["state"])
+    return Payment(**values)
+
+
+class DynamoPaymentRepository:
+    def __init__(self, table_name: str, client: Any | None = None) -> None:
+        self._table = table_name
+        self._client = client or boto3.client("dynamodb")
+
+    def get(self, order_id: str) -> Payment | None:
+        item = self._client.get_item(TableName=self._table, Key=key(f"PAY#{order_id}"), ConsistentRead=True).get("Item")
+        return _payment(item) if item else None
+
+    def create(self, payment: Payment) -> bool:
+        return self._put(payment, "attribute_not_exists(pk)", {})
+
+    def transition(self, expected: PaymentState, payment: Payment) -> bool:
+        return self._put(payment, "#state = :expected", {":expected": {"S": expected.value}})
+
+    def _put(self, payment: Payment, condition: str, values: dict[str, Any]) -> bool:
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "Item": _payment_item(payment),
+            "ConditionExpression": condition,
+        }
+        if values:
+            request["ExpressionAttributeNames"] = _STATE
+            request["ExpressionAttributeValues"] = values
+        try:
+            self._client.put_item(**request)
+        except ClientError as error:
+            if condition_failed(error):
+                return False
+            raise
+        return True
+
+
+class DynamoSimulatorLedger:
+    """``SIM#KEY#``: attempt counters; ``SIM#AUTH#``, ``SIM#CAP#``, ``SIM#REF#``: the processor's records."""
+
+    def __init__(self, table_name: str, client: Any | None = None) -> None:
+        self._table = table_name
+        self._client = client or boto3.client("dynamodb")
+
+    def count_attempt(self, idempotency_key: str) -> int:
+        response = self._client.update_item(
+            TableName=self._table,
+            Key=key(f"SIM#KEY#{idempotency_key}"),
+            UpdateExpression="ADD attempts :one",
+            ExpressionAttributeValues={":one": {"N": "1"}},
+            ReturnValues="UPDATED_NEW",
+        )
+        return int(response["Attributes"]["attempts"]["N"])
+
+    def get_authorization(self, authorization_id: str) -> SimAuthorization | None:
+        values = self._get(f"SIM#AUTH#{authorization_id}")
+        return SimAuthorization(**values) if values else None
+
+    def create_authorization(self, authorization: SimAuthorization) -> bool:
+        return self._write(
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": to_item({"pk": f"SIM#AUTH#{authorization.authorization_id}", **asdict(authorization)}),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            }
+        )
+
+    def get_capture(self, capture_id: str) -> SimCapture | None:
+        values = self._get(f"SIM#CAP#{capture_id}")
+        return SimCapture(**values) if values else None
+
+    def record_capture(self, capture: SimCapture) -> bool:
+        return self._write(
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": key(f"SIM#AUTH#{capture.authorization_id}"),
+                    "UpdateExpression": "SET #state = :captured, capture_id = :capture_id",
+                    "ConditionExpression": "#state = :authorized AND max_capture_cents >= :amount",
+                    "ExpressionAttributeNames": _STATE,
+                    "ExpressionAttributeValues": {
+                        ":captured": {"S": "CAPTURED"},
+                        ":authorized": {"S": "AUTHORIZED"},
+                        ":capture_id": {"S": capture.capture_id},
+                        ":amount": {"N": str(capture.amount_cents)},
+                    },
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": to_item({"pk": f"SIM#CAP#{capture.capture_id}", **asdict(capture)}),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+        )
+
+    def get_refund(self, refund_id: str) -> SimRefund | None:
+        values = self._get(f"SIM#REF#{refund_id}")
+        return SimRefund(**values) if values else None
+
+    def record_refund(self, refund: SimRefund, *, refunded_at_most: int) -> bool:
+        return self._write(
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": key(f"SIM#CAP#{refund.capture_id}"),
+                    "UpdateExpression": "ADD refunded_cents :amount",
+                    "ConditionExpression": "attribute_exists(pk) AND refunded_cents <= :limit",
+                    "ExpressionAttributeValues": {
+                        ":amount": {"N": str(refund.amount_cents)},
+                        ":limit": {"N": str(refunded_at_most)},
+                    },
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": to_item({"pk": f"SIM#REF#{refund.refund_id}", **asdict(refund)}),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+        )
+
+    def record_void(self, authorization_id: str) -> bool:
+        return self._write(
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": key(f"SIM#AUTH#{authorization_id}"),
+                    "UpdateExpression": "SET #state = :voided",
+                    "ConditionExpression": "#state = :authorized",
+                    "ExpressionAttributeNames": _STATE,
+                    "ExpressionAttributeValues": {":voided": {"S": "VOIDED"}, ":authorized": {"S": "AUTHORIZED"}},
+                }
+            }
+        )
+
+    def _get(self, pk: str) -> dict[str, Any] | None:
+        item = self._client.get_item(TableName=self._table, Key=key(pk), ConsistentRead=True).get("Item")
+        if not item:
+            return None
+        values = from_item(item)
+        values.pop("pk")
+        return values
+
+    def _write(self, *actions: dict[str, Any]) -> bool:
+        """One conditional write, or a transaction of several; False if a condition refused it."""
+        try:
+            if len(actions) == 1:
+                [(kind, request)] = actions[0].items()
+                if kind == "Put":
+                    self._client.put_item(**request)
+                else:
+                    self._client.update_item(**request)
+            else:
+                self._client.transact_write_items(TransactItems=list(actions))
+        except ClientError as error:
+            if condition_failed(error):
+                return False
+            raise
+        return True

@@ -1,0 +1,1 @@
+"""Payments domain: the payment record's states, tax, and outcomes; no I/O."""

@@ -1,0 +1,81 @@
+"""The PAY#{order_id} record and the results of each payment step."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Literal
+
+FailureReason = Literal["PAYMENT_DECLINED", "PAYMENT_UNAVAILABLE"]
+
+
+class PaymentState(StrEnum):
+    """Forward-only: AUTHORIZED -> CAPTURED -> REFUNDED; AUTHORIZED -> VOIDED; DECLINED; FAILED."""
+
+    AUTHORIZED = "AUTHORIZED"
+    DECLINED = "DECLINED"
+    CAPTURED = "CAPTURED"
+    VOIDED = "VOIDED"
+    REFUNDED = "REFUNDED"
+    FAILED = "FAILED"
+
+
+@dataclass(frozen=True)
+class Payment:
+    order_id: str
+    state: PaymentState
+    # the order amount before tax; a capture charges amount_cents + tax_cents
+    amount_cents: int | None = None
+    tax_cents: int | None = None
+    authorization_id: str | None = None
+    capture_id: str | None = None
+    captured_cents: int | None = None
+    refund_id: str | None = None
+    refunded_cents: int | None = None
+    reason: FailureReason | None = None
+    decline_code: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+
+
+@dataclass(frozen=True)
+class PaymentOutcome:
+    """A step's result; ``replayed`` is True when an earlier decision was returned again."""
+
+    status: Literal["AUTHORIZED", "DECLINED", "CAPTURED", "REFUNDED", "VOIDED", "FAILED", "NOTHING_TO_DO"]
+    details: dict[str, Any] = field(default_factory=dict)
+    replayed: bool = False
+
+    def result(self) -> dict[str, Any]:
+        return {"status": self.status, **self.details}
+
+
+@dataclass(frozen=True)
+class TaxOutcome:
+    tax_cents: int
+    replayed: bool = False
+
+    def result(self) -> dict[str, Any]:
+        return {"tax_cents": self.tax_cents}
+
+
+@dataclass(frozen=True)
+class WorkflowRequest:
+    """The payment workflow's input: what InventoryReserved carried for the charge."""
+
+    order_id: str
+    customer_id: str
+    amount_cents: int
+    payment_token: str
+    correlation_id: str
+    flow: Literal["orchestrated", "choreographed"]
+
+    def execution_input(self) -> dict[str, Any]:
+        return {
+            "order_id": self.order_id,
+            "customer_id": self.customer_id,
+            "amount_cents": self.amount_cents,
+            "payment_token": self.payment_token,
+            "correlation_id": self.correlation_id,
+            "flow": self.flow,
+        }

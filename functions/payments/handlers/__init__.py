@@ -1,0 +1,1 @@
+"""Thin Lambda handlers: parse the input, call logic once, shape the output."""

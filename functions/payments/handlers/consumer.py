@@ -1,0 +1,57 @@
+"""payments-consumer: the choreographed flow's payment step.
+
+InventoryReserved -> start the payment workflow (choreographed orders only: the saga charges
+orchestrated ones itself); OrderRejected -> void the authorization or refund the capture, on
+any flow, a safety net that is a no-op when compensation already ran.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from payments.domain.models import WorkflowRequest
+from payments.handlers.dependencies import consumer_payments, payment_workflow
+from payments.handlers.outcome_metrics import record_outcome
+from payments.observability import logger, metrics, tracer
+from shared.consumer import consume
+from shared.events import Envelope, EventData, InventoryReserved
+
+
+def on_inventory_reserved(envelope: Envelope, data: EventData) -> None:
+    assert isinstance(data, InventoryReserved)
+    if envelope.metadata.flow != "choreographed":
+        logger.info("orchestrated order: the saga charges it; acknowledged")
+        return
+    started = payment_workflow().start(
+        WorkflowRequest(
+            order_id=data.order_id,
+            customer_id=data.customer_id,
+            amount_cents=data.total_cents,
+            payment_token=data.payment_token,
+            correlation_id=envelope.metadata.correlation_id,
+            flow=envelope.metadata.flow,
+        )
+    )
+    if started:
+        metrics.add_metric(name="PaymentWorkflowStarted", unit=MetricUnit.Count, value=1)
+
+
+def on_order_rejected(envelope: Envelope, data: EventData) -> None:
+    outcome = consumer_payments().void(data.order_id, envelope.metadata.correlation_id, envelope.metadata.flow)
+    record_outcome(outcome)
+
+
+HANDLERS = {
+    "InventoryReserved": on_inventory_reserved,
+    "OrderRejected": on_order_rejected,
+}
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return consume(event, context, HANDLERS, logger)

@@ -1,0 +1,58 @@
+"""Input models of payments-tasks: one per action, told apart by ``action``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, RootModel, StrictInt
+
+from payments.domain.models import FailureReason
+from shared.events import Flow
+
+
+class _Task(BaseModel):
+    # Tolerate keys the state machine adds; what we need is validated strictly.
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    order_id: str = Field(min_length=1)
+    correlation_id: str = Field(min_length=1)
+    flow: Flow
+
+
+# The saga names the order amount total_cents; the payment workflow names it amount_cents.
+_Amount = Annotated[StrictInt, Field(gt=0, validation_alias=AliasChoices("amount_cents", "total_cents"))]
+
+
+class AuthorizeTask(_Task):
+    action: Literal["authorize"]
+    amount_cents: _Amount
+    payment_token: str = Field(min_length=1)
+
+
+class CalculateTaxTask(_Task):
+    action: Literal["calculate_tax"]
+    amount_cents: _Amount
+
+
+class CaptureTask(_Task):
+    action: Literal["capture"]
+
+
+class RefundTask(_Task):
+    action: Literal["refund"]
+
+
+class VoidTask(_Task):
+    action: Literal["void"]
+
+
+class FailTask(_Task):
+    action: Literal["fail"]
+    reason: FailureReason = "PAYMENT_UNAVAILABLE"
+
+
+AnyTask = AuthorizeTask | CalculateTaxTask | CaptureTask | RefundTask | VoidTask | FailTask
+
+
+class PaymentTask(RootModel[Annotated[AnyTask, Field(discriminator="action")]]):
+    """A payments-tasks payload."""

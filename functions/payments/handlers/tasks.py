@@ -1,0 +1,67 @@
+"""payments-tasks: the payment steps of the order saga and of the payment workflow.
+
+Results are business outcomes (AUTHORIZED, DECLINED, CAPTURED, ...); technical failures
+raise. ``PaymentProviderUnavailable`` leaves the handler under exactly that class name, which
+is the Lambda errorType that the state machines' Retry matches. A decline never raises.
+"""
+
+from __future__ import annotations
+
+from typing import Any, assert_never
+
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from payments.handlers.dependencies import tasks_payments
+from payments.handlers.models import (
+    AnyTask,
+    AuthorizeTask,
+    CalculateTaxTask,
+    CaptureTask,
+    FailTask,
+    PaymentTask,
+    RefundTask,
+    VoidTask,
+)
+from payments.handlers.outcome_metrics import record_outcome, record_provider_unavailable
+from payments.observability import logger, metrics, tracer
+from payments.providers.base import PaymentProviderUnavailable
+from shared.observability import bind_correlation
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    task = parse(event=event, model=PaymentTask).root
+    bind_correlation(logger, task.correlation_id, task.order_id)
+    logger.append_keys(flow=task.flow, action=task.action)
+    try:
+        return run(task)
+    except PaymentProviderUnavailable:
+        record_provider_unavailable()
+        logger.warning("payment provider unavailable; the state machine retries")
+        raise
+
+
+def run(task: AnyTask) -> dict[str, Any]:
+    payments = tasks_payments()
+    match task:
+        case AuthorizeTask():
+            outcome = payments.authorize(
+                task.order_id, task.amount_cents, task.payment_token, task.correlation_id, task.flow
+            )
+        case CalculateTaxTask():
+            return payments.calculate_tax(task.order_id, task.amount_cents).result()
+        case CaptureTask():
+            outcome = payments.capture(task.order_id, task.correlation_id, task.flow)
+        case RefundTask():
+            outcome = payments.refund(task.order_id, task.correlation_id, task.flow)
+        case VoidTask():
+            outcome = payments.void(task.order_id, task.correlation_id, task.flow)
+        case FailTask():
+            outcome = payments.fail(task.order_id, task.reason, task.correlation_id, task.flow)
+        case _:
+            assert_never(task)
+    record_outcome(outcome)
+    return outcome.result()

@@ -1,0 +1,1 @@
+"""Payment providers: the port (``base``) and the built-in simulated card processor."""

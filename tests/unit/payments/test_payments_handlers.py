@@ -1,0 +1,204 @@
+"""payments-tasks and payments-consumer through their Lambda handlers, on moto (bus, table, Step Functions)."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+from pydantic import ValidationError
+
+from payments.handlers import consumer, dependencies, tasks
+from shared.events import InventoryReserved, OrderRejected, new_event
+
+pytestmark = pytest.mark.filterwarnings("ignore:No application metrics")
+
+
+def task(action: str, order_id: str = "o-1", **fields):
+    return {"action": action, "order_id": order_id, "correlation_id": "corr-1", "flow": "orchestrated", **fields}
+
+
+def metric_names(capsys) -> set[str]:
+    names: set[str] = set()
+    for line in capsys.readouterr().out.splitlines():
+        if '"_aws"' in line:
+            document = json.loads(line)
+            for directive in document["_aws"]["CloudWatchMetrics"]:
+                names.update(metric["Name"] for metric in directive["Metrics"])
+    return names
+
+
+def test_authorize_tax_capture_through_the_handler(table, bus, context, capsys):
+    authorized = tasks.lambda_handler(task("authorize", amount_cents=2000, payment_token="tok_visa"), context)
+    assert authorized == {"status": "AUTHORIZED", "authorization_id": authorized["authorization_id"]}
+    assert tasks.lambda_handler(task("calculate_tax", amount_cents=2000), context) == {"tax_cents": 165}
+
+    captured = tasks.lambda_handler(task("capture"), context)
+
+    assert captured == {
+        "status": "CAPTURED",
+        "capture_id": captured["capture_id"],
+        "amount_cents": 2000,
+        "tax_cents": 165,
+        "captured_cents": 2165,
+    }
+    [event] = bus.events()
+    assert (event["source"], event["detail-type"]) == ("orderflow.payments", "PaymentCompleted")
+    assert event["detail"]["data"]["capture_id"] == captured["capture_id"]
+    assert {"PaymentAuthorized", "PaymentCaptured"} <= metric_names(capsys)
+
+
+def test_saga_shaped_input_is_accepted(table, context):
+    """The saga sends total_cents and carries earlier results along."""
+    event = task(
+        "authorize", total_cents=1500, payment_token="tok_visa", reservation={"result": {"status": "RESERVED"}}
+    )
+    assert tasks.lambda_handler(event, context)["status"] == "AUTHORIZED"
+
+
+def test_provider_unavailable_leaves_the_handler_under_its_own_class_name(table, bus, context, capsys):
+    event = task("authorize", amount_cents=1000, payment_token="tok_transient")
+    for _ in range(2):
+        with pytest.raises(Exception) as raised:
+            tasks.lambda_handler(event, context)
+        # Lambda reports this as errorType, which the state machines' Retry matches
+        assert type(raised.value).__name__ == "PaymentProviderUnavailable"
+    assert "PaymentProviderUnavailable" in metric_names(capsys)
+
+    assert tasks.lambda_handler(event, context)["status"] == "AUTHORIZED"
+    assert bus.events() == []
+
+
+def test_decline_is_a_result_not_an_error(table, bus, context, capsys):
+    result = tasks.lambda_handler(task("authorize", amount_cents=1000, payment_token="tok_chargeDeclined"), context)
+
+    assert result == {"status": "DECLINED", "reason": "PAYMENT_DECLINED"}
+    [event] = bus.events()
+    assert event["detail-type"] == "PaymentFailed"
+    assert "PaymentDeclined" in metric_names(capsys)
+
+
+def test_compensation_steps_are_no_ops_without_a_payment(table, bus, context):
+    assert tasks.lambda_handler(task("refund"), context) == {"status": "NOTHING_TO_DO"}
+    assert tasks.lambda_handler(task("void"), context) == {"status": "NOTHING_TO_DO"}
+    assert bus.events() == []
+
+
+def test_fail_announces_payment_failed(table, bus, context):
+    assert tasks.lambda_handler(task("fail", reason="PAYMENT_UNAVAILABLE"), context) == {"status": "FAILED"}
+    [event] = bus.events()
+    assert event["detail"]["data"] == {"order_id": "o-1", "reason": "PAYMENT_UNAVAILABLE"}
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        task("charge_twice"),
+        task("authorize", amount_cents=0, payment_token="tok_visa"),
+        task("authorize", amount_cents="1000", payment_token="tok_visa"),
+        task("authorize", amount_cents=1000),
+        task("fail", reason="BORED"),
+        {"action": "capture", "order_id": "o-1", "flow": "orchestrated"},
+    ],
+)
+def test_malformed_tasks_raise_before_anything_happens(table, bus, context, items, event):
+    with pytest.raises(ValidationError):
+        tasks.lambda_handler(event, context)
+    assert items() == []
+    assert bus.events() == []
+
+
+def test_tax_rate_comes_from_the_environment(table, context, monkeypatch):
+    monkeypatch.setenv("TAX_RATE_BPS", "1000")
+    dependencies.reset()
+    tasks.lambda_handler(task("authorize", amount_cents=999, payment_token="tok_visa"), context)
+    assert tasks.lambda_handler(task("calculate_tax", amount_cents=999), context) == {"tax_cents": 100}
+
+
+@pytest.mark.parametrize(("name", "value"), [("TAX_RATE_BPS", "lots"), ("PAYMENT_PROVIDER", "stripe")])
+def test_bad_configuration_fails_at_cold_start(table, context, monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    dependencies.reset()
+    with pytest.raises(ValidationError) as raised:
+        tasks.lambda_handler(task("refund"), context)
+    assert name in str(raised.value)
+
+
+@pytest.fixture
+def workflow(aws, monkeypatch) -> str:
+    arn = boto3.client("stepfunctions").create_state_machine(
+        name="payment-workflow",
+        definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}),
+        roleArn="arn:aws:iam::123456789012:role/payment-workflow",
+    )["stateMachineArn"]
+    monkeypatch.setenv("PAYMENT_WORKFLOW_ARN", arn)
+    dependencies.reset()
+    return arn
+
+
+def reserved(order_id: str = "o-7", flow: str = "choreographed"):
+    return new_event(
+        InventoryReserved(
+            order_id=order_id,
+            customer_id="cust-7",
+            items=[{"sku": "apple", "quantity": 1, "unit_price_cents": 1200}],
+            total_cents=1200,
+            payment_token="tok_visa",
+        ),
+        correlation_id="corr-7",
+        flow=flow,
+    )
+
+
+def test_inventory_reserved_starts_the_workflow_once_per_order(table, bus, workflow, context, sqs_batch, capsys):
+    assert consumer.lambda_handler(sqs_batch(reserved()), context) == {"batchItemFailures": []}
+    assert "PaymentWorkflowStarted" in metric_names(capsys)
+    # a redelivery: the execution exists already, which counts as done
+    assert consumer.lambda_handler(sqs_batch(reserved()), context) == {"batchItemFailures": []}
+
+    sfn = boto3.client("stepfunctions")
+    [execution] = sfn.list_executions(stateMachineArn=workflow)["executions"]
+    assert execution["name"] == "o-7"
+    started = json.loads(sfn.describe_execution(executionArn=execution["executionArn"])["input"])
+    assert started == {
+        "order_id": "o-7",
+        "customer_id": "cust-7",
+        "amount_cents": 1200,
+        "payment_token": "tok_visa",
+        "correlation_id": "corr-7",
+        "flow": "choreographed",
+    }
+
+
+def test_orchestrated_inventory_reserved_is_left_to_the_saga(table, workflow, context, sqs_batch):
+    assert consumer.lambda_handler(sqs_batch(reserved(flow="orchestrated")), context) == {"batchItemFailures": []}
+    assert boto3.client("stepfunctions").list_executions(stateMachineArn=workflow)["executions"] == []
+
+
+def test_order_rejected_refunds_a_capture_once(table, bus, workflow, context, sqs_batch):
+    tasks.lambda_handler(task("authorize", "o-8", amount_cents=1000, payment_token="tok_visa"), context)
+    tasks.lambda_handler(task("capture", "o-8"), context)
+    bus.events()
+    rejected = new_event(
+        OrderRejected(order_id="o-8", customer_id="cust-8", reason="INTERNAL_ERROR"),
+        correlation_id="corr-8",
+        flow="choreographed",
+    )
+
+    assert consumer.lambda_handler(sqs_batch(rejected, rejected), context) == {"batchItemFailures": []}
+
+    refunded = [e for e in bus.events() if e["detail-type"] == "PaymentRefunded"]
+    assert len(refunded) == 2 and len({e["detail"]["metadata"]["event_id"] for e in refunded}) == 1
+    assert refunded[0]["detail"]["data"]["amount_cents"] == 1083
+    assert tasks.lambda_handler(task("refund", "o-8"), context) == {"status": "REFUNDED"}
+
+
+def test_order_rejected_without_a_payment_changes_nothing(table, bus, workflow, context, sqs_batch, items):
+    rejected = new_event(
+        OrderRejected(order_id="o-9", customer_id="cust-9", reason="OUT_OF_STOCK"),
+        correlation_id="corr-9",
+        flow="choreographed",
+    )
+    assert consumer.lambda_handler(sqs_batch(rejected), context) == {"batchItemFailures": []}
+    assert items() == []
+    assert bus.events() == []

@@ -1,0 +1,235 @@
+"""The PAY# state machine: every step idempotent, forward-only, announcing its outcome."""
+
+from __future__ import annotations
+
+import pytest
+
+from payments.data.dynamodb import DynamoPaymentRepository, DynamoSimulatorLedger
+from payments.domain.errors import InvalidPaymentState, PaymentAmountMismatch, PaymentNotFound
+from payments.domain.models import PaymentState
+from payments.logic import Payments
+from payments.providers.base import PaymentProviderUnavailable
+from payments.providers.simulated import SimulatedCardProcessor
+from shared.events import event_id_for
+
+
+@pytest.fixture
+def repository(table: str) -> DynamoPaymentRepository:
+    return DynamoPaymentRepository(table)
+
+
+def build(table: str, publisher, tax_rate_bps: int = 825) -> Payments:
+    return Payments(
+        DynamoPaymentRepository(table),
+        SimulatedCardProcessor(DynamoSimulatorLedger(table)),
+        publisher,
+        tax_rate_bps,
+    )
+
+
+@pytest.fixture
+def payments(table, publisher) -> Payments:
+    return build(table, publisher)
+
+
+def authorize(payments: Payments, order_id: str = "o-1", token: str = "tok_visa", amount: int = 1000):
+    return payments.authorize(order_id, amount, token, "corr-1", "orchestrated")
+
+
+def charge(payments: Payments, order_id: str = "o-1", amount: int = 1000):
+    authorize(payments, order_id, amount=amount)
+    payments.calculate_tax(order_id, amount)
+    return payments.capture(order_id, "corr-1", "orchestrated")
+
+
+def test_authorize_then_replay_returns_the_same_authorization_without_a_second_hold(payments, repository, items):
+    first = authorize(payments)
+    second = authorize(payments)
+
+    assert first.result() == second.result()
+    assert first.result()["status"] == "AUTHORIZED"
+    assert (first.replayed, second.replayed) == (False, True)
+    assert repository.get("o-1").state is PaymentState.AUTHORIZED
+    assert len(items("SIM#AUTH#")) == 1
+
+
+def test_decline_is_a_result_recorded_and_announced_again_on_retry(payments, repository, publisher):
+    outcome = authorize(payments, token="tok_chargeDeclined")
+
+    assert outcome.result() == {"status": "DECLINED", "reason": "PAYMENT_DECLINED"}
+    stored = repository.get("o-1")
+    assert stored.state is PaymentState.DECLINED and stored.decline_code == "card_declined"
+    [event] = publisher.events
+    assert event.detail_type == "PaymentFailed"
+    assert event.data == {"order_id": "o-1", "reason": "PAYMENT_DECLINED"}
+
+    retry = authorize(payments, token="tok_chargeDeclined")
+    assert retry.result() == outcome.result() and retry.replayed
+    assert [e.metadata.event_id for e in publisher.events] == [event_id_for("o-1", "PaymentFailed")] * 2
+
+
+def test_transient_provider_faults_raise_and_write_nothing_until_it_succeeds(payments, repository, publisher):
+    for _ in range(2):
+        with pytest.raises(PaymentProviderUnavailable):
+            authorize(payments, token="tok_transient")
+        assert repository.get("o-1") is None
+
+    assert authorize(payments, token="tok_transient").status == "AUTHORIZED"
+    assert publisher.events == []
+
+
+def test_unavailable_provider_always_raises(payments, items):
+    with pytest.raises(PaymentProviderUnavailable):
+        authorize(payments, token="tok_unavailable")
+    assert items("PAY#") == []
+
+
+def test_capture_charges_amount_plus_tax_and_a_second_capture_charges_nothing(payments, repository, publisher, items):
+    authorize(payments)
+    assert payments.calculate_tax("o-1", 1000).result() == {"tax_cents": 83}
+
+    first = payments.capture("o-1", "corr-1", "orchestrated")
+    second = payments.capture("o-1", "corr-1", "orchestrated")
+
+    assert first.result() == second.result()
+    assert first.result() == {
+        "status": "CAPTURED",
+        "capture_id": first.details["capture_id"],
+        "amount_cents": 1000,
+        "tax_cents": 83,
+        "captured_cents": 1083,
+    }
+    assert second.replayed
+    [capture] = items("SIM#CAP#")
+    assert capture["amount_cents"]["N"] == "1083", "the processor charged amount + tax, once"
+    assert repository.get("o-1").state is PaymentState.CAPTURED
+    completed = [e for e in publisher.events if e.detail_type == "PaymentCompleted"]
+    assert len(completed) == 2 and completed[0].metadata.event_id == completed[1].metadata.event_id
+    assert completed[0].data == {
+        "order_id": "o-1",
+        "amount_cents": 1000,
+        "tax_cents": 83,
+        "capture_id": first.details["capture_id"],
+    }
+
+
+def test_tax_is_remembered_so_a_rate_change_does_not_reprice_a_retry(table, publisher):
+    authorize(build(table, publisher, 825))
+    assert build(table, publisher, 825).calculate_tax("o-1", 1000).tax_cents == 83
+
+    retried = build(table, publisher, 1000)
+    assert retried.calculate_tax("o-1", 1000).tax_cents == 83
+    assert retried.capture("o-1", "corr-1", "orchestrated").details["captured_cents"] == 1083
+
+
+def test_capture_without_a_tax_step_still_charges_the_tax(payments):
+    authorize(payments)
+    assert payments.capture("o-1", "corr-1", "orchestrated").details["captured_cents"] == 1083
+
+
+def test_tax_on_another_amount_than_authorized_is_refused(payments):
+    authorize(payments)
+    with pytest.raises(PaymentAmountMismatch):
+        payments.calculate_tax("o-1", 999)
+
+
+def test_capture_needs_an_authorization(payments):
+    with pytest.raises(PaymentNotFound):
+        payments.capture("o-1", "corr-1", "orchestrated")
+    authorize(payments, token="tok_chargeDeclined")
+    with pytest.raises(InvalidPaymentState):
+        payments.capture("o-1", "corr-1", "orchestrated")
+
+
+def test_refund_twice_refunds_once_and_reannounces(payments, repository, publisher, items):
+    charge(payments)
+
+    first = payments.refund("o-1", "corr-1", "orchestrated")
+    second = payments.refund("o-1", "corr-1", "orchestrated")
+
+    assert first.result() == second.result() == {"status": "REFUNDED"}
+    assert second.replayed
+    assert len(items("SIM#REF#")) == 1
+    stored = repository.get("o-1")
+    assert stored.state is PaymentState.REFUNDED and stored.refunded_cents == 1083
+    refunded = [e for e in publisher.events if e.detail_type == "PaymentRefunded"]
+    assert len(refunded) == 2 and refunded[0].data["amount_cents"] == 1083
+
+
+@pytest.mark.parametrize("setup", ["nothing", "authorized", "declined"])
+def test_refund_with_nothing_captured_is_nothing_to_do(payments, publisher, items, setup):
+    if setup == "authorized":
+        authorize(payments)
+    elif setup == "declined":
+        authorize(payments, token="tok_chargeDeclined")
+    publisher.events.clear()
+
+    assert payments.refund("o-1", "corr-1", "orchestrated").result() == {"status": "NOTHING_TO_DO"}
+    assert publisher.events == []
+    assert items("SIM#REF#") == []
+
+
+def test_void_releases_the_authorization_once(payments, repository, items):
+    authorize(payments)
+
+    first = payments.void("o-1", "corr-1", "orchestrated")
+    second = payments.void("o-1", "corr-1", "orchestrated")
+
+    assert first.result() == second.result() == {"status": "VOIDED"}
+    assert (first.replayed, second.replayed) == (False, True)
+    assert repository.get("o-1").state is PaymentState.VOIDED
+    [authorization] = items("SIM#AUTH#")
+    assert authorization["state"]["S"] == "VOIDED"
+    with pytest.raises(InvalidPaymentState):
+        payments.capture("o-1", "corr-1", "orchestrated")
+
+
+def test_void_of_a_capture_refunds_it_so_nothing_stays_charged(payments, repository, publisher):
+    """A capture whose response was lost is followed by the workflow's void: it must not keep the money."""
+    charge(payments)
+
+    assert payments.void("o-1", "corr-1", "orchestrated").result() == {"status": "REFUNDED"}
+    assert repository.get("o-1").state is PaymentState.REFUNDED
+    assert "PaymentRefunded" in [e.detail_type for e in publisher.events]
+
+
+def test_void_with_nothing_authorized_is_nothing_to_do(payments):
+    assert payments.void("o-1", "corr-1", "orchestrated").result() == {"status": "NOTHING_TO_DO"}
+
+
+def test_fail_before_any_authorization_records_failed_and_refuses_a_late_authorize(payments, publisher, items):
+    outcome = payments.fail("o-1", "PAYMENT_UNAVAILABLE", "corr-1", "choreographed")
+
+    assert outcome.result() == {"status": "FAILED"}
+    assert publisher.events[0].data == {"order_id": "o-1", "reason": "PAYMENT_UNAVAILABLE"}
+    assert publisher.events[0].metadata.flow == "choreographed"
+    late = authorize(payments)
+    assert late.result() == {"status": "DECLINED", "reason": "PAYMENT_UNAVAILABLE"}
+    assert items("SIM#AUTH#") == [], "the provider was never asked"
+
+
+def test_fail_after_authorize_voids_the_hold(payments, repository, items):
+    authorize(payments)
+
+    assert payments.fail("o-1", "PAYMENT_UNAVAILABLE", "corr-1", "choreographed").status == "FAILED"
+
+    assert repository.get("o-1").state is PaymentState.VOIDED
+    assert items("SIM#AUTH#")[0]["state"]["S"] == "VOIDED"
+
+
+def test_fail_after_capture_refunds(payments, repository, publisher):
+    charge(payments)
+
+    payments.fail("o-1", "PAYMENT_UNAVAILABLE", "corr-1", "choreographed")
+
+    assert repository.get("o-1").state is PaymentState.REFUNDED
+    assert [e.detail_type for e in publisher.events][-2:] == ["PaymentRefunded", "PaymentFailed"]
+
+
+def test_fail_after_a_decline_keeps_the_declined_reason(payments, publisher):
+    authorize(payments, token="tok_chargeDeclined")
+    publisher.events.clear()
+
+    payments.fail("o-1", "PAYMENT_UNAVAILABLE", "corr-1", "choreographed")
+
+    assert publisher.events[0].data["reason"] == "PAYMENT_DECLINED"
