@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from pydantic import ValidationError
 
 from shared.observability import observability
 
@@ -28,3 +29,8 @@ def count_order(metric: str, flow: str, reason: str | None = None) -> None:
         default_dimensions=dimensions,
     ):
         pass
+
+
+def without_values(error: ValidationError) -> str:
+    """A pydantic error as "field: problem" pairs; its default text quotes inputs, tokens included."""
+    return "; ".join(f"{'.'.join(map(str, e['loc'])) or '<root>'}: {e['type']}" for e in error.errors())

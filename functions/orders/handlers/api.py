@@ -21,7 +21,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from orders.config import ApiConfig, get_config
 from orders.data.catalog import DynamoDBCatalog
@@ -51,7 +51,7 @@ from orders.models import (
     TimelineEvent,
     TimelineView,
 )
-from orders.observability import logger, metrics, tracer
+from orders.observability import logger, metrics, tracer, without_values
 from shared.correlation import CORRELATION_HEADER, correlation_from_headers
 from shared.faults import InjectedFault
 from shared.observability import bind_correlation
@@ -126,27 +126,27 @@ def placement_response(placed: PlacedOrder) -> Response:
     return _json(REJECTION_STATUS.get(reason, 503), rejected)
 
 
-def _responses(*codes: int, **models: Any) -> dict[int, Any]:
-    """OpenAPI response entries; every error shares ErrorResponse."""
-    described = {
-        200: "OK",
-        201: "Confirmed by the saga",
-        202: "Accepted (choreographed)",
-        400: "Malformed request",
-        402: "Payment declined",
-        404: "Not found",
-        409: "Out of stock, or a retry still in progress",
-        422: "Validation failed",
-        502: "The order saga failed",
-        503: "Temporarily unavailable",
-        504: "The order saga timed out",
-    }
+_DESCRIPTIONS = {
+    200: "OK",
+    201: "Confirmed by the saga",
+    202: "Accepted (choreographed); follow Location",
+    400: "Malformed request body",
+    402: "Payment declined",
+    404: "Not found",
+    409: "Out of stock, or a retry with the same Idempotency-Key still in progress",
+    415: "Unsupported content type",
+    422: "Validation failed, unknown sku, or Idempotency-Key reused with another body",
+    502: "The order saga failed",
+    503: "Temporarily unavailable, or rejected for a reason the caller cannot fix",
+    504: "The order saga timed out",
+}
+
+
+def _responses(models: dict[int, Any]) -> dict[int, Any]:
+    """OpenAPI response entries; a code mapped to None answers with ErrorResponse."""
     return {
-        code: {
-            "description": described[code],
-            "content": {JSON: {"model": models.get(f"m{code}", ErrorResponse)}},
-        }
-        for code in codes
+        code: {"description": _DESCRIPTIONS[code], "content": {JSON: {"model": model or ErrorResponse}}}
+        for code, model in models.items()
     }
 
 
@@ -158,20 +158,18 @@ def _responses(*codes: int, **models: Any) -> dict[int, Any]:
     summary="Place an order",
     description="flow=orchestrated answers with the saga's decision; flow=choreographed answers 202 at once.",
     responses=_responses(
-        201,
-        202,
-        400,
-        402,
-        409,
-        422,
-        502,
-        503,
-        504,
-        m201=OrderConfirmedResponse,
-        m202=OrderAccepted,
-        m402=OrderRejectedResponse,
-        m409=OrderRejectedResponse | ErrorResponse,
-        m503=OrderRejectedResponse | ErrorResponse,
+        {
+            201: OrderConfirmedResponse,
+            202: OrderAccepted,
+            400: None,
+            402: OrderRejectedResponse,
+            409: OrderRejectedResponse | ErrorResponse,
+            415: None,
+            422: None,
+            502: None,
+            503: OrderRejectedResponse | ErrorResponse,
+            504: None,
+        }
     ),
     tags=["orders"],
 )
@@ -204,7 +202,7 @@ def place_order(
 @app.get(
     "/orders/<order_id>",
     summary="An order's status",
-    responses=_responses(200, 404, 503, m200=OrderView),
+    responses=_responses({200: OrderView, 404: None, 503: None}),
     tags=["orders"],
 )
 def get_order(order_id: Annotated[str, Path(min_length=1)]):  # returns Response (see place_order)
@@ -216,7 +214,7 @@ def get_order(order_id: Annotated[str, Path(min_length=1)]):  # returns Response
 @app.get(
     "/orders/<order_id>/timeline",
     summary="Every event of an order, oldest first",
-    responses=_responses(200, 404, 503, m200=TimelineView),
+    responses=_responses({200: TimelineView, 404: None, 503: None}),
     tags=["orders"],
 )
 def get_timeline(order_id: Annotated[str, Path(min_length=1)]):  # returns Response (see place_order)
@@ -245,10 +243,8 @@ def _field_name(location: tuple[Any, ...]) -> str:
 @app.exception_handler(RequestValidationError)
 def _invalid_request(error: RequestValidationError) -> Response:
     problems = error.errors()
-    # Errors about the body as a whole mean it is not a JSON object at all: malformed, 400.
-    if any(tuple(p.get("loc", ()))[:1] == ("body",) and len(p.get("loc", ())) == 1 for p in problems) or any(
-        p.get("type") == "json_invalid" for p in problems
-    ):
+    # An error about the body as a whole means it is not a JSON object at all: malformed, 400.
+    if any(p.get("type") == "json_invalid" or tuple(p.get("loc", ())) == ("body",) for p in problems):
         decode = next((p for p in problems if p.get("type") == "json_invalid"), None)
         message = "request body must be a JSON object"
         if decode is not None:
@@ -320,7 +316,10 @@ def _unavailable(error: Exception) -> Response:
 
 @app.exception_handler(Exception)
 def _unexpected(error: Exception) -> Response:
-    logger.exception("unhandled error", extra={"error_type": type(error).__name__})
+    if isinstance(error, ValidationError):  # its text quotes the values it refused
+        logger.error("unhandled validation error", extra={"error": without_values(error)})
+    else:
+        logger.exception("unhandled error", extra={"error_type": type(error).__name__})
     return _error(500, "internal error")
 
 

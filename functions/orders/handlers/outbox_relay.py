@@ -11,20 +11,27 @@ from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
     DynamoDBRecord,
     DynamoDBRecordEventName,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
 
 from orders.config import RelayConfig, get_config
 from orders.data.event_bus import EventBridgeBus
 from orders.data.orders_repository import order_from_item
 from orders.logic.relay import OutboxRelay
-from orders.observability import logger, metrics, tracer
+from orders.observability import logger, metrics, tracer, without_values
 from shared.observability import bind_correlation
 
+
 # Report failed records even when the whole batch fails, so the stream retries from the first of them.
+class MalformedOrderImageError(ValueError):
+    """A stream image is not a valid order: nothing can be announced from it."""
+
+
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
 
 
@@ -37,10 +44,12 @@ def handle_record(record: DynamoDBRecord) -> None:
     change = record.event_name
     if change not in (DynamoDBRecordEventName.INSERT, DynamoDBRecordEventName.MODIFY) or record.dynamodb is None:
         return
-    new_image = record.dynamodb.new_image
-    old_image = record.dynamodb.old_image
-    new = order_from_item(new_image) if new_image else None
-    old = order_from_item(old_image) if old_image else None
+    try:
+        new = order_from_item(record.dynamodb.new_image) if record.dynamodb.new_image else None
+        old = order_from_item(record.dynamodb.old_image) if record.dynamodb.old_image else None
+    except ValidationError as error:
+        # The record fails (and is retried); its text names fields only: the image holds a payment token.
+        raise MalformedOrderImageError(without_values(error)) from None
     if new is None:
         return
     bind_correlation(logger, new.correlation_id, new.order_id)
@@ -55,5 +64,5 @@ def handle_record(record: DynamoDBRecord) -> None:
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics(capture_cold_start_metric=True)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=handle_record, processor=processor, context=context)

@@ -17,7 +17,7 @@ from orders.data.event_bus import EventBridgeBus
 from orders.data.orders_repository import DynamoDBOrdersRepository
 from orders.domain import Order, iso, utc_now
 from orders.logic.saga_tasks import SagaTasks
-from orders.observability import logger, metrics, tracer
+from orders.observability import logger, metrics, tracer, without_values
 from shared.events import Flow, OrderLine
 from shared.observability import bind_correlation
 
@@ -73,8 +73,7 @@ def parse_task(event: Any) -> RecordTask | ConfirmTask | RejectTask | AnnounceTa
         return _tasks_adapter.validate_python(event)
     except ValidationError as error:
         # Name the fields and what is wrong, never the values (one of them is a payment token).
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['type']}" for e in error.errors())
-        raise InvalidTaskError(f"invalid orders task payload: {problems}") from None
+        raise InvalidTaskError(f"invalid orders task payload: {without_values(error)}") from None
 
 
 def run_task(task: RecordTask | ConfirmTask | RejectTask | AnnounceTask) -> dict[str, Any]:

@@ -297,3 +297,32 @@ def test_step_functions_saga_maps_transport_failures() -> None:
 
     with pytest.raises(SagaTimedOutError):
         StepFunctionsSaga(SAGA_ARN, 25, client=TimingOut()).run("o-1", {})
+
+
+def test_a_concurrent_retry_with_the_same_key_is_409_while_the_first_is_in_flight(client, saga) -> None:
+    headers = {"Idempotency-Key": "o-4"}
+    inner: list = []
+    real_run = saga.run
+
+    def run_and_retry(name, payload):
+        # While the saga runs, the client retries: the first request still holds the key.
+        inner.append(client.post_order(orchestrated(), headers=headers))
+        return real_run(name, payload)
+
+    saga.run = run_and_retry
+
+    outer = client.post_order(orchestrated(), headers=headers)
+
+    assert outer.status == 201
+    assert inner[0].status == 409 and inner[0].headers["Retry-After"] == "1"
+
+
+def test_injected_fault_is_a_503_and_writes_nothing(client, saga, tables, monkeypatch) -> None:
+    import shared.faults
+
+    monkeypatch.setattr(shared.faults, "_load", lambda: {"orders.place_order": {"outage": True}})
+
+    response = client.post_order(order_body())
+
+    assert response.status == 503
+    assert tables.orders() == [] and saga.calls == []

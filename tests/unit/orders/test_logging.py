@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import boto3
 import pytest
 
 from orders.handlers import outbox_relay, projector, saga_tasks
@@ -47,6 +48,11 @@ def test_saga_tasks_relay_and_projector_never_log_the_token(
     with pytest.raises(InvalidTaskError):
         saga_tasks.lambda_handler({**record, "total_cents": "not cents", "payment_token": ["x", TOKEN]}, context)
     outbox_relay.lambda_handler(orders_stream.read_event(), context)  # publishes OrderPlaced, token included
+    # An image that is not a valid order (token present, the rest wrong) fails without quoting it.
+    boto3.resource("dynamodb").Table("orders-test").put_item(
+        Item={"order_id": "o-broken", "payment_token": TOKEN, "status": "PENDING", "items": TOKEN}
+    )
+    assert outbox_relay.lambda_handler(orders_stream.read_event(), context)["batchItemFailures"]
     reserved = InventoryReserved(
         order_id="o-log",
         customer_id="c",
