@@ -1,0 +1,290 @@
+"""Redrive: give every message parked in a dead-letter queue back to whatever can process it.
+
+Each DLQ holds a different kind of message (ops/topology.py); each has its own way back. A
+message leaves its DLQ only after its way back succeeded, so a failure leaves it where it was
+(visible again once the receive's visibility timeout passes). Every consumer, the relay and
+the bus's rules are idempotent, so a redriven message that had in fact been processed
+changes nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from ops.checker import queue_depth
+from ops.clients import Clients
+from ops.resources import RELAY_FUNCTION, Resources
+from ops.topology import DEAD_LETTER_QUEUES, DeadLetterKind, DeadLetterQueue
+
+# Long enough that a message that failed its way back is not received twice in one run.
+VISIBILITY_TIMEOUT = 60
+# DynamoDB Streams may answer empty pages before the records it still holds.
+_MAX_EMPTY_STREAM_PAGES = 5
+_EXPIRED = {"TrimmedDataAccessException", "ExpiredIteratorException", "ResourceNotFoundException"}
+
+
+class RedriveError(RuntimeError):
+    """This message could not be sent back; it stays in its DLQ."""
+
+
+class RecordsExpired(RedriveError):
+    """The stream no longer holds the records a relay DLQ message points to (24-hour retention)."""
+
+
+@dataclass
+class RedriveResult:
+    name: str
+    destination: str
+    waiting: int = 0  # messages in the DLQ before the run
+    moved: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+Progress = Callable[[str, int], None]  # (dlq name, messages handled so far)
+_Handler = Callable[[dict[str, Any]], None]
+
+
+def redrive(
+    clients: Clients,
+    resources: Resources,
+    names: Iterable[str],
+    *,
+    dry_run: bool = False,
+    wait_seconds: int = 1,
+    progress: Progress | None = None,
+) -> dict[str, RedriveResult]:
+    """Redrive the named DLQs (names of `OrderflowStack.dead_letter_queues()`); returns one result each."""
+    selected = list(names)
+    unknown = [n for n in selected if n not in DEAD_LETTER_QUEUES]
+    if unknown:
+        raise ValueError(f"unknown DLQ {', '.join(unknown)}; known: {', '.join(DEAD_LETTER_QUEUES)}")
+    results: dict[str, RedriveResult] = {}
+    for name in selected:
+        dlq = DEAD_LETTER_QUEUES[name]
+        url = resources.queue_url(dlq.prefix, clients.sqs)
+        result = RedriveResult(name=name, destination=dlq.destination, waiting=queue_depth(clients.sqs, url))
+        results[name] = result
+        if dry_run or not result.waiting:
+            continue
+        handler = _handler(clients, resources, dlq, url)
+        _drain(clients.sqs, url, handler, result, wait_seconds=wait_seconds, progress=progress)
+    return results
+
+
+# --- draining a DLQ ------------------------------------------------------------------------------
+
+
+def _drain(
+    sqs: Any, url: str, handler: _Handler, result: RedriveResult, *, wait_seconds: int, progress: Progress | None
+) -> None:
+    seen: set[str] = set()
+    while True:
+        batch = sqs.receive_message(
+            QueueUrl=url,
+            MaxNumberOfMessages=10,
+            WaitTimeSeconds=wait_seconds,
+            VisibilityTimeout=VISIBILITY_TIMEOUT,
+            MessageAttributeNames=["All"],
+        ).get("Messages", [])
+        fresh = [m for m in batch if m["MessageId"] not in seen]
+        if not fresh:
+            return
+        for message in fresh:
+            seen.add(message["MessageId"])
+            try:
+                handler(message)
+            except (RedriveError, ClientError, ValueError, KeyError, TypeError) as error:
+                result.failed += 1
+                result.errors.append(f"{message['MessageId']}: {error}")
+                continue
+            # Only now: a send that failed must leave the message where it was.
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+            result.moved += 1
+            if progress:
+                progress(result.name, result.moved + result.failed)
+
+
+def _handler(clients: Clients, resources: Resources, dlq: DeadLetterQueue, url: str) -> _Handler:
+    if dlq.kind is DeadLetterKind.CONSUMER:
+        source = _source_queue(clients.sqs, resources, dlq, url)
+        return lambda message: _send(clients.sqs, source, message["Body"], _attributes(message))
+    if dlq.kind is DeadLetterKind.EVENT_DELIVERY:
+        bus = resources.bus_name()
+        return lambda message: _redeliver_event(clients, bus, message)
+    if dlq.kind is DeadLetterKind.ANNOUNCEMENT:
+        bus = resources.bus_name()
+        return lambda message: _publish_announcement(clients.events, bus, message)
+    function = resources.function_name(RELAY_FUNCTION)
+    return lambda message: _rerun_stream_batch(clients, function, message)
+
+
+def _source_queue(sqs: Any, resources: Resources, dlq: DeadLetterQueue, url: str) -> str:
+    """The queue whose redrive policy names this DLQ; else the CDK sibling `XQueue` of `XDeadLetterQueue`."""
+    try:
+        sources = sqs.list_dead_letter_source_queues(QueueUrl=url).get("queueUrls", [])
+    except ClientError:
+        sources = []
+    if len(sources) == 1:
+        return str(sources[0])
+    if dlq.source_prefix is None:
+        raise RedriveError(f"{dlq.name}: no source queue")
+    return resources.queue_url(dlq.source_prefix, sqs)
+
+
+def _attributes(message: dict[str, Any]) -> dict[str, Any]:
+    """Message attributes as SendMessage takes them (ReceiveMessage adds list fields it rejects)."""
+    kept: dict[str, Any] = {}
+    for name, value in (message.get("MessageAttributes") or {}).items():
+        kept[name] = {k: v for k, v in value.items() if k in ("DataType", "StringValue", "BinaryValue")}
+    return kept
+
+
+def _send(sqs: Any, url: str, body: str, attributes: dict[str, Any] | None = None) -> None:
+    kwargs: dict[str, Any] = {"QueueUrl": url, "MessageBody": body}
+    if attributes:
+        kwargs["MessageAttributes"] = attributes
+    sqs.send_message(**kwargs)
+
+
+# --- EventBridge: delivery DLQ and parked announcements ------------------------------------------
+
+
+def _put_events(events: Any, entry: dict[str, Any]) -> None:
+    response = events.put_events(Entries=[entry])
+    if response.get("FailedEntryCount"):
+        failed = response["Entries"][0]
+        raise RedriveError(f"PutEvents refused: {failed.get('ErrorCode')} {failed.get('ErrorMessage')}")
+
+
+def _string_attribute(message: dict[str, Any], name: str) -> str | None:
+    value = (message.get("MessageAttributes") or {}).get(name) or {}
+    return value.get("StringValue")
+
+
+def _redeliver_event(clients: Clients, bus: str, message: dict[str, Any]) -> None:
+    """To the target EventBridge could not reach (TARGET_ARN) if it is a queue; else onto the bus."""
+    target = _string_attribute(message, "TARGET_ARN") or ""
+    if target.startswith("arn:") and target.split(":")[2] == "sqs":
+        _, _, _, _, account, name = target.split(":", 5)
+        url = clients.sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
+        # The body is the event exactly as the rule would have delivered it; the failure
+        # attributes describe the delivery, not the event, so they stay behind.
+        _send(clients.sqs, url, message["Body"])
+        return
+    event = json.loads(message["Body"])
+    entry: dict[str, Any] = {
+        "EventBusName": bus,
+        "Source": event["source"],
+        "DetailType": event["detail-type"],
+        "Detail": json.dumps(event["detail"]),
+    }
+    if event.get("time"):
+        entry["Time"] = datetime.fromisoformat(str(event["time"]))
+    if event.get("resources"):
+        entry["Resources"] = event["resources"]
+    _put_events(clients.events, entry)
+
+
+def _publish_announcement(events: Any, bus: str, message: dict[str, Any]) -> None:
+    parked = json.loads(message["Body"])
+    detail = parked["detail"]
+    _put_events(
+        events,
+        {
+            "EventBusName": bus,
+            "Source": parked["source"],
+            "DetailType": parked["detail_type"],
+            "Detail": detail if isinstance(detail, str) else json.dumps(detail),
+        },
+    )
+
+
+# --- the relay: stream batches -------------------------------------------------------------------
+
+
+def _rerun_stream_batch(clients: Clients, function: str, message: dict[str, Any]) -> None:
+    info = json.loads(message["Body"]).get("DDBStreamBatchInfo")
+    if not isinstance(info, dict):
+        raise RedriveError("not a DynamoDB stream on-failure record (no DDBStreamBatchInfo)")
+    records = read_stream_batch(clients.dynamodbstreams, info)
+    event = {"Records": [_lambda_record(r, info["streamArn"]) for r in records]}
+    response = clients.lambda_.invoke(
+        FunctionName=function, InvocationType="RequestResponse", Payload=json.dumps(event).encode()
+    )
+    payload = response["Payload"].read() if hasattr(response.get("Payload"), "read") else response.get("Payload")
+    answer = json.loads(payload or b"null")
+    if response.get("FunctionError"):
+        detail = answer.get("errorMessage") if isinstance(answer, dict) else answer
+        raise RedriveError(f"{function} failed: {response['FunctionError']}: {detail}")
+    failures = answer.get("batchItemFailures") if isinstance(answer, dict) else None
+    if failures:
+        raise RedriveError(f"{function} failed {len(failures)} of {len(records)} record(s) again")
+
+
+def read_stream_batch(streams: Any, info: dict[str, Any]) -> list[dict[str, Any]]:
+    """The records startSequenceNumber..endSequenceNumber of the shard, read back from the stream."""
+    start, end = int(info["startSequenceNumber"]), int(info["endSequenceNumber"])
+    where = f"{info.get('shardId')} {start}..{end}"
+    try:
+        iterator = streams.get_shard_iterator(
+            StreamArn=info["streamArn"],
+            ShardId=info["shardId"],
+            ShardIteratorType="AT_SEQUENCE_NUMBER",
+            SequenceNumber=str(start),
+        )["ShardIterator"]
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in _EXPIRED:
+            raise RecordsExpired(f"records {where} expired from the stream: {error}") from error
+        raise
+    records: list[dict[str, Any]] = []
+    empty = 0
+    while iterator and empty < _MAX_EMPTY_STREAM_PAGES:
+        page = streams.get_records(ShardIterator=iterator, Limit=1000)
+        batch = page.get("Records", [])
+        empty = 0 if batch else empty + 1
+        for record in batch:
+            sequence = int(record["dynamodb"]["SequenceNumber"])
+            if sequence > end:
+                return _complete(records, start, where)
+            if sequence >= start:
+                records.append(record)
+        if records and int(records[-1]["dynamodb"]["SequenceNumber"]) == end:
+            break
+        iterator = page.get("NextShardIterator")
+    return _complete(records, start, where)
+
+
+def _complete(records: list[dict[str, Any]], start: int, where: str) -> list[dict[str, Any]]:
+    if not records or int(records[0]["dynamodb"]["SequenceNumber"]) != start:
+        raise RecordsExpired(
+            f"records {where} are no longer in the stream (24-hour retention); "
+            "the orders they belong to need their events re-announced by hand"
+        )
+    return records
+
+
+def _lambda_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
+    """A GetRecords record as Lambda's event source mapping delivers it."""
+    lambda_record = _jsonable(record)
+    lambda_record["eventSourceARN"] = stream_arn
+    return lambda_record
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.timestamp()  # Lambda's ApproximateCreationDateTime is epoch seconds
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(value).decode()  # B / BS values travel base64-encoded
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | set | tuple):
+        return [_jsonable(v) for v in value]
+    return value

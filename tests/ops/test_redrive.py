@@ -1,0 +1,314 @@
+"""Redrive on moto: every DLQ's messages find their way back, and a failure leaves them parked."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from ops.redrive import RecordsExpired, read_stream_batch, redrive
+from ops.resources import ORDERS_TABLE
+from ops.topology import DEAD_LETTER_QUEUES
+from tests.ops.world import World
+
+EVENT = {
+    "version": "0",
+    "id": "0d0c7f2e-6b1a-4a4e-9a57-000000000001",
+    "detail-type": "OrderConfirmed",
+    "source": "orderflow.orders",
+    "account": "123456789012",
+    "time": "2030-01-01T12:00:00Z",
+    "region": "us-east-1",
+    "resources": [],
+    "detail": {"metadata": {"order_id": "o-1", "event_id": "e-1"}, "data": {"order_id": "o-1"}},
+}
+
+
+def attr(value: str) -> dict[str, str]:
+    return {"DataType": "String", "StringValue": value}
+
+
+def run(world: World, *names: str, **kwargs: Any) -> dict[str, Any]:
+    kwargs.setdefault("wait_seconds", 0)
+    clients = kwargs.pop("clients", world.clients)
+    return redrive(clients, world.resources, names, **kwargs)
+
+
+class Wrapped:
+    """A real client with some methods replaced."""
+
+    def __init__(self, real: Any, **overrides: Any) -> None:
+        self._real = real
+        self._overrides = overrides
+
+    def __getattr__(self, name: str) -> Any:
+        return self._overrides.get(name) or getattr(self._real, name)
+
+
+@pytest.fixture
+def bus_capture(world: World) -> str:
+    """A rule on the bus feeding a test queue: what PutEvents published lands there."""
+    sqs, events = world.clients.sqs, world.clients.events
+    url = sqs.create_queue(QueueName="bus-capture")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    bus = world.resources.bus_name()
+    events.put_rule(Name="capture", EventBusName=bus, EventPattern=json.dumps({"source": [{"prefix": "orderflow."}]}))
+    events.put_targets(Rule="capture", EventBusName=bus, Targets=[{"Id": "q", "Arn": arn}])
+    return str(url)
+
+
+def captured(world: World, url: str) -> list[dict[str, Any]]:
+    messages = world.clients.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+    return [json.loads(m["Body"]) for m in messages]
+
+
+# --- consumer DLQs --------------------------------------------------------------------------
+
+
+def test_consumer_messages_go_back_to_their_source_queue(world: World) -> None:
+    for n in range(12):  # more than one receive batch
+        world.send("InventoryEventsDeadLetterQueue", {**EVENT, "id": f"e-{n}"}, {"trace": attr(f"t-{n}")})
+
+    results = run(world, "inventory")
+
+    assert (results["inventory"].waiting, results["inventory"].moved, results["inventory"].failed) == (12, 12, 0)
+    assert world.depth("InventoryEventsDeadLetterQueue") == 0
+    back = world.messages("InventoryEventsQueue")
+    assert sorted(json.loads(m["Body"])["id"] for m in back) == sorted(f"e-{n}" for n in range(12))
+    assert {m["MessageAttributes"]["trace"]["StringValue"] for m in back} == {f"t-{n}" for n in range(12)}
+    assert world.depth("PaymentsEventsQueue") == 0  # no other queue touched
+
+
+def test_without_a_listed_source_the_cdk_sibling_queue_is_used(world: World) -> None:
+    sqs = Wrapped(world.clients.sqs, list_dead_letter_source_queues=lambda **_: {"queueUrls": []})
+    world.send("ShippingEventsDeadLetterQueue", EVENT)
+    results = run(world, "shipping", clients=dataclasses.replace(world.clients, sqs=sqs))
+    assert results["shipping"].moved == 1
+    assert len(world.messages("ShippingEventsQueue")) == 1
+
+
+def test_a_failed_send_leaves_the_message_in_its_dlq(world: World) -> None:
+    real = world.clients.sqs
+
+    def send_message(**kwargs: Any) -> Any:
+        if "poison" in kwargs["MessageBody"]:
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "SendMessage")
+        return real.send_message(**kwargs)
+
+    world.send("PaymentsEventsDeadLetterQueue", EVENT)
+    world.send("PaymentsEventsDeadLetterQueue", {"poison": True})
+    clients = dataclasses.replace(world.clients, sqs=Wrapped(real, send_message=send_message))
+
+    result = run(world, "payments", clients=clients)["payments"]
+
+    assert (result.moved, result.failed) == (1, 1)
+    assert "AccessDenied" in result.errors[0]
+    assert world.depth("PaymentsEventsDeadLetterQueue") == 1  # still there (in flight until the timeout)
+    assert len(world.messages("PaymentsEventsQueue")) == 1
+
+
+def test_dry_run_moves_nothing(world: World) -> None:
+    world.send("NotificationsEventsDeadLetterQueue", EVENT)
+    world.send("OrdersTimelineEventsDeadLetterQueue", EVENT)
+    results = run(world, *DEAD_LETTER_QUEUES, dry_run=True)
+    assert {name: r.waiting for name, r in results.items() if r.waiting} == {"notifications": 1, "orders-timeline": 1}
+    assert all(r.moved == 0 for r in results.values())
+    assert world.depth("NotificationsEventsDeadLetterQueue") == 1
+    assert world.depth("NotificationsEventsQueue") == 0
+
+
+def test_an_unknown_name_is_refused(world: World) -> None:
+    with pytest.raises(ValueError, match="unknown DLQ nope"):
+        run(world, "nope")
+
+
+# --- EventBridge's delivery DLQ ---------------------------------------------------------------
+
+
+def test_undelivered_events_go_to_the_target_queue_named_by_target_arn(world: World, bus_capture: str) -> None:
+    target = world.clients.sqs.get_queue_attributes(
+        QueueUrl=world.queue_url("ShippingEventsQueue"), AttributeNames=["QueueArn"]
+    )["Attributes"]["QueueArn"]
+    world.send(
+        "EventBusDeliveryDeadLetterQueue",
+        EVENT,
+        {
+            "RULE_ARN": attr("arn:aws:events:us-east-1:123456789012:rule/orderflow-bus/ShipOnOrderConfirmed"),
+            "TARGET_ARN": attr(target),
+            "ERROR_CODE": attr("SQS_PERMISSION_DENIED"),
+        },
+    )
+
+    assert run(world, "event-delivery")["event-delivery"].moved == 1
+
+    delivered = world.messages("ShippingEventsQueue")
+    assert [json.loads(m["Body"]) for m in delivered] == [EVENT]
+    assert "MessageAttributes" not in delivered[0]  # the failure's attributes stay behind
+    assert captured(world, bus_capture) == []  # not fanned out to every rule
+    assert world.depth("EventBusDeliveryDeadLetterQueue") == 0
+
+
+def test_undelivered_events_without_a_queue_target_go_back_onto_the_bus(world: World, bus_capture: str) -> None:
+    world.send("EventBusDeliveryDeadLetterQueue", EVENT, {"TARGET_ARN": attr("arn:aws:lambda:us-east-1:1:function:x")})
+    assert run(world, "event-delivery")["event-delivery"].moved == 1
+    [event] = captured(world, bus_capture)
+    assert (event["source"], event["detail-type"], event["detail"]) == (
+        "orderflow.orders",
+        "OrderConfirmed",
+        EVENT["detail"],
+    )
+
+
+# --- parked saga announcements ---------------------------------------------------------------------
+
+
+def test_parked_announcements_are_published_on_the_bus(world: World, bus_capture: str) -> None:
+    detail = {"metadata": {"order_id": "o-9", "event_id": "e-9"}, "data": {"order_id": "o-9", "reason": "X"}}
+    world.send(
+        "OrderSagaAnnouncementDeadLetterQueue",
+        {"source": "orderflow.orders", "detail_type": "OrderRejected", "detail": detail},
+    )
+    assert run(world, "saga-announcements")["saga-announcements"].moved == 1
+    [event] = captured(world, bus_capture)
+    assert (event["detail-type"], event["detail"]) == ("OrderRejected", detail)
+    assert world.depth("OrderSagaAnnouncementDeadLetterQueue") == 0
+
+
+def test_a_refused_put_events_keeps_the_announcement(world: World) -> None:
+    refusing = Wrapped(
+        world.clients.events,
+        put_events=lambda **_: {
+            "FailedEntryCount": 1,
+            "Entries": [{"ErrorCode": "ThrottlingException", "ErrorMessage": "slow down"}],
+        },
+    )
+    world.send("OrderSagaAnnouncementDeadLetterQueue", {"source": "orderflow.orders", "detail_type": "X", "detail": {}})
+    result = run(world, "saga-announcements", clients=dataclasses.replace(world.clients, events=refusing))
+    assert (result["saga-announcements"].moved, result["saga-announcements"].failed) == (0, 1)
+    assert "ThrottlingException" in result["saga-announcements"].errors[0]
+    assert world.depth("OrderSagaAnnouncementDeadLetterQueue") == 1
+
+
+# --- the relay's stream batches --------------------------------------------------------------------
+
+
+class FakeLambda:
+    def __init__(self, answer: Any = None, function_error: str | None = None) -> None:
+        self.calls: list[dict[str, Any]] = []
+        self.answer = {"batchItemFailures": []} if answer is None else answer
+        self.function_error = function_error
+
+    def invoke(self, **kwargs: Any) -> dict[str, Any]:
+        self.calls.append({**kwargs, "Payload": json.loads(kwargs["Payload"])})
+        response: dict[str, Any] = {"StatusCode": 200, "Payload": io.BytesIO(json.dumps(self.answer).encode())}
+        if self.function_error:
+            response["FunctionError"] = self.function_error
+        return response
+
+
+def stream_batch(world: World, *order_ids: str) -> dict[str, Any]:
+    """Write orders, then describe their stream records the way Lambda's on-failure record does."""
+    table = world.resources.table(ORDERS_TABLE)
+    for order_id in order_ids:
+        world.order(order_id, "PENDING", flow="choreographed")
+    stream_arn = world.dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    streams = world.clients.dynamodbstreams
+    shard = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"][0]
+    iterator = streams.get_shard_iterator(
+        StreamArn=stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+    )
+    records = streams.get_records(ShardIterator=iterator["ShardIterator"])["Records"]
+    sequences = [r["dynamodb"]["SequenceNumber"] for r in records]
+    return {
+        "requestContext": {"condition": "RetryAttemptsExhausted", "approximateInvokeCount": 11},
+        "version": "1.0",
+        "DDBStreamBatchInfo": {
+            "shardId": shard["ShardId"],
+            "startSequenceNumber": sequences[0],
+            "endSequenceNumber": sequences[-1],
+            "batchSize": len(sequences),
+            "streamArn": stream_arn,
+        },
+    }
+
+
+def test_relay_batches_are_read_back_from_the_stream_and_rerun(world: World) -> None:
+    failure = stream_batch(world, "o-1", "o-2", "o-3")
+    world.send("OrdersRelayDeadLetterQueue", failure)
+    relay = FakeLambda()
+
+    result = run(world, "orders-relay", clients=dataclasses.replace(world.clients, lambda_=relay))["orders-relay"]
+
+    assert (result.moved, result.failed) == (1, 0), result.errors
+    [call] = relay.calls
+    assert call["FunctionName"] == "orderflow-relay"
+    records = call["Payload"]["Records"]
+    assert [r["dynamodb"]["NewImage"]["order_id"]["S"] for r in records] == ["o-1", "o-2", "o-3"]
+    assert {r["eventName"] for r in records} == {"INSERT"}
+    assert {r["eventSourceARN"] for r in records} == {failure["DDBStreamBatchInfo"]["streamArn"]}
+    assert world.depth("OrdersRelayDeadLetterQueue") == 0
+
+
+def test_only_the_records_of_the_failed_batch_are_rerun(world: World) -> None:
+    failure = stream_batch(world, "o-1", "o-2", "o-3")
+    info = failure["DDBStreamBatchInfo"]
+    middle = str(int(info["startSequenceNumber"]) + 1)
+    records = read_stream_batch(
+        world.clients.dynamodbstreams, {**info, "startSequenceNumber": middle, "endSequenceNumber": middle}
+    )
+    assert [r["dynamodb"]["NewImage"]["order_id"]["S"] for r in records] == ["o-2"]
+
+
+@pytest.mark.parametrize(
+    ("relay", "message"),
+    [
+        (FakeLambda(answer={"batchItemFailures": [{"itemIdentifier": "1"}]}), "failed 1 of 1 record(s) again"),
+        (FakeLambda(answer={"errorMessage": "bus down"}, function_error="Unhandled"), "Unhandled: bus down"),
+    ],
+)
+def test_a_relay_that_fails_again_keeps_the_batch(world: World, relay: FakeLambda, message: str) -> None:
+    world.send("OrdersRelayDeadLetterQueue", stream_batch(world, "o-1"))
+    result = run(world, "orders-relay", clients=dataclasses.replace(world.clients, lambda_=relay))["orders-relay"]
+    assert (result.moved, result.failed) == (0, 1)
+    assert message in result.errors[0]
+    assert world.depth("OrdersRelayDeadLetterQueue") == 1
+
+
+def test_expired_stream_records_are_reported_and_kept(world: World) -> None:
+    failure = stream_batch(world, "o-1")
+    info = failure["DDBStreamBatchInfo"]
+    gone = str(int(info["endSequenceNumber"]) + 100)
+    failure["DDBStreamBatchInfo"] = {**info, "startSequenceNumber": gone, "endSequenceNumber": gone}
+    world.send("OrdersRelayDeadLetterQueue", failure)
+    relay = FakeLambda()
+
+    result = run(world, "orders-relay", clients=dataclasses.replace(world.clients, lambda_=relay))["orders-relay"]
+
+    assert (result.moved, result.failed) == (0, 1)
+    assert "no longer in the stream" in result.errors[0]
+    assert relay.calls == []
+    with pytest.raises(RecordsExpired):
+        read_stream_batch(world.clients.dynamodbstreams, failure["DDBStreamBatchInfo"])
+
+
+def test_a_trimmed_shard_is_reported_as_expired() -> None:
+    class Trimmed:
+        def get_shard_iterator(self, **_: Any) -> Any:
+            raise ClientError(
+                {"Error": {"Code": "TrimmedDataAccessException", "Message": "trimmed"}}, "GetShardIterator"
+            )
+
+    info = {"shardId": "s", "startSequenceNumber": "1", "endSequenceNumber": "2", "streamArn": "arn"}
+    with pytest.raises(RecordsExpired, match="expired"):
+        read_stream_batch(Trimmed(), info)
+
+
+def test_a_message_that_is_not_a_stream_record_is_kept(world: World) -> None:
+    world.send("OrdersRelayDeadLetterQueue", {"something": "else"})
+    result = run(world, "orders-relay", clients=dataclasses.replace(world.clients, lambda_=FakeLambda()))
+    assert result["orders-relay"].failed == 1
+    assert "DDBStreamBatchInfo" in result["orders-relay"].errors[0]
