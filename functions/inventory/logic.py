@@ -9,6 +9,7 @@ the item, returns the same result and re-announces it (the event id is determini
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -135,6 +136,8 @@ class Inventory:
     def _announce_reservation(
         self, request: ReservationRequest, reservation: Reservation, outcome: ReservationOutcome
     ) -> None:
+        # the time of the decision, so a re-announcement is identical to the first announcement
+        at = reservation.updated_at if reservation.state is ReservationState.RELEASED else reservation.created_at
         if outcome.status == "RESERVED":
             data: InventoryReserved | InventoryRejected = InventoryReserved(
                 order_id=request.order_id,
@@ -148,7 +151,7 @@ class Inventory:
             data = InventoryRejected(
                 order_id=request.order_id, reason=outcome.reason or "OUT_OF_STOCK", sku=outcome.sku
             )
-        self._publish(data, request.correlation_id, request.flow)
+        self._publish(data, request.correlation_id, request.flow, at)
 
     def release_stock(self, order_id: str, correlation_id: str, flow: Flow) -> ReleaseOutcome:
         """Give an order's reserved units back, once. Without a reservation, leave a tombstone."""
@@ -162,11 +165,12 @@ class Inventory:
                     return ReleaseOutcome(stock_moved=False)
                 continue
             if reservation.state is ReservationState.RESERVED:
+                now = self._clock()
                 try:
-                    self._repository.release_reservation(reservation, merge_lines(reservation.lines), self._clock())
+                    self._repository.release_reservation(reservation, merge_lines(reservation.lines), now)
                 except ReservationNotActive:
                     continue
-                self._announce_release(reservation, correlation_id, flow)
+                self._announce_release(replace(reservation, updated_at=now), correlation_id, flow)
                 logger.info("reservation released", extra={"lines": len(reservation.lines)})
                 return ReleaseOutcome(stock_moved=True, lines=reservation.lines)
             if reservation.state is ReservationState.RELEASED and reservation.stock_returned:
@@ -178,15 +182,23 @@ class Inventory:
 
     def _announce_release(self, reservation: Reservation, correlation_id: str, flow: Flow) -> None:
         self._publish(
-            InventoryReleased(order_id=reservation.order_id, items=list(reservation.lines)), correlation_id, flow
+            InventoryReleased(order_id=reservation.order_id, items=list(reservation.lines)),
+            correlation_id,
+            flow,
+            reservation.updated_at,  # when the stock went back
         )
 
     def _publish(
-        self, data: InventoryReserved | InventoryRejected | InventoryReleased, correlation_id: str, flow: Flow
+        self,
+        data: InventoryReserved | InventoryRejected | InventoryReleased,
+        correlation_id: str,
+        flow: Flow,
+        at: str | None,
     ) -> None:
         if self._publisher is None:
             raise RuntimeError("this Inventory was built without a publisher")
-        self._publisher.publish([new_event(data, correlation_id=correlation_id, flow=flow)])
+        time = datetime.fromisoformat(at) if at else None
+        self._publisher.publish([new_event(data, correlation_id=correlation_id, flow=flow, time=time)])
 
 
 def _outcome(reservation: Reservation, replayed: bool) -> ReservationOutcome:
