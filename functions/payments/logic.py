@@ -83,7 +83,7 @@ class Payments:
             if not self._repository.create(payment):
                 return self._authorize_replay(self._require(order_id), correlation_id, flow)
             logger.info("payment declined", extra={"decline_code": declined.code})
-            self._publish(PaymentFailed(order_id=order_id, reason="PAYMENT_DECLINED"), correlation_id, flow)
+            self._publish(PaymentFailed(order_id=order_id, reason="PAYMENT_DECLINED"), correlation_id, flow, now)
             return PaymentOutcome("DECLINED", {"reason": "PAYMENT_DECLINED"})
         payment = Payment(
             order_id=order_id,
@@ -104,7 +104,12 @@ class Payments:
 
     def _authorize_replay(self, payment: Payment, correlation_id: str, flow: Flow) -> PaymentOutcome:
         if payment.state is PaymentState.DECLINED:
-            self._publish(PaymentFailed(order_id=payment.order_id, reason="PAYMENT_DECLINED"), correlation_id, flow)
+            self._publish(
+                PaymentFailed(order_id=payment.order_id, reason="PAYMENT_DECLINED"),
+                correlation_id,
+                flow,
+                payment.created_at,
+            )
             return PaymentOutcome("DECLINED", {"reason": "PAYMENT_DECLINED"}, replayed=True)
         if payment.authorization_id is None:
             # FAILED before anything was authorized: never authorize a failed payment later
@@ -153,6 +158,7 @@ class Payments:
             ),
             correlation_id,
             flow,
+            payment.captured_at,
         )
         return PaymentOutcome(
             "CAPTURED",
@@ -174,13 +180,15 @@ class Payments:
         capture_id = self._provider.capture(
             payment.authorization_id, total, idempotency_key=_key("capture", payment.order_id)
         )
+        now = self._clock()
         captured = replace(
             payment,
             state=PaymentState.CAPTURED,
             tax_cents=tax,
             capture_id=capture_id,
             captured_cents=total,
-            updated_at=self._clock(),
+            updated_at=now,
+            captured_at=now,
         )
         if self._repository.transition(PaymentState.AUTHORIZED, captured):
             logger.info("payment captured", extra={"capture_id": capture_id, "captured_cents": total})
@@ -207,12 +215,14 @@ class Payments:
             refund_id = self._provider.refund(
                 payment.capture_id, payment.captured_cents, idempotency_key=_key("refund", payment.order_id)
             )
+            now = self._clock()
             refunded = replace(
                 payment,
                 state=PaymentState.REFUNDED,
                 refund_id=refund_id,
                 refunded_cents=payment.captured_cents,
-                updated_at=self._clock(),
+                updated_at=now,
+                refunded_at=now,
             )
             if self._repository.transition(PaymentState.CAPTURED, refunded):
                 logger.info("payment refunded", extra={"refund_id": refund_id})
@@ -228,6 +238,7 @@ class Payments:
             ),
             correlation_id,
             flow,
+            payment.refunded_at,
         )
         return PaymentOutcome("REFUNDED", replayed=replayed)
 
@@ -248,10 +259,10 @@ class Payments:
                 return PaymentOutcome("VOIDED")
         raise PaymentContention(order_id)
 
-    def _void(self, payment: Payment, reason: FailureReason | None = None) -> bool:
+    def _void(self, payment: Payment) -> bool:
         assert payment.authorization_id is not None
         self._provider.void(payment.authorization_id)
-        voided = replace(payment, state=PaymentState.VOIDED, reason=reason or payment.reason, updated_at=self._clock())
+        voided = replace(payment, state=PaymentState.VOIDED, updated_at=self._clock())
         if self._repository.transition(PaymentState.AUTHORIZED, voided):
             logger.info("authorization voided", extra={"authorization_id": payment.authorization_id})
             return True
@@ -260,27 +271,49 @@ class Payments:
     def fail(self, order_id: str, reason: FailureReason, correlation_id: str, flow: Flow) -> PaymentOutcome:
         """The workflow gave up on this payment: leave nothing held and announce PaymentFailed."""
         faults.inject(SERVICE, "fail")
-        announced: FailureReason = reason
-        for _ in range(_MAX_ATTEMPTS):
+        # Each pass moves the record one step (void a hold, refund a capture, record the
+        # failure); a lost race re-reads. At most three steps are ever needed.
+        for _ in range(_MAX_ATTEMPTS + 2):
             payment = self._repository.get(order_id)
+            now = self._clock()
             if payment is None:
-                now = self._clock()
                 failed = Payment(
-                    order_id=order_id, state=PaymentState.FAILED, reason=reason, created_at=now, updated_at=now
+                    order_id=order_id,
+                    state=PaymentState.FAILED,
+                    reason=reason,
+                    created_at=now,
+                    updated_at=now,
+                    failed_at=now,
                 )
-                if not self._repository.create(failed):
-                    continue
+                if self._repository.create(failed):
+                    return self._announce_failed(failed, correlation_id, flow, replayed=False)
             elif payment.state is PaymentState.AUTHORIZED:
-                if not self._void(payment, reason):
-                    continue
+                self._void(payment)
             elif payment.state is PaymentState.CAPTURED:
                 self._refund(payment, correlation_id, flow)
-            elif payment.state in (PaymentState.DECLINED, PaymentState.FAILED) and payment.reason:
-                # keep the event consistent with the one the decision already announced
-                announced = payment.reason
-            self._publish(PaymentFailed(order_id=order_id, reason=announced), correlation_id, flow)
-            return PaymentOutcome("FAILED", replayed=payment is not None)
+            elif payment.state in (PaymentState.DECLINED, PaymentState.FAILED):
+                # already announced by the decision itself: repeat exactly that event
+                return self._announce_failed(payment, correlation_id, flow, replayed=True)
+            elif payment.failed_at is not None:
+                return self._announce_failed(payment, correlation_id, flow, replayed=True)
+            elif self._repository.transition(
+                payment.state, replace(payment, reason=reason, failed_at=now, updated_at=now)
+            ):
+                # VOIDED or REFUNDED: nothing is held any more; remember that and when it failed
+                return self._announce_failed(replace(payment, reason=reason, failed_at=now), correlation_id, flow)
         raise PaymentContention(order_id)
+
+    def _announce_failed(
+        self, payment: Payment, correlation_id: str, flow: Flow, *, replayed: bool = False
+    ) -> PaymentOutcome:
+        reason: FailureReason = payment.reason or "PAYMENT_UNAVAILABLE"
+        self._publish(
+            PaymentFailed(order_id=payment.order_id, reason=reason),
+            correlation_id,
+            flow,
+            payment.failed_at or payment.created_at,
+        )
+        return PaymentOutcome("FAILED", replayed=replayed)
 
     # --- helpers -------------------------------------------------------------------------
 
@@ -290,8 +323,10 @@ class Payments:
             raise PaymentNotFound(order_id)
         return payment
 
-    def _publish(self, data: EventData, correlation_id: str, flow: Flow) -> None:
-        self._publisher.publish([new_event(data, correlation_id=correlation_id, flow=flow)])
+    def _publish(self, data: EventData, correlation_id: str, flow: Flow, at: str | None) -> None:
+        """Announce a fact at the time it happened, so re-announcements are identical."""
+        time = datetime.fromisoformat(at) if at else None
+        self._publisher.publish([new_event(data, correlation_id=correlation_id, flow=flow, time=time)])
 
 
 class PaymentWorkflow:

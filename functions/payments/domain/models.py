@@ -36,6 +36,10 @@ class Payment:
     decline_code: str | None = None
     created_at: str | None = None
     updated_at: str | None = None
+    # when each fact happened: a re-announcement carries the same time as the first one
+    captured_at: str | None = None
+    refunded_at: str | None = None
+    failed_at: str | None = None
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,7 @@ def test_decline_is_a_result_recorded_and_announced_again_on_retry(payments, rep
     retry = authorize(payments, token="tok_chargeDeclined")
     assert retry.result() == outcome.result() and retry.replayed
     assert [e.metadata.event_id for e in publisher.events] == [event_id_for("o-1", "PaymentFailed")] * 2
+    assert publisher.events[0] == publisher.events[1], "a re-announcement is identical, time included"
 
 
 def test_transient_provider_faults_raise_and_write_nothing_until_it_succeeds(payments, repository, publisher):
@@ -104,7 +105,7 @@ def test_capture_charges_amount_plus_tax_and_a_second_capture_charges_nothing(pa
     assert capture["amount_cents"]["N"] == "1083", "the processor charged amount + tax, once"
     assert repository.get("o-1").state is PaymentState.CAPTURED
     completed = [e for e in publisher.events if e.detail_type == "PaymentCompleted"]
-    assert len(completed) == 2 and completed[0].metadata.event_id == completed[1].metadata.event_id
+    assert len(completed) == 2 and completed[0] == completed[1]
     assert completed[0].data == {
         "order_id": "o-1",
         "amount_cents": 1000,
@@ -153,7 +154,8 @@ def test_refund_twice_refunds_once_and_reannounces(payments, repository, publish
     stored = repository.get("o-1")
     assert stored.state is PaymentState.REFUNDED and stored.refunded_cents == 1083
     refunded = [e for e in publisher.events if e.detail_type == "PaymentRefunded"]
-    assert len(refunded) == 2 and refunded[0].data["amount_cents"] == 1083
+    assert len(refunded) == 2 and refunded[0] == refunded[1]
+    assert refunded[0].data["amount_cents"] == 1083
 
 
 @pytest.mark.parametrize("setup", ["nothing", "authorized", "declined"])
@@ -215,6 +217,22 @@ def test_fail_after_authorize_voids_the_hold(payments, repository, items):
 
     assert repository.get("o-1").state is PaymentState.VOIDED
     assert items("SIM#AUTH#")[0]["state"]["S"] == "VOIDED"
+
+
+def test_workflow_compensation_void_then_fail_announces_one_identical_failure(payments, repository, publisher):
+    """The payment workflow's Catch path: void, then fail (and a retried fail)."""
+    authorize(payments)
+    assert payments.void("o-1", "corr-1", "choreographed").status == "VOIDED"
+
+    first = payments.fail("o-1", "PAYMENT_UNAVAILABLE", "corr-1", "choreographed")
+    second = payments.fail("o-1", "PAYMENT_UNAVAILABLE", "corr-1", "choreographed")
+
+    assert (first.status, first.replayed, second.status, second.replayed) == ("FAILED", False, "FAILED", True)
+    stored = repository.get("o-1")
+    assert stored.state is PaymentState.VOIDED, "the record keeps the money state; the failure is noted on it"
+    assert stored.reason == "PAYMENT_UNAVAILABLE" and stored.failed_at is not None
+    assert publisher.types() == ["PaymentFailed", "PaymentFailed"]
+    assert publisher.events[0] == publisher.events[1]
 
 
 def test_fail_after_capture_refunds(payments, repository, publisher):
