@@ -186,6 +186,7 @@ def _saga_wiring(cloud: Any) -> tuple[FakeSaga, Any]:
 def saga(aws: Any, _saga_wiring: tuple[FakeSaga, Any], monkeypatch: pytest.MonkeyPatch) -> FakeSaga:
     """The saga stubbed at our client boundary (SagaStarter): the real one runs in other suites."""
     fake, placement = _saga_wiring
+    vars(fake).clear()  # a test may have replaced a method on it
     fake.__init__()  # type: ignore[misc]
     monkeypatch.setattr(api, "placement", placement)
     return fake

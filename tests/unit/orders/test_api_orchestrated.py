@@ -326,3 +326,36 @@ def test_injected_fault_is_a_503_and_writes_nothing(client, saga, tables, monkey
 
     assert response.status == 503
     assert tables.orders() == [] and saga.calls == []
+
+
+def test_keyed_retry_of_an_undecided_order_runs_the_saga_again(client, saga, tables) -> None:
+    import boto3
+
+    from orders.domain import new_order_id
+
+    order_id = new_order_id("cust-42", "o-5")
+    lines = [
+        {"sku": "SKU-1", "quantity": 2, "unit_price_cents": 1250},
+        {"sku": "SKU-2", "quantity": 1, "unit_price_cents": 499},
+    ]
+    boto3.resource("dynamodb").Table("orders-test").put_item(
+        Item={
+            "order_id": order_id,
+            "customer_id": "cust-42",
+            "flow": "orchestrated",
+            "status": "RESERVED",  # a saga that died mid-way, after the idempotency record expired
+            "status_rank": 1,
+            "items": lines,
+            "total_cents": 2999,
+            "payment_token": "tok_visa",
+            "correlation_id": "corr-first",
+            "created_at": "2026-01-01T00:00:00.000000Z",
+            "updated_at": "2026-01-01T00:00:01.000000Z",
+        }
+    )
+
+    response = client.post_order(orchestrated(), headers={"Idempotency-Key": "o-5"})
+
+    assert response.status == 201
+    [(name, payload)] = saga.calls
+    assert name == order_id and payload["correlation_id"] == "corr-first" and payload["items"] == lines
