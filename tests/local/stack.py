@@ -90,7 +90,7 @@ class LocalRunnerTestStack(cdk.Stack):
             )
 
         echo_a = function("EchoA", "echo", SECRET_A="alpha")
-        echo_b = function("EchoB", "echo", SECRET_B="bravo")
+        function("EchoB", "echo", SECRET_B="bravo")
         api_fn = function("ApiFn", "api")
         flaky = function("Flaky", "flaky", COUNTERS_TABLE=counters.table_name)
         counters.grant_read_write_data(flaky)
@@ -204,11 +204,10 @@ class LocalRunnerTestStack(cdk.Stack):
             ),
         )
         validator = api.add_request_validator("BodyValidator", validate_request_body=True)
-        things = api.root.add_resource("things", default_cors_preflight_options=apigw.CorsOptions(
-            allow_origins=["*"], allow_methods=["POST"]))
-        things.add_method(
-            "POST", integration, request_validator=validator, request_models={"application/json": model}
+        things = api.root.add_resource(
+            "things", default_cors_preflight_options=apigw.CorsOptions(allow_origins=["*"], allow_methods=["POST"])
         )
+        things.add_method("POST", integration, request_validator=validator, request_models={"application/json": model})
         api.root.add_resource("checkout").add_method("POST", apigw.LambdaIntegration(starter))
         api.root.add_resource("broken").add_resource("{mode}").add_method("GET", integration)
 

@@ -15,9 +15,8 @@ import time
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger
-
 import fixture_helper
+from aws_lambda_powertools import Logger
 
 logger = Logger()
 COLD_START_AT = time.time()
@@ -100,8 +99,16 @@ def batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Partial batch failer: records whose body contains 'fail' are reported as failures."""
     failures = []
     for record in event["Records"]:
-        print(json.dumps({"msg": "record", "messageId": record["messageId"], "body": record["body"],
-                          "receiveCount": record["attributes"]["ApproximateReceiveCount"]}))
+        print(
+            json.dumps(
+                {
+                    "msg": "record",
+                    "messageId": record["messageId"],
+                    "body": record["body"],
+                    "receiveCount": record["attributes"]["ApproximateReceiveCount"],
+                }
+            )
+        )
         if "boom" in record["body"]:
             raise RuntimeError("whole batch fails")
         if "fail" in record["body"]:
@@ -113,8 +120,13 @@ def recorder(event: dict[str, Any], context: Any) -> dict[str, Any] | None:
     """Records stream records and EventBridge events into RECORDS_TABLE."""
     table = boto3.resource("dynamodb").Table(os.environ["RECORDS_TABLE"])
     if "Records" not in event:
-        table.put_item(Item={"pk": f"event#{event['id']}", "detail_type": event["detail-type"],
-                             "detail": json.dumps(event["detail"])})
+        table.put_item(
+            Item={
+                "pk": f"event#{event['id']}",
+                "detail_type": event["detail-type"],
+                "detail": json.dumps(event["detail"]),
+            }
+        )
         return None
     failures = []
     for record in event["Records"]:
@@ -126,8 +138,14 @@ def recorder(event: dict[str, Any], context: Any) -> dict[str, Any] | None:
         if "partial" in key and not failures and new_image.get("fail", {}).get("BOOL"):
             failures.append({"itemIdentifier": record["dynamodb"]["SequenceNumber"]})
             continue
-        table.put_item(Item={"pk": f"stream#{key}", "event_name": record["eventName"],
-                             "seq": record["dynamodb"]["SequenceNumber"], "source": record["eventSourceARN"]})
+        table.put_item(
+            Item={
+                "pk": f"stream#{key}",
+                "event_name": record["eventName"],
+                "seq": record["dynamodb"]["SequenceNumber"],
+                "source": record["eventSourceARN"],
+            }
+        )
     return {"batchItemFailures": failures}
 
 

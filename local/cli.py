@@ -1,0 +1,200 @@
+"""`python -m local`: synthesize the app, run it on the local cloud, serve until Ctrl-C.
+
+python -m local                      # synth (app.py) into cdk.out, then serve on :3000
+python -m local serve --no-synth --assembly cdk.out --port 3000 --redelivery-delay 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import re
+import shlex
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.table import Table
+
+log = logging.getLogger("local")
+
+# The CDK CLI adds these to every synthesis; without them there is no construct-path or asset
+# metadata in the template (the runner copes, but `find(path_contains=...)` wants paths).
+CLI_CONTEXT = {"aws:cdk:enable-path-metadata": True, "aws:cdk:enable-asset-metadata": True}
+QUIET_JSII = {
+    "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "1",
+    "JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION": "1",
+    "JSII_DEPRECATED": "quiet",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m local", description="Run the CDK app on a local cloud (moto).")
+    parser.add_argument("command", nargs="?", default="serve", choices=["serve"], help="what to do (default: serve)")
+    parser.add_argument("--assembly", default="cdk.out", help="cloud assembly directory (default: cdk.out)")
+    parser.add_argument(
+        "--synth",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="synthesize the app into the assembly directory first (default: yes)",
+    )
+    parser.add_argument(
+        "--app",
+        default=None,
+        help="command that synthesizes the app (default: cdk.json's `app`, else `<python> app.py`)",
+    )
+    parser.add_argument("--stack", default=None, help="stack to run (default: the only or first one)")
+    parser.add_argument("--port", type=int, default=3000, help="port of the REST API (default: 3000; 0: any free)")
+    parser.add_argument(
+        "--redelivery-delay",
+        type=float,
+        default=None,
+        help="local-only: seconds before a failed message/batch is retried "
+        "(default: AWS behaviour, the queue's visibility timeout)",
+    )
+    parser.add_argument("--max-concurrency", type=int, default=4, help="worker processes per function (default: 4)")
+    parser.add_argument("--region", default=os.environ.get("AWS_REGION"), help="region of local ARNs")
+    parser.add_argument("--work-dir", default=".local", help="logs and scratch files (default: .local)")
+    parser.add_argument(
+        "--no-prewarm",
+        dest="prewarm",
+        action="store_false",
+        help="do not start one worker per function ahead of the first request",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    return parser
+
+
+def synthesize(assembly: Path, app: str | None, console: Console) -> None:
+    """Runs the CDK app the way `cdk synth` does: CDK_OUTDIR plus the CLI's context."""
+    cdk_json = Path("cdk.json")
+    config: dict[str, Any] = json.loads(cdk_json.read_text()) if cdk_json.is_file() else {}
+    command = shlex.split(app or config.get("app") or f"{shlex.quote(sys.executable)} app.py")
+    context: dict[str, Any] = dict(config.get("context", {}))
+    cached = Path("cdk.context.json")
+    if cached.is_file():
+        context.update(json.loads(cached.read_text()))
+    context.update(CLI_CONTEXT)
+    env = {**os.environ, **QUIET_JSII, "CDK_OUTDIR": str(assembly), "CDK_CONTEXT_JSON": json.dumps(context)}
+    started = time.monotonic()
+    with console.status(f"synthesizing: {' '.join(command)}"):
+        completed = subprocess.run(command, env=env, capture_output=True, text=True, check=False)  # noqa: S603
+    if completed.returncode != 0:
+        console.print(completed.stdout, completed.stderr, markup=False)
+        raise SystemExit(f"synthesis failed (exit {completed.returncode})")
+    console.print(f"[green]✓[/] synthesized into {assembly} in {time.monotonic() - started:.1f} s")
+
+
+def print_summary(cloud: Any, console: Console) -> None:
+    endpoints = Table(title="local cloud", show_header=False)
+    endpoints.add_column(style="bold")
+    endpoints.add_column()
+    if cloud.apis:
+        endpoints.add_row("API", cloud.api_url)
+    endpoints.add_row("AWS endpoint (moto)", cloud.endpoint_url)
+    endpoints.add_row("region / account", f"{cloud.region} / {cloud.account_id}")
+    endpoints.add_row("function logs", str(cloud.log_dir))
+    console.print(endpoints)
+
+    if cloud.apis:
+        routes = Table(title="routes")
+        routes.add_column("method")
+        routes.add_column("path")
+        routes.add_column("integration")
+        for route in cloud.routes():
+            routes.add_row(route.method, route.path, route.function_name or route.integration_type)
+        console.print(routes)
+
+    resources = Table(title="resources")
+    resources.add_column("type")
+    resources.add_column("name")
+    for resource in sorted(cloud.resources.values(), key=lambda r: (r.type, r.logical_id)):
+        if resource.emulated and resource.type in (
+            "AWS::DynamoDB::Table",
+            "AWS::DynamoDB::GlobalTable",
+            "AWS::SQS::Queue",
+            "AWS::SNS::Topic",
+            "AWS::Events::EventBus",
+            "AWS::StepFunctions::StateMachine",
+            "AWS::Lambda::Function",
+        ):
+            resources.add_row(resource.type.removeprefix("AWS::"), resource.name)
+    console.print(resources)
+
+    console.print("[bold]try[/]")
+    if cloud.apis:
+        readable = [r for r in cloud.routes() if r.method in ("GET", "ANY")]
+        readable.sort(key=lambda r: (r.path.count("{"), r.path))
+        if readable:
+            path = re.sub(r"\{([^}+]+)\+?\}", r"\1", readable[0].path)
+            console.print(f"  curl -s {cloud.api_url}{path}", markup=False, soft_wrap=True)
+    table = next(cloud.table_names(), None)
+    credentials = "AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local"
+    if table:
+        console.print(
+            f"  {credentials} aws --endpoint-url {cloud.endpoint_url} --region {cloud.region} "
+            f"dynamodb scan --table-name {table}",
+            markup=False,
+            soft_wrap=True,
+        )
+    console.print("Ctrl-C stops everything.", style="dim")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    console = Console()
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(message)s",
+        handlers=[RichHandler(console=console, show_path=False, rich_tracebacks=True)],
+    )
+    for noisy in ("botocore", "boto3", "urllib3", "werkzeug", "jsii"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+    assembly = Path(args.assembly)
+    if args.synth:
+        synthesize(assembly, args.app, console)
+
+    from local.cloud import LocalCloud
+
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: Any) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+
+    cloud = LocalCloud.from_assembly(
+        assembly,
+        args.stack,
+        api_port=args.port,
+        redelivery_delay=args.redelivery_delay,
+        max_concurrency=args.max_concurrency,
+        region=args.region,
+        work_dir=args.work_dir,
+        prewarm=args.prewarm,
+    )
+    with console.status(f"starting stack {cloud.stack.stack_name}"):
+        cloud.start(progress=lambda message: console.print(f"[green]✓[/] {message}"))
+    try:
+        print_summary(cloud, console)
+        while not stop.wait(0.5):
+            pass
+    finally:
+        with console.status("stopping"):
+            cloud.stop()
+        console.print("stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

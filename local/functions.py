@@ -1,0 +1,493 @@
+"""Runs Lambda functions for real: a pool of warm worker processes per function.
+
+Every invocation in the local cloud - from Step Functions, `lambda.invoke`, the API server or an
+event source mapping - ends up in `FunctionPool.invoke`. Like Lambda, a pool starts execution
+environments lazily (up to a concurrency limit), keeps them warm, enforces the function timeout
+by killing the environment, and reports failures in Lambda's error payload format.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from local import worker as worker_module
+
+log = logging.getLogger(__name__)
+
+WORKER_SCRIPT = Path(worker_module.__file__).resolve()
+INIT_TIMEOUT_SECONDS = 60.0  # AWS allows 10 s of init; a cold 2-core laptop importing boto3 needs slack
+LOG_FLUSH_TIMEOUT_SECONDS = 2.0
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "ASIALOCALCLOUDFAKEKEY",
+    "AWS_SECRET_ACCESS_KEY": "local-cloud-fake-secret-key",
+    "AWS_SESSION_TOKEN": "local-cloud-fake-session-token",
+}
+# From the runner's own environment only what a process needs to start at all.
+INHERITED_BASICS = ("PATH", "HOME", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR", "TEMP", "TMP")
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """A function as the template defines it (resolved), plus where its code lives locally."""
+
+    logical_id: str
+    name: str
+    arn: str
+    handler: str
+    runtime: str
+    code_dir: Path | None
+    environment: Mapping[str, str]
+    timeout: int = 3
+    memory_size: int = 128
+    log_format: str | None = None
+    application_log_level: str | None = None
+    log_group: str | None = None
+
+    @property
+    def log_group_name(self) -> str:
+        return self.log_group or f"/aws/lambda/{self.name}"
+
+
+@dataclass
+class InvocationResult:
+    """What an invocation returned, as Lambda reports it to its caller."""
+
+    payload: str
+    errored: bool
+    request_id: str
+    logs: list[str] = field(default_factory=list)
+    duration_ms: float = 0.0
+    cold_start: bool = False
+
+    @property
+    def error_type(self) -> str | None:
+        if not self.errored:
+            return None
+        try:
+            return json.loads(self.payload).get("errorType")
+        except (ValueError, AttributeError):
+            return None
+
+    def json(self) -> Any:
+        return json.loads(self.payload) if self.payload else None
+
+
+class FunctionLogs:
+    """A function's log lines: kept in memory for tests and appended to `<log_dir>/<name>.log`."""
+
+    def __init__(self, name: str, log_dir: Path | None, max_lines: int = 100_000) -> None:
+        self._lines: deque[str] = deque(maxlen=max_lines)
+        self._lock = threading.Lock()
+        self._file: IO[str] | None = None
+        if log_dir is not None:
+            log_dir.mkdir(parents=True, exist_ok=True)
+            self._file = open(log_dir / f"{name}.log", "a", encoding="utf-8", buffering=1)  # noqa: SIM115
+
+    def add(self, line: str) -> None:
+        with self._lock:
+            self._lines.append(line)
+            if self._file is not None:
+                self._file.write(line + "\n")
+
+    def note(self, line: str) -> None:
+        """A platform line (START/END/REPORT): in the file, like CloudWatch, not in `lines()`."""
+        if self._file is not None:
+            with self._lock:
+                self._file.write(line + "\n")
+
+    def lines(self) -> list[str]:
+        with self._lock:
+            return list(self._lines)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._file is not None:
+                self._file.close()
+                self._file = None
+
+
+class WorkerError(Exception):
+    def __init__(self, payload: dict[str, Any]) -> None:
+        super().__init__(payload.get("errorMessage", ""))
+        self.payload = payload
+
+
+class Worker:
+    """One execution environment: a `local/worker.py` process and the pipes to it."""
+
+    def __init__(self, spec: FunctionSpec, environment: Mapping[str, str], logs: FunctionLogs) -> None:
+        self.spec = spec
+        self._logs = logs
+        self._buffer = b""
+        self._markers: dict[str, threading.Event] = {}
+        self._markers_lock = threading.Lock()
+        self._current_lines: list[str] | None = None
+        cwd = spec.code_dir if spec.code_dir is not None else Path.cwd()
+        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and worker script
+            [sys.executable, "-s", str(WORKER_SCRIPT)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=str(cwd),
+            env=dict(environment),
+            start_new_session=True,  # Ctrl-C in the terminal stops the runner, which stops us cleanly
+        )
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self._stdin = self.process.stdin
+        self._stdout_fd = self.process.stdout.fileno()
+        self._log_done = threading.Event()
+        self._log_thread = threading.Thread(target=self._pump_logs, name=f"logs-{spec.name}", daemon=True)
+        self._log_thread.start()
+
+    # -- logs ----------------------------------------------------------------------------
+
+    def _pump_logs(self) -> None:
+        assert self.process.stderr is not None
+        marker = worker_module.LOG_MARKER
+        try:
+            for raw in self.process.stderr:
+                line = raw.decode("utf-8", errors="backslashreplace").rstrip("\n")
+                if line.endswith(marker) and line.count(marker) >= 2:
+                    text, _, rest = line[:-1].rpartition(marker)
+                    if text:
+                        self._log_line(text)
+                    self._marker_event(rest).set()
+                    continue
+                self._log_line(line)
+        finally:
+            self._log_done.set()
+
+    def _log_line(self, line: str) -> None:
+        self._logs.add(line)
+        current = self._current_lines
+        if current is not None:
+            current.append(line)
+
+    def _marker_event(self, request_id: str) -> threading.Event:
+        with self._markers_lock:
+            return self._markers.setdefault(request_id, threading.Event())
+
+    def _wait_for_logs(self, request_id: str) -> None:
+        event = self._marker_event(request_id)
+        if not event.wait(LOG_FLUSH_TIMEOUT_SECONDS):
+            self._log_done.wait(LOG_FLUSH_TIMEOUT_SECONDS)
+        with self._markers_lock:
+            self._markers.pop(request_id, None)
+
+    # -- protocol ------------------------------------------------------------------------
+
+    def _read_message(self, deadline: float) -> dict[str, Any] | None:
+        """The next protocol line, or None on timeout; raises EOFError when the process is gone."""
+        while b"\n" not in self._buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            ready, _, _ = select.select([self._stdout_fd], [], [], remaining)
+            if not ready:
+                return None
+            chunk = os.read(self._stdout_fd, 1 << 16)
+            if not chunk:
+                raise EOFError
+            self._buffer += chunk
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        return json.loads(line)
+
+    def wait_ready(self) -> None:
+        """Waits for the handler module to be imported (the cold start)."""
+        self._current_lines = []
+        try:
+            message = self._read_message(time.monotonic() + INIT_TIMEOUT_SECONDS)
+        except EOFError:
+            self._wait_for_logs("init")
+            raise WorkerError(self._exit_error("init")) from None
+        if message is None:
+            self.kill()
+            raise WorkerError(
+                {"errorType": "Runtime.InitTimeout", "errorMessage": f"Init exceeded {INIT_TIMEOUT_SECONDS:.0f} s"}
+            )
+        self._wait_for_logs("init")
+        if message.get("type") == "init_error":
+            self.kill()
+            raise WorkerError(json.loads(message["payload"]))
+
+    def invoke(self, event_json: str, request_id: str, arn: str, trace: str) -> tuple[str, bool, list[str]]:
+        timeout = self.spec.timeout
+        deadline = time.monotonic() + timeout
+        deadline_ms = int(time.time() * 1000) + timeout * 1000
+        header = json.dumps(
+            {"type": "invoke", "id": request_id, "arn": arn, "deadline_ms": deadline_ms, "trace": trace}
+        )
+        lines: list[str] = []
+        self._current_lines = lines
+        try:
+            self._stdin.write(header[:-1].encode() + b', "event": ' + event_json.encode() + b"}\n")
+            self._stdin.flush()
+            message = self._read_message(deadline)
+        except (BrokenPipeError, EOFError):
+            self._wait_for_logs(request_id)
+            return json.dumps(self._exit_error(request_id)), True, lines
+        if message is None:
+            self.kill()
+            self._log_done.wait(LOG_FLUSH_TIMEOUT_SECONDS)
+            payload = {
+                "errorType": "Sandbox.Timedout",
+                "errorMessage": f"RequestId: {request_id} Error: Task timed out after {timeout:.2f} seconds",
+            }
+            self._logs.add(f"{_timestamp()} {request_id} Task timed out after {timeout:.2f} seconds")
+            return json.dumps(payload), True, lines
+        self._wait_for_logs(request_id)
+        self._current_lines = None
+        return message["payload"], bool(message.get("errored")), lines
+
+    def _exit_error(self, request_id: str) -> dict[str, Any]:
+        try:
+            code = self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            code = self.process.returncode
+        if code is not None and code < 0:
+            try:
+                reason = f"signal: {signal.Signals(-code).name.removeprefix('SIG').lower()}"
+            except ValueError:
+                reason = f"signal: {-code}"
+            reason = {"signal: segv": "signal: segmentation fault", "signal: kill": "signal: killed"}.get(
+                reason, reason
+            )
+        else:
+            reason = f"exit status {code}"
+        return {
+            "errorType": "Runtime.ExitError",
+            "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: {reason}",
+        }
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            self.process.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=5)
+
+    def stop(self, grace: float = 1.0) -> None:
+        """Closes stdin (the worker's loop ends), then kills it if it does not exit in time."""
+        with contextlib.suppress(OSError):
+            self._stdin.close()
+        try:
+            self.process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            self.kill()
+        self._log_done.wait(LOG_FLUSH_TIMEOUT_SECONDS)
+
+
+def _timestamp() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+class FunctionPool:
+    """The execution environments of one function, started on demand up to `max_concurrency`."""
+
+    def __init__(
+        self,
+        spec: FunctionSpec,
+        *,
+        region: str,
+        endpoint_url: str,
+        max_concurrency: int,
+        log_dir: Path | None,
+        on_activity: Callable[[], None] | None = None,
+    ) -> None:
+        self.spec = spec
+        self.region = region
+        self.endpoint_url = endpoint_url
+        self.max_concurrency = max(1, max_concurrency)
+        self.logs = FunctionLogs(spec.name, log_dir)
+        self._on_activity = on_activity or (lambda: None)
+        self._idle: list[Worker] = []
+        self._count = 0
+        self._in_flight = 0
+        self._closed = False
+        self._condition = threading.Condition()
+        self.invocations = 0
+        self.cold_starts = 0
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
+    @property
+    def workers(self) -> int:
+        return self._count
+
+    def environment(self, log_stream_name: str) -> dict[str, str]:
+        """Exactly the template's variables, what the Lambda runtime adds, and the local redirections."""
+        spec = self.spec
+        env = {key: os.environ[key] for key in INHERITED_BASICS if key in os.environ}
+        env.update({key: str(value) for key, value in spec.environment.items()})
+        env.update(
+            {
+                "AWS_REGION": self.region,
+                "AWS_DEFAULT_REGION": self.region,
+                "AWS_EXECUTION_ENV": f"AWS_Lambda_{spec.runtime}",
+                "AWS_LAMBDA_FUNCTION_NAME": spec.name,
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_size),
+                "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+                "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+                "AWS_LAMBDA_LOG_GROUP_NAME": spec.log_group_name,
+                "AWS_LAMBDA_LOG_STREAM_NAME": log_stream_name,
+                "LAMBDA_TASK_ROOT": str(spec.code_dir or Path.cwd()),
+                "LAMBDA_RUNTIME_DIR": str(WORKER_SCRIPT.parent),
+                "PYTHONPATH": str(spec.code_dir or Path.cwd()),
+                "TZ": ":UTC",
+                "_HANDLER": spec.handler,
+                **FAKE_CREDENTIALS,
+            }
+        )
+        env.setdefault("LANG", "en_US.UTF-8")
+        if spec.log_format:
+            env["AWS_LAMBDA_LOG_FORMAT"] = spec.log_format
+        if spec.application_log_level:
+            env["AWS_LAMBDA_LOG_LEVEL"] = spec.application_log_level
+        env.update(
+            {
+                "AWS_ENDPOINT_URL": self.endpoint_url,
+                "AWS_DISABLE_HOST_PREFIX_INJECTION": "true",  # StartSyncExecution would go to sync-<host>
+                "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon locally
+                # The developer's ~/.aws files must not reconfigure a function.
+                "AWS_CONFIG_FILE": os.devnull,
+                "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            }
+        )
+        return env
+
+    def _spawn(self) -> Worker:
+        now = datetime.now(UTC)
+        stream = f"{now:%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}"
+        worker = Worker(self.spec, self.environment(stream), self.logs)
+        started = time.monotonic()
+        worker.wait_ready()
+        self.logs.note(
+            f"INIT_REPORT Init Duration: {(time.monotonic() - started) * 1000:.2f} ms  Phase: init  Status: success"
+        )
+        return worker
+
+    def _acquire(self) -> tuple[Worker | None, bool]:
+        """An idle worker, or permission to start a new one (None, True); waits when at the limit."""
+        with self._condition:
+            while True:
+                if self._closed:
+                    raise RuntimeError(f"function {self.spec.name} is shut down")
+                while self._idle:
+                    worker = self._idle.pop()
+                    if worker.alive:
+                        return worker, False
+                    self._count -= 1
+                if self._count < self.max_concurrency:
+                    self._count += 1
+                    return None, True
+                self._condition.wait()
+
+    def _release(self, worker: Worker | None) -> None:
+        with self._condition:
+            if worker is not None and worker.alive and not self._closed:
+                self._idle.append(worker)
+            else:
+                self._count -= 1
+                if worker is not None and self._closed:
+                    worker.stop()
+            self._condition.notify()
+
+    def invoke(self, event: Any, *, request_id: str | None = None, invoked_arn: str | None = None) -> InvocationResult:
+        """Runs one invocation synchronously and returns what Lambda would return."""
+        request_id = request_id or str(uuid.uuid4())
+        event_json = _event_json(event)
+        with self._condition:
+            self._in_flight += 1
+            self.invocations += 1
+        self._on_activity()
+        started = time.monotonic()
+        worker: Worker | None = None
+        cold = False
+        try:
+            worker, cold = self._acquire()
+            if worker is None:
+                try:
+                    worker = self._spawn()
+                    self.cold_starts += 1
+                except WorkerError as failure:
+                    failure.payload.setdefault("requestId", request_id)
+                    self._note_invocation(request_id, started, cold_start=True)
+                    return InvocationResult(json.dumps(failure.payload), True, request_id, cold_start=True)
+            self.logs.note(f"START RequestId: {request_id} Version: $LATEST")
+            trace = f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};Parent={uuid.uuid4().hex[:16]};Sampled=0"
+            payload, errored, lines = worker.invoke(event_json, request_id, invoked_arn or self.spec.arn, trace)
+            self._note_invocation(request_id, started, cold_start=cold)
+            if not worker.alive:
+                worker.stop(grace=0)
+            return InvocationResult(
+                payload, errored, request_id, lines, (time.monotonic() - started) * 1000, cold_start=cold
+            )
+        finally:
+            self._release(worker)
+            with self._condition:
+                self._in_flight -= 1
+            self._on_activity()
+
+    def prewarm(self) -> None:
+        """Starts one execution environment ahead of the first invocation (if none exists yet)."""
+        with self._condition:
+            if self._count or self._closed:
+                return
+            self._count += 1
+        worker: Worker | None = None
+        try:
+            worker = self._spawn()
+            self.cold_starts += 1
+        except WorkerError as failure:
+            log.info("prewarming %s failed: %s", self.spec.name, failure)
+        finally:
+            self._release(worker)
+
+    def _note_invocation(self, request_id: str, started: float, *, cold_start: bool) -> None:
+        duration = (time.monotonic() - started) * 1000
+        self.logs.note(f"END RequestId: {request_id}")
+        self.logs.note(
+            f"REPORT RequestId: {request_id}\tDuration: {duration:.2f} ms\t"
+            f"Memory Size: {self.spec.memory_size} MB{'  (cold start)' if cold_start else ''}"
+        )
+
+    def close(self) -> None:
+        with self._condition:
+            self._closed = True
+            idle, self._idle = self._idle, []
+            self._condition.notify_all()
+        for worker in idle:
+            worker.stop()
+        self.logs.close()
+
+
+def _event_json(event: Any) -> str:
+    """The event as one line of JSON (a string event that is JSON already is passed through)."""
+    if isinstance(event, (bytes, bytearray)):
+        event = event.decode("utf-8")
+    if isinstance(event, str):
+        with contextlib.suppress(ValueError):  # a plain string event stays a JSON string
+            event = json.loads(event) if event.strip() else {}
+    return json.dumps(event, separators=(",", ":"))

@@ -1,0 +1,534 @@
+"""Event source mappings, done the way Lambda's pollers do them (moto's own fire inline and lose failures).
+
+- `SqsPoller`: long-polls the queue, invokes with batches in Lambda's SQS event format, deletes
+  what succeeded (all but `batchItemFailures` with ReportBatchItemFailures; nothing on a
+  function error). Failed messages come back after the queue's visibility timeout, and moto
+  moves them to the DLQ once their receive count passes maxReceiveCount. `redelivery_delay`
+  shortens that wait (a local-only speed knob for tests).
+- `StreamPoller`: reads the table's stream in order from TRIM_HORIZON or LATEST, drops records
+  that match no FilterCriteria pattern, and retries a failed batch (bisecting it, resuming
+  from the reported sequence number) until MaximumRetryAttempts is spent; then the batch's
+  description goes to the OnFailure destination, as Lambda sends it.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import json
+import logging
+import math
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from local.functions import InvocationResult
+from local.patches import STREAM_ACTIVITY
+from local.provision import EventSourceMappingSpec
+
+log = logging.getLogger(__name__)
+
+Invoke = Callable[[dict[str, Any]], InvocationResult]
+
+SQS_RECORD_ATTRIBUTES = (
+    "ApproximateReceiveCount",
+    "SentTimestamp",
+    "SenderId",
+    "ApproximateFirstReceiveTimestamp",
+    "SequenceNumber",
+    "MessageGroupId",
+    "MessageDeduplicationId",
+    "AWSTraceHeader",
+    "DeadLetterQueueSourceArn",
+)
+LONG_POLL_SECONDS = 20
+ERROR_BACKOFF_SECONDS = 0.5
+
+
+class Activity:
+    """A generation counter bumped by everything that moves work; `wait_idle` waits on it."""
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self.generation = 0
+
+    def bump(self) -> None:
+        with self._condition:
+            self.generation += 1
+            self._condition.notify_all()
+
+    def wait(self, generation: int, timeout: float) -> None:
+        with self._condition:
+            self._condition.wait_for(lambda: self.generation != generation, timeout=timeout)
+
+
+class BatchFailures:
+    """Parses a ReportBatchItemFailures response; `invalid` means Lambda treats it as a full failure."""
+
+    def __init__(self, result: InvocationResult, known_ids: set[str]) -> None:
+        self.ids: list[str] = []
+        self.invalid = False
+        try:
+            payload = result.json()
+        except ValueError:
+            return  # not JSON: Lambda counts the batch as a success
+        if not isinstance(payload, dict):
+            return
+        failures = payload.get("batchItemFailures")
+        if failures is None:
+            return
+        if not isinstance(failures, list):
+            self.invalid = True
+            return
+        for failure in failures:
+            identifier = failure.get("itemIdentifier") if isinstance(failure, dict) else None
+            if not identifier or str(identifier) not in known_ids:
+                self.invalid = True
+                return
+            self.ids.append(str(identifier))
+
+
+class SqsPoller:
+    def __init__(
+        self,
+        spec: EventSourceMappingSpec,
+        invoke: Invoke,
+        client: Callable[[str], Any],
+        *,
+        queue_url: str,
+        queue_arn: str,
+        region: str,
+        redelivery_delay: float | None,
+        max_concurrency: int,
+        activity: Activity,
+    ) -> None:
+        props = spec.properties
+        self.spec = spec
+        self.queue_url = queue_url
+        self.queue_arn = queue_arn
+        self.region = region
+        self.fifo = queue_arn.endswith(".fifo")
+        self.batch_size = int(props.get("BatchSize", 10))
+        self.window = float(props.get("MaximumBatchingWindowInSeconds", 0))
+        self.report_failures = "ReportBatchItemFailures" in props.get("FunctionResponseTypes", [])
+        scaling = props.get("ScalingConfig", {}).get("MaximumConcurrency")
+        concurrency = 1 if self.fifo else min(max_concurrency, int(scaling) if scaling else max_concurrency)
+        self.redelivery_delay = redelivery_delay
+        self._invoke = invoke
+        self._sqs = client("sqs")
+        self._activity = activity
+        self._slots = threading.BoundedSemaphore(concurrency)
+        self._executor = ThreadPoolExecutor(concurrency, thread_name_prefix=f"sqs-{spec.function_name}")
+        self._stop = threading.Event()
+        self._in_flight = 0
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name=f"poll-{spec.logical_id}", daemon=True)
+        self.invocations = 0
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    @property
+    def busy(self) -> bool:
+        return self._in_flight > 0
+
+    def describe(self) -> str:
+        return f"SQS {self.queue_arn.rsplit(':', 1)[-1]} -> {self.spec.function_name}"
+
+    # -- polling -------------------------------------------------------------------------
+
+    def _receive(self, wait_seconds: int, count: int) -> list[dict[str, Any]]:
+        response = self._sqs.receive_message(
+            QueueUrl=self.queue_url,
+            MaxNumberOfMessages=max(1, min(10, count)),
+            WaitTimeSeconds=wait_seconds,
+            MessageSystemAttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        )
+        return response.get("Messages", [])
+
+    def _run(self) -> None:
+        # FIFO: moto's long poll spins while a message group is in flight, so poll briefly instead.
+        long_poll = 1 if self.fifo else LONG_POLL_SECONDS
+        while not self._stop.is_set():
+            if not self._slots.acquire(timeout=0.5):
+                continue
+            handed_off = False
+            try:
+                messages = self._receive(long_poll, self.batch_size)
+                if messages and (self.window > 0 or self.batch_size > 10):
+                    messages += self._fill_batch(len(messages))
+                if messages and not self._stop.is_set():
+                    with self._lock:
+                        self._in_flight += 1
+                    self._activity.bump()
+                    self._executor.submit(self._process, messages)
+                    handed_off = True
+            except Exception as error:
+                if self._stop.is_set():
+                    return
+                log.warning("%s: receive failed (%s); retrying", self.describe(), error)
+                self._stop.wait(ERROR_BACKOFF_SECONDS)
+            finally:
+                if not handed_off:
+                    self._slots.release()
+
+    def _fill_batch(self, have: int) -> list[dict[str, Any]]:
+        """Keeps receiving until the batch is full or the batching window has passed."""
+        more: list[dict[str, Any]] = []
+        deadline = time.monotonic() + self.window
+        while have + len(more) < self.batch_size and not self._stop.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            received = self._receive(int(remaining), self.batch_size - have - len(more))
+            more += received
+            if not received and remaining < 1:
+                self._stop.wait(min(remaining, 0.05))
+        return more
+
+    def _process(self, messages: list[dict[str, Any]]) -> None:
+        try:
+            records = [self._record(message) for message in messages]
+            result = self._invoke({"Records": records})
+            self.invocations += 1
+            by_id = {message["MessageId"]: message for message in messages}
+            if result.errored:
+                failed = set(by_id)
+            elif self.report_failures:
+                failures = BatchFailures(result, set(by_id))
+                failed = set(by_id) if failures.invalid else set(failures.ids)
+            else:
+                failed = set()
+            self._delete([m for m in messages if m["MessageId"] not in failed])
+            if failed and self.redelivery_delay is not None:
+                self._make_visible([m for m in messages if m["MessageId"] in failed])
+        except Exception:
+            log.exception("%s: processing a batch failed", self.describe())
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+            self._slots.release()
+            self._activity.bump()
+
+    def _delete(self, messages: list[dict[str, Any]]) -> None:
+        for start in range(0, len(messages), 10):
+            chunk = messages[start : start + 10]
+            self._sqs.delete_message_batch(
+                QueueUrl=self.queue_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)],
+            )
+
+    def _make_visible(self, messages: list[dict[str, Any]]) -> None:
+        delay = max(0, math.ceil(self.redelivery_delay or 0))
+        for start in range(0, len(messages), 10):
+            chunk = messages[start : start + 10]
+            self._sqs.change_message_visibility_batch(
+                QueueUrl=self.queue_url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": delay}
+                    for i, m in enumerate(chunk)
+                ],
+            )
+
+    def _record(self, message: dict[str, Any]) -> dict[str, Any]:
+        attributes = message.get("Attributes", {})
+        record: dict[str, Any] = {
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": message.get("Body", ""),
+            "attributes": {key: attributes[key] for key in SQS_RECORD_ATTRIBUTES if key in attributes},
+            "messageAttributes": {
+                name: _message_attribute(value) for name, value in message.get("MessageAttributes", {}).items()
+            },
+            "md5OfBody": message.get("MD5OfBody", ""),
+            "eventSource": "aws:sqs",
+            "eventSourceARN": self.queue_arn,
+            "awsRegion": self.region,
+        }
+        if message.get("MD5OfMessageAttributes"):
+            record["md5OfMessageAttributes"] = message["MD5OfMessageAttributes"]
+        return record
+
+
+def _message_attribute(value: dict[str, Any]) -> dict[str, Any]:
+    attribute: dict[str, Any] = {}
+    if "StringValue" in value:
+        attribute["stringValue"] = value["StringValue"]
+    if "BinaryValue" in value:
+        attribute["binaryValue"] = base64.b64encode(value["BinaryValue"]).decode()
+    attribute["stringListValues"] = value.get("StringListValues", [])
+    attribute["binaryListValues"] = [base64.b64encode(item).decode() for item in value.get("BinaryListValues", [])]
+    attribute["dataType"] = value.get("DataType", "String")
+    return attribute
+
+
+class StreamPoller:
+    def __init__(
+        self,
+        spec: EventSourceMappingSpec,
+        invoke: Invoke,
+        client: Callable[[str], Any],
+        *,
+        function_arn: str,
+        region: str,
+        redelivery_delay: float | None,
+        activity: Activity,
+        shard_end: Callable[[], int],
+    ) -> None:
+        from moto.events.models import EventPattern
+
+        props = spec.properties
+        self.spec = spec
+        self.stream_arn = spec.event_source_arn
+        self.function_arn = function_arn
+        self.region = region
+        self.batch_size = int(props.get("BatchSize", 100))
+        self.window = float(props.get("MaximumBatchingWindowInSeconds", 0))
+        self.report_failures = "ReportBatchItemFailures" in props.get("FunctionResponseTypes", [])
+        self.max_retries = int(props.get("MaximumRetryAttempts", -1))
+        self.max_age = int(props.get("MaximumRecordAgeInSeconds", -1))
+        self.bisect = bool(props.get("BisectBatchOnFunctionError", False))
+        self.on_failure = props.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+        self.starting_position = props.get("StartingPosition", "LATEST")
+        self.patterns = [
+            EventPattern.load(f["Pattern"] if isinstance(f["Pattern"], str) else json.dumps(f["Pattern"]))
+            for f in props.get("FilterCriteria", {}).get("Filters", [])
+        ]
+        if props.get("TumblingWindowInSeconds"):
+            log.warning("%s: tumbling windows are not emulated locally", spec.logical_id)
+        self.redelivery_delay = redelivery_delay
+        self._invoke = invoke
+        self._client = client
+        self._streams = client("dynamodbstreams")
+        self._activity = activity
+        self._shard_end = shard_end
+        self._stop = threading.Event()
+        self._busy = False
+        self.next_sequence: int | None = None
+        self._thread = threading.Thread(target=self._run, name=f"stream-{spec.logical_id}", daemon=True)
+        self._iterator: str | None = None
+        self.invocations = 0
+        self._open()
+
+    def _open(self) -> None:
+        """Takes the starting position now, as the mapping's creation does."""
+        stream = self._streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]
+        shard = stream["Shards"][0]
+        self.shard_id = shard["ShardId"]
+        iterator_type = "TRIM_HORIZON" if self.starting_position == "TRIM_HORIZON" else "LATEST"
+        self._iterator = self._streams.get_shard_iterator(
+            StreamArn=self.stream_arn, ShardId=self.shard_id, ShardIteratorType=iterator_type
+        )["ShardIterator"]
+        start = int(shard["SequenceNumberRange"]["StartingSequenceNumber"])
+        self.next_sequence = start if iterator_type == "TRIM_HORIZON" else self._shard_end()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        with STREAM_ACTIVITY:
+            STREAM_ACTIVITY.notify_all()
+
+    @property
+    def busy(self) -> bool:
+        return self._busy or (self.next_sequence is not None and self.next_sequence < self._shard_end())
+
+    def describe(self) -> str:
+        table = self.stream_arn.split(":table/", 1)[-1].split("/stream/")[0]
+        return f"DynamoDB stream {table} -> {self.spec.function_name}"
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                if not self._poll_once():
+                    with STREAM_ACTIVITY:
+                        STREAM_ACTIVITY.wait_for(
+                            lambda: (
+                                self._stop.is_set()
+                                or self.next_sequence is None
+                                or self.next_sequence < self._shard_end()
+                            ),
+                            timeout=1.0,
+                        )
+            except Exception as error:
+                if self._stop.is_set():
+                    return
+                log.warning("%s: polling failed (%s); retrying", self.describe(), error)
+                self._stop.wait(ERROR_BACKOFF_SECONDS)
+
+    def _read(self, limit: int) -> list[dict[str, Any]]:
+        response = self._streams.get_records(ShardIterator=self._iterator, Limit=limit)
+        self._forget_iterator(self._iterator)
+        self._iterator = response.get("NextShardIterator", self._iterator)
+        return response.get("Records", [])
+
+    def _forget_iterator(self, iterator: str | None) -> None:
+        # moto keeps every shard iterator it ever issued; a long local run would leak them.
+        from moto.dynamodbstreams.models import dynamodbstreams_backends
+
+        account = self.stream_arn.split(":")[4]
+        backend = dynamodbstreams_backends[account][self.region]
+        backend.shard_iterators.pop(iterator or "", None)
+
+    def _poll_once(self) -> bool:
+        """Reads and processes one batch; False when there was nothing to read."""
+        raw = self._read(self.batch_size)
+        if not raw:
+            return False
+        self._busy = True
+        try:
+            if self.window > 0 and len(raw) < self.batch_size:
+                deadline = time.monotonic() + self.window
+                while len(raw) < self.batch_size and time.monotonic() < deadline and not self._stop.is_set():
+                    more = self._read(self.batch_size - len(raw))
+                    raw += more
+                    if not more:
+                        self._stop.wait(0.05)
+            last = int(raw[-1]["dynamodb"]["SequenceNumber"])
+            records = [record for record in (self._record(item) for item in raw) if self._matches(record)]
+            if records:
+                self._process(records, attempts=0)
+            self.next_sequence = last + 1
+        finally:
+            self._busy = False
+            self._activity.bump()
+        return True
+
+    def _matches(self, record: dict[str, Any]) -> bool:
+        return not self.patterns or any(pattern.matches_event(record) for pattern in self.patterns)
+
+    def _record(self, item: dict[str, Any]) -> dict[str, Any]:
+        dynamodb = dict(item["dynamodb"])
+        created = dynamodb.get("ApproximateCreationDateTime")
+        if isinstance(created, datetime.datetime):
+            dynamodb["ApproximateCreationDateTime"] = int(created.timestamp())
+        return {
+            "eventID": item.get("eventID", uuid.uuid4().hex),
+            "eventName": item["eventName"],
+            "eventVersion": "1.1",
+            "eventSource": "aws:dynamodb",
+            "awsRegion": self.region,
+            "dynamodb": _json_safe(dynamodb),
+            "eventSourceARN": self.stream_arn,
+        }
+
+    def _process(self, records: list[dict[str, Any]], attempts: int) -> None:
+        pending = records
+        while pending and not self._stop.is_set():
+            if self._expired(pending):
+                self._send_failure(pending, None, attempts, "RecordAgeExceeded")
+                return
+            result = self._invoke({"Records": pending})
+            self.invocations += 1
+            self._activity.bump()
+            if not result.errored:
+                if not self.report_failures:
+                    return
+                sequences = {r["dynamodb"]["SequenceNumber"] for r in pending}
+                failures = BatchFailures(result, sequences)
+                if not failures.invalid and not failures.ids:
+                    return
+                if not failures.invalid:
+                    # Checkpoint before the lowest failed record; retry from there.
+                    lowest = min(int(identifier) for identifier in failures.ids)
+                    pending = [r for r in pending if int(r["dynamodb"]["SequenceNumber"]) >= lowest]
+            elif self.bisect and len(pending) > 1:
+                # Splitting does not count against the retry quota.
+                middle = len(pending) // 2
+                self._process(pending[:middle], attempts)
+                self._process(pending[middle:], attempts)
+                return
+            attempts += 1
+            if 0 <= self.max_retries < attempts:
+                self._send_failure(pending, result, attempts, "RetryAttemptsExhausted")
+                return
+            self._stop.wait(self._retry_delay(attempts))
+
+    def _retry_delay(self, attempts: int) -> float:
+        if self.redelivery_delay is not None:
+            return self.redelivery_delay
+        return min(30.0, 2.0 ** (attempts - 1))
+
+    def _expired(self, records: list[dict[str, Any]]) -> bool:
+        if self.max_age < 0:
+            return False
+        oldest = records[0]["dynamodb"].get("ApproximateCreationDateTime", time.time())
+        return time.time() - float(oldest) > self.max_age
+
+    def _send_failure(
+        self, records: list[dict[str, Any]], result: InvocationResult | None, attempts: int, condition: str
+    ) -> None:
+        """What Lambda sends to an OnFailure destination for a stream batch it gives up on."""
+        log.warning("%s: giving up on %d record(s) (%s)", self.describe(), len(records), condition)
+        if not self.on_failure:
+            return
+
+        def arrival(record: dict[str, Any]) -> str:
+            seconds = float(record["dynamodb"].get("ApproximateCreationDateTime", time.time()))
+            return _iso(datetime.datetime.fromtimestamp(seconds, tz=datetime.UTC))
+
+        response_context: dict[str, Any] = {"statusCode": 200, "executedVersion": "$LATEST"}
+        if result is not None and result.errored:
+            response_context["functionError"] = "Unhandled"
+        message = {
+            "requestContext": {
+                "requestId": result.request_id if result else str(uuid.uuid4()),
+                "functionArn": self.function_arn,
+                "condition": condition,
+                "approximateInvokeCount": attempts,
+            },
+            "responseContext": response_context,
+            "version": "1.0",
+            "timestamp": _iso(datetime.datetime.now(tz=datetime.UTC)),
+            "DDBStreamBatchInfo": {
+                "shardId": self.shard_id,
+                "startSequenceNumber": records[0]["dynamodb"]["SequenceNumber"],
+                "endSequenceNumber": records[-1]["dynamodb"]["SequenceNumber"],
+                "approximateArrivalOfFirstRecord": arrival(records[0]),
+                "approximateArrivalOfLastRecord": arrival(records[-1]),
+                "batchSize": len(records),
+                "streamArn": self.stream_arn,
+            },
+        }
+        send_to_destination(self._client, self.on_failure, message)
+
+
+def send_to_destination(client: Callable[[str], Any], destination: str, message: dict[str, Any]) -> None:
+    """Sends an invocation record to an SQS queue or SNS topic destination."""
+    body = json.dumps(message)
+    service = destination.split(":")[2]
+    if service == "sqs":
+        sqs = client("sqs")
+        name, account = destination.rsplit(":", 1)[-1], destination.split(":")[4]
+        url = sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
+        sqs.send_message(QueueUrl=url, MessageBody=body)
+    elif service == "sns":
+        client("sns").publish(TopicArn=destination, Message=body)
+    else:
+        log.warning("destination %s is not supported locally; dropped: %s", destination, body[:200])
+
+
+def _iso(moment: datetime.datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _json_safe(value: Any) -> Any:
+    """boto3 hands binary attribute values back as bytes; the Lambda event carries them base64."""
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(value).decode()
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [_json_safe(item) for item in value]
+    if isinstance(value, datetime.datetime):
+        return value.timestamp()
+    return value

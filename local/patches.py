@@ -1,0 +1,354 @@
+"""What moto 5.2.5 lacks or gets wrong for this system, patched in one place.
+
+Each patch is installed once per process (idempotent) and, where it needs the running local
+cloud, asks the active `RuntimeHooks`; with none active moto behaves as it does unpatched.
+
+- DynamoDB item operations run under one process-wide lock: moto's DynamoDB is not atomic
+  under concurrency (lost updates on conditional writes were measured), and DynamoDB itself
+  is atomic per item. The lock emulates the service; service code never takes it.
+- Lambda invocations run the function's real code in worker processes (local.functions)
+  instead of Docker; asynchronous invokes (`InvocationType=Event`) return at once.
+- Step Functions gets `StartSyncExecution`, and executions are tracked so the runner knows
+  when none is running.
+- DynamoDB stream writes wake the runner's stream pollers instead of being polled blindly.
+- EventBridge: rule targets moto cannot deliver (Lambda, Step Functions, SNS) go to the runner;
+  a DISABLED rule delivers nothing; a schedule-only rule never matches events; events carry
+  their `account` field as AWS's do.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import datetime
+import functools
+import json
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
+
+DYNAMODB_LOCK = threading.RLock()
+STREAM_ACTIVITY = threading.Condition()
+EXECUTIONS = threading.Condition()
+SYNC_EXECUTION_LIMIT_SECONDS = 300  # Express workflows run at most five minutes
+
+DYNAMODB_ITEM_METHODS = (
+    "put_item",
+    "update_item",
+    "delete_item",
+    "get_item",
+    "query",
+    "scan",
+    "batch_get_item",
+    "batch_write_item",
+    "transact_write_items",
+    "transact_get_items",
+    "execute_statement",
+    "execute_transaction",
+    "batch_execute_statement",
+)
+RUNNER_TARGET_SERVICES = ("lambda", "states", "sns")
+
+
+class _State:
+    """Process-wide patch state (the patched classes are process-wide too)."""
+
+    installed = False
+    hooks: RuntimeHooks | None = None
+    running_executions = 0
+
+
+_install_lock = threading.Lock()
+
+
+class RuntimeHooks(Protocol):
+    """What the patches need from the running local cloud."""
+
+    def invoke_function(self, function_name: str, event: Any, invoked_arn: str) -> tuple[str, bool, str]:
+        """Runs one synchronous invocation: (payload JSON, errored, log text)."""
+        ...
+
+    def invoke_function_async(self, function_name: str, event: Any) -> None:
+        """Queues an asynchronous (`Event`) invocation."""
+        ...
+
+    def deliver_rule_target(self, rule: Any, target: dict[str, Any], event: dict[str, Any]) -> None:
+        """Delivers a matched event to a Lambda, Step Functions or SNS target."""
+        ...
+
+    def notify_activity(self) -> None:
+        """Something moved (an execution started or ended): wake whoever waits for idleness."""
+        ...
+
+
+def activate(hooks: RuntimeHooks | None) -> None:
+    install()
+    _State.hooks = hooks
+
+
+def _notify_activity() -> None:
+    hooks = _State.hooks
+    if hooks is not None:
+        hooks.notify_activity()
+
+
+def running_executions() -> int:
+    return _State.running_executions
+
+
+def install() -> None:
+    with _install_lock:
+        if _State.installed:
+            return
+        _patch_dynamodb()
+        _patch_streams()
+        _patch_lambda()
+        _patch_stepfunctions()
+        _patch_events()
+        _State.installed = True
+
+
+# -- DynamoDB --------------------------------------------------------------------------------
+
+
+def _locked(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with DYNAMODB_LOCK:
+            return method(*args, **kwargs)
+
+    return wrapper
+
+
+def _patch_dynamodb() -> None:
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodbstreams.models import DynamoDBStreamsBackend
+
+    for name in DYNAMODB_ITEM_METHODS:
+        method = getattr(DynamoDBBackend, name, None)
+        if method is not None:
+            setattr(DynamoDBBackend, name, _locked(method))
+    # A stream reader sees a transaction's records all at once, never half of them.
+    DynamoDBStreamsBackend.get_records = _locked(DynamoDBStreamsBackend.get_records)
+
+
+def _patch_streams() -> None:
+    from moto.dynamodb.models.table import StreamShard
+
+    original_add = StreamShard.add
+
+    @functools.wraps(original_add)
+    def add(self: Any, old: Any, new: Any) -> None:
+        original_add(self, old, new)
+        with STREAM_ACTIVITY:
+            STREAM_ACTIVITY.notify_all()
+
+    StreamShard.add = add
+
+
+# -- Lambda ----------------------------------------------------------------------------------
+
+
+def _patch_lambda() -> None:
+    from moto.awslambda.models import LambdaFunction
+
+    original_invoke_lambda = LambdaFunction._invoke_lambda
+    original_invoke = LambdaFunction.invoke
+
+    @functools.wraps(original_invoke_lambda)
+    def _invoke_lambda(self: Any, event: Any = None) -> tuple[str, bool, str]:
+        hooks = _State.hooks
+        if hooks is None:
+            return original_invoke_lambda(self, event)
+        return hooks.invoke_function(self.function_name, {} if event is None else event, self.function_arn)
+
+    @functools.wraps(original_invoke)
+    def invoke(self: Any, body: Any, request_headers: Any, response_headers: Any) -> str | bytes:
+        hooks = _State.hooks
+        if hooks is None:
+            return original_invoke(self, body, request_headers, response_headers)
+        event = json.loads(body) if body else {}
+        invocation_type = request_headers.get("x-amz-invocation-type", "RequestResponse")
+        if invocation_type == "Event":
+            hooks.invoke_function_async(self.function_name, event)
+            return ""
+        if invocation_type == "DryRun":
+            return ""
+        payload, errored, logs = self._invoke_lambda(event=event)
+        if errored:
+            response_headers["x-amz-function-error"] = "Unhandled"
+        response_headers["x-amz-executed-version"] = "$LATEST"
+        if str(request_headers.get("x-amz-log-type", "")).lower() == "tail":
+            tail = logs.encode("utf-8")[-4096:]
+            response_headers["x-amz-log-result"] = base64.b64encode(tail).decode()
+        return payload.encode("utf-8")
+
+    LambdaFunction._invoke_lambda = _invoke_lambda
+    LambdaFunction.invoke = invoke
+
+
+# -- Step Functions --------------------------------------------------------------------------
+
+
+def _patch_stepfunctions() -> None:
+    from moto.stepfunctions.parser.backend.execution import Execution
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    original_start = Execution.start
+    original_logic = ExecutionWorker._execution_logic
+
+    def _finished() -> None:
+        with EXECUTIONS:
+            _State.running_executions -= 1
+            EXECUTIONS.notify_all()
+        _notify_activity()
+
+    @functools.wraps(original_start)
+    def start(self: Any) -> None:
+        with EXECUTIONS:
+            _State.running_executions += 1
+        _notify_activity()
+        try:
+            original_start(self)
+        except BaseException:
+            _finished()
+            raise
+
+    @functools.wraps(original_logic)
+    def _execution_logic(self: Any) -> None:
+        try:
+            original_logic(self)
+        except Exception as error:
+            # moto leaves such an execution RUNNING forever; fail it as AWS would.
+            log.exception("state machine execution crashed in the interpreter")
+            execution = getattr(self._execution_communication, "execution", None)
+            if execution is not None:
+                from moto.stepfunctions.parser.api import ExecutionStatus
+
+                execution.exec_status = ExecutionStatus.FAILED
+                execution.error = "States.Runtime"
+                execution.cause = f"{type(error).__name__}: {error}"
+                execution.stop_date = datetime.datetime.now(tz=datetime.UTC)
+        finally:
+            _finished()
+
+    Execution.start = start
+    ExecutionWorker._execution_logic = _execution_logic
+    StepFunctionResponse.start_sync_execution = _start_sync_execution
+
+
+def _start_sync_execution(self: Any) -> Any:
+    """`StartSyncExecution` for Express state machines: run to the end, answer with the result."""
+    from moto.core.exceptions import AWSError
+    from moto.core.responses import ActionResult
+    from moto.stepfunctions.parser.api import ExecutionStatus
+
+    arn = self._get_param("stateMachineArn")
+    name = self._get_param("name") or str(uuid.uuid4())
+    execution_input = self._get_param("input", if_none="{}")
+    backend = self.stepfunction_backend
+    state_machine = backend.describe_state_machine(arn)
+    if getattr(state_machine, "type", "STANDARD") != "EXPRESS":
+        raise AWSError(
+            "This operation is not supported by this type of state machine",
+            exception_type="StateMachineTypeNotSupported",
+        )
+    execution = backend.start_execution(arn, name, execution_input)
+
+    def finished() -> bool:
+        return execution.exec_status != ExecutionStatus.RUNNING
+
+    with EXECUTIONS:
+        EXECUTIONS.wait_for(finished, timeout=SYNC_EXECUTION_LIMIT_SECONDS)
+    status = execution.exec_status
+    if status == ExecutionStatus.SUCCEEDED:
+        sync_status = "SUCCEEDED"
+    elif status in (ExecutionStatus.TIMED_OUT, ExecutionStatus.RUNNING):
+        sync_status = "TIMED_OUT"
+    else:
+        sync_status = "FAILED"
+    stop_date = execution.stop_date or datetime.datetime.now(tz=datetime.UTC)
+    response: dict[str, Any] = {
+        "executionArn": execution.execution_arn if hasattr(execution, "execution_arn") else execution.exec_arn,
+        "stateMachineArn": arn,
+        "name": name,
+        "startDate": execution.start_date,
+        "stopDate": stop_date,
+        "status": sync_status,
+        "input": _as_json_text(execution.execution_input),
+        "inputDetails": {"included": True},
+        "billingDetails": {
+            "billedMemoryUsedInMB": 64,
+            "billedDurationInMilliseconds": max(100, int((stop_date - execution.start_date).total_seconds() * 1000)),
+        },
+    }
+    if sync_status == "SUCCEEDED":
+        response["output"] = _as_json_text(execution.output)
+        response["outputDetails"] = {"included": True}
+    if execution.error is not None:
+        response["error"] = execution.error
+    if execution.cause is not None:
+        response["cause"] = execution.cause
+    return ActionResult(response)
+
+
+def _as_json_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, separators=(",", ":"))
+
+
+# -- EventBridge -----------------------------------------------------------------------------
+
+
+def _patch_events() -> None:
+    from moto.events.models import Rule
+    from moto.events.utils import EventTemplateParser
+
+    # AWS events carry `account`; moto's default input template drops it.
+    EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE = (
+        '{"version": "0", "id": "<id>", "detail-type": "<detail-type>", "source": "<source>", '
+        '"account": "<account>", "time": <time>, "region": "<region>", "resources": <resources>, '
+        '"detail": <detail>}'
+    )
+    original_send = Rule.send_to_targets
+
+    @functools.wraps(original_send)
+    def send_to_targets(self: Any, original_event: Any, transform_input: bool = True) -> None:
+        hooks = _State.hooks
+        if hooks is None:
+            return original_send(self, original_event, transform_input)
+        if getattr(self, "state", "ENABLED") == "DISABLED":
+            return None
+        if getattr(self, "scheduled_expression", None) and not self.event_pattern.get_pattern():
+            return None
+        if not self.event_pattern.matches_event(original_event):
+            return None
+        ours = [t for t in self.targets if _arn_service(t.get("Arn", "")) in RUNNER_TARGET_SERVICES]
+        if len(ours) < len(self.targets):
+            moto_rule = copy.copy(self)
+            moto_rule.targets = [t for t in self.targets if t not in ours]
+            original_send(moto_rule, original_event, transform_input)
+        for target in ours:
+            event = json.loads(json.dumps(original_event, default=str))
+            event.pop("ingestion-time", None)
+            if isinstance(event.get("time"), (int, float)):
+                moment = datetime.datetime.fromtimestamp(float(event["time"]), tz=datetime.UTC)
+                event["time"] = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+            try:
+                hooks.deliver_rule_target(self, target, event)
+            except Exception:
+                log.exception("delivering to rule target %s failed", target.get("Arn"))
+        return None
+
+    Rule.send_to_targets = send_to_targets
+
+
+def _arn_service(arn: str) -> str:
+    parts = arn.split(":")
+    return parts[2] if len(parts) > 2 else ""
