@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -330,3 +331,14 @@ def captured_logs(caplog: pytest.LogCaptureFixture) -> Iterator[Any]:
     yield Logs
     handler.setStream(previous)  # type: ignore[attr-defined]
     orders_logger.setLevel(previous_level)
+
+
+_HERE = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Handlers flush Metrics on every invocation; most invocations here emit only single metrics.
+    quiet = pytest.mark.filterwarnings("ignore:No application metrics to publish")
+    for item in items:
+        if _HERE in Path(str(item.path)).parents:
+            item.add_marker(quiet)
