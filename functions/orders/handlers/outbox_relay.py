@@ -27,11 +27,11 @@ from orders.observability import logger, metrics, tracer, without_values
 from shared.observability import bind_correlation
 
 
-# Report failed records even when the whole batch fails, so the stream retries from the first of them.
 class MalformedOrderImageError(ValueError):
     """A stream image is not a valid order: nothing can be announced from it."""
 
 
+# Report failed records even when the whole batch fails, so the stream retries from the first of them.
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
 
 
