@@ -31,7 +31,7 @@ class StockItemView(BaseModel):
 
 
 class _SagaTask(BaseModel):
-    # The saga passes its whole state ($) with results merged in, so extra keys are expected.
+    # Tolerate keys a state machine adds (its whole state, earlier results); what we need is strict.
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     order_id: str = Field(min_length=1)
