@@ -17,7 +17,7 @@ class InventoryConstruct(Construct):
             self, "Api", shared=shared, service="inventory", handler_module="api",
             description="stock and price API", environment={"INVENTORY_TABLE": self.table.table_name},
         )
-        self.api.grant(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], [self.table.table_arn])
+        self.api.grant(["dynamodb:GetItem", "dynamodb:UpdateItem"], [self.table.table_arn])
 
         self.tasks = ServiceFunction(
             self, "Tasks", shared=shared, service="inventory", handler_module="saga_tasks",
@@ -29,7 +29,7 @@ class InventoryConstruct(Construct):
         )
         for fn in (self.tasks, self.consumer):
             fn.grant(
-                ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"],
+                ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
                 [self.table.table_arn],
             )
             shared.bus.grant_put_events_to(fn.role)

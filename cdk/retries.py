@@ -29,6 +29,12 @@ TRANSIENT_ERRORS = [
     "PaymentProviderUnavailable",
     "InjectedFault",
     "ServiceOutage",
+    "PublishError",  # EventBridge refused an entry; the step re-announces on retry
+    "PaymentContention",  # a concurrent write to the same payment won the condition
+    "ReservationContention",
+    "TransactionCanceledException",  # DynamoDB transaction conflict
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
     "Sandbox.Timedout",
     "States.Timeout",
 ]

@@ -67,7 +67,8 @@ class OrderSagaConstruct(Construct):
         tax = invoke_task(self, "CalculateTax", payments_fn, "calculate_tax", result_path="$.tax",
                           fields={"amount_cents.$": "$.total_cents"})
         capture = invoke_task(self, "CapturePayment", payments_fn, "capture", result_path="$.capture")
-        confirm = invoke_task(self, "ConfirmOrder", orders_fn, "confirm", result_path="$.confirmation")
+        confirm = invoke_task(self, "ConfirmOrder", orders_fn, "confirm", result_path="$.confirmation",
+                              fields={"tax_cents.$": "$.tax.result.tax_cents"})
         confirmed = sfn.Pass(
             self,
             "OrderConfirmed",

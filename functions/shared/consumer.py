@@ -26,6 +26,19 @@ class MalformedEventError(ValueError):
     """The record is not a valid orderflow event; it goes to the DLQ, nothing is applied."""
 
 
+def describe(error: Exception) -> str:
+    """Why an event was refused, naming fields and error types but never the values
+    (a pydantic message quotes the input, which can carry a card token)."""
+    if isinstance(error, ValidationError):
+        problems = [f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['type']}" for e in error.errors()]
+        return f"{error.title}: " + "; ".join(problems[:20])
+    if isinstance(error, json.JSONDecodeError):
+        return f"body is not JSON (line {error.lineno}, column {error.colno})"
+    if isinstance(error, KeyError):
+        return f"missing EventBridge field {error.args[0]!r}"
+    return f"{type(error).__name__}: {error}"[:300]
+
+
 def consume(
     event: dict[str, Any],
     context: Any,
@@ -39,11 +52,9 @@ def consume(
         try:
             envelope, data = parse_eventbridge(json.loads(record.body))
         except (ValueError, KeyError, TypeError, AttributeError, ValidationError, UnknownEventError) as error:
-            logger.error(
-                "malformed event rejected",
-                extra={"message_id": record.message_id, "error": str(error)[:500]},
-            )
-            raise MalformedEventError(str(error)) from error
+            reason = describe(error)
+            logger.error("malformed event rejected", extra={"message_id": record.message_id, "error": reason})
+            raise MalformedEventError(reason) from error
         logger.append_keys(
             correlation_id=envelope.metadata.correlation_id,
             order_id=envelope.metadata.order_id,
@@ -59,10 +70,8 @@ def consume(
         finally:
             logger.remove_keys(["correlation_id", "order_id", "event_id", "detail_type"])
 
-    response: dict[str, Any] = process_partial_response(
-        event=event, record_handler=handle_record, processor=processor, context=context
-    )
-    return response
+    response = process_partial_response(event=event, record_handler=handle_record, processor=processor, context=context)
+    return dict(response)
 
 
-__all__ = ["EventData", "Handler", "MalformedEventError", "consume"]
+__all__ = ["EventData", "Handler", "MalformedEventError", "consume", "describe"]

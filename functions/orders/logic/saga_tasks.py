@@ -25,6 +25,15 @@ def _result(order: Order) -> dict[str, Any]:
     return result
 
 
+def _decided(order: Order) -> dict[str, Any]:
+    """The result of confirm/reject, with the announcement the saga's PutEvents step publishes."""
+    result = _result(order)
+    if order.status in ("CONFIRMED", "REJECTED"):
+        event = order_outcome(order)
+        result["announcement"] = {"detail_type": event.detail_type, "detail": event.detail()}
+    return result
+
+
 class SagaTasks:
     def __init__(self, *, orders: OrdersRepository, bus: EventBus, clock: Callable[[], datetime] = utc_now) -> None:
         self._orders = orders
@@ -47,12 +56,12 @@ class SagaTasks:
         """CONFIRMED, unless the order is already terminal: then its stored status (never flipped)."""
         inject("orders", "confirm")
         transition = advance(self._orders, order_id, StatusChange(status="CONFIRMED", tax_cents=tax_cents), self._clock)
-        return _result(transition.order)
+        return _decided(transition.order)
 
     def reject(self, order_id: str, reason: str) -> dict[str, Any]:
         inject("orders", "reject")
         transition = advance(self._orders, order_id, StatusChange(status="REJECTED", reason=reason), self._clock)
-        return _result(transition.order)
+        return _decided(transition.order)
 
     def announce(self, order_id: str) -> dict[str, Any]:
         """Publish OrderConfirmed/OrderRejected for the stored terminal status (same event id on every retry)."""

@@ -67,12 +67,6 @@ def test_saga_tasks_relay_and_projector_never_log_the_token(
     assert any(line.get("correlation_id") == "corr-log-2" for line in captured_logs.lines())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="shared/consumer.py logs str(ValidationError) for malformed events, which quotes the refused "
-    "input (a missing field quotes the whole data object, token included); remove this mark once it logs "
-    "field names and error types only",
-)
 def test_a_malformed_event_is_rejected_without_logging_its_token(aws, context, captured_logs) -> None:
     from orders.handlers import timeline
 

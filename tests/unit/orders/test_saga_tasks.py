@@ -58,6 +58,18 @@ def test_record_retried_returns_the_stored_status(run, tables) -> None:
     assert len(tables.orders()) == 1
 
 
+
+def decision(result: dict) -> dict:
+    """The task's result without its announcement, after checking the announcement matches."""
+    result = dict(result)
+    announcement = result.pop("announcement", None)
+    if result["status"] in ("CONFIRMED", "REJECTED"):
+        expected = {"CONFIRMED": "OrderConfirmed", "REJECTED": "OrderRejected"}[result["status"]]
+        assert announcement is not None and announcement["detail_type"] == expected
+        assert announcement["detail"]["metadata"]["order_id"] == announcement["detail"]["data"]["order_id"]
+        assert "payment_token" not in announcement["detail"]["data"]
+    return result
+
 def test_record_of_a_different_order_under_the_same_id_raises(run) -> None:
     run(record_payload())
 
@@ -72,7 +84,8 @@ def test_confirm_and_duplicate_confirm(run, tables, capsys) -> None:
     first = run({"action": "confirm", "order_id": "o-1", "correlation_id": "c", "tax_cents": 200})
     second = run({"action": "confirm", "order_id": "o-1", "correlation_id": "c"})
 
-    assert first == second == {"status": "CONFIRMED"}
+    assert decision(first) == decision(second) == {"status": "CONFIRMED"}
+    assert first["announcement"] == second["announcement"], "a retried confirm re-announces the same event"
     [item] = tables.orders()
     assert item["status_rank"] == 9 and item["tax_cents"] == 200
     confirmed = _metrics(capsys.readouterr().out, "OrderConfirmed")
@@ -81,12 +94,12 @@ def test_confirm_and_duplicate_confirm(run, tables, capsys) -> None:
 
 def test_confirm_never_flips_a_rejected_order(run, tables) -> None:
     run(record_payload())
-    assert run({"action": "reject", "order_id": "o-1", "correlation_id": "c", "reason": "OUT_OF_STOCK"}) == {
+    assert decision(run({"action": "reject", "order_id": "o-1", "correlation_id": "c", "reason": "OUT_OF_STOCK"})) == {
         "status": "REJECTED",
         "reason": "OUT_OF_STOCK",
     }
 
-    assert run({"action": "confirm", "order_id": "o-1", "correlation_id": "c"}) == {
+    assert decision(run({"action": "confirm", "order_id": "o-1", "correlation_id": "c"})) == {
         "status": "REJECTED",
         "reason": "OUT_OF_STOCK",
     }
@@ -97,9 +110,9 @@ def test_reject_never_flips_a_confirmed_order(run, tables) -> None:
     run(record_payload())
     run({"action": "confirm", "order_id": "o-1", "correlation_id": "c"})
 
-    assert run({"action": "reject", "order_id": "o-1", "correlation_id": "c", "reason": "PAYMENT_DECLINED"}) == {
-        "status": "CONFIRMED"
-    }
+    assert decision(
+        run({"action": "reject", "order_id": "o-1", "correlation_id": "c", "reason": "PAYMENT_DECLINED"})
+    ) == {"status": "CONFIRMED"}
     assert "reason" not in tables.orders()[0]
 
 
