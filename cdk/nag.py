@@ -82,6 +82,13 @@ def acknowledge(stack: Stack) -> None:
         "Regional API with IAM (SigV4) authorization and stage throttling; a WAF web ACL is an account-level "
         "choice (cost, rules) documented in docs/operations.md rather than imposed by the template.",
     )
+    _ack(
+        api,
+        "AwsSolutions-APIG2",
+        "API Gateway validates every method's request parameters; request bodies are validated by the "
+        "functions' pydantic models (the single definition of each body), whose 400/422 errors name each "
+        "failing field, which API Gateway's model validation cannot (docs/decisions.md).",
+    )
     for method in api.methods:
         _ack(
             method,
