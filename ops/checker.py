@@ -5,12 +5,14 @@ Rules (docs/operations.md explains each):
 - stock is conserved per sku: available + reserved = stocked, neither negative, and reserved is
   the sum of the RESERVED reservations' quantities;
 - CONFIRMED <=> one kept reservation with the order's lines, one capture of total + tax, and
-  (once settled) one SCHEDULED shipment;
-- REJECTED => no stock held, no money held or taken, no shipment (choreographed orders
-  compensate after the fact, so only once settled);
+  (once settled) one SCHEDULED shipment; with the simulated provider, its ledger (SIM#) must
+  hold exactly that one capture too;
+- REJECTED => no stock held, no money held or taken (refunds whole, the processor's hold
+  voided), no shipment (choreographed orders compensate after the fact, so only once settled);
 - a non-terminal order that nothing can move any more (no message in any consumer queue or
   DLQ, no running execution) is LOST;
-- shipments, captures and held reservations belong to existing, CONFIRMED orders.
+- shipments, captures and held reservations belong to existing, CONFIRMED orders; processor
+  money no payment record points to is flagged once settled.
 
 Tables are read in causal order (orders first): every service writes its part of an order
 before the order's status moves past it, so a status read first never runs ahead of what the
@@ -73,6 +75,7 @@ class Kind(StrEnum):
     ORPHAN_SHIPMENT = "ORPHAN_SHIPMENT"
     ORPHAN_CAPTURE = "ORPHAN_CAPTURE"
     ORPHAN_RESERVATION = "ORPHAN_RESERVATION"
+    ORPHAN_HOLD = "ORPHAN_HOLD"
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,12 @@ class Snapshot:
     reservations: dict[str, dict[str, Any]] = field(default_factory=dict)
     payments: dict[str, dict[str, Any]] = field(default_factory=dict)
     shipments: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The simulated processor's own records (SIM#AUTH#, SIM#CAP#): the "bank's" side of a payment.
+    processor_authorizations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    processor_captures: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def captures_of(self, authorization_id: Any) -> list[dict[str, Any]]:
+        return [c for c in self.processor_captures.values() if c.get("authorization_id") == authorization_id]
 
 
 @dataclass
@@ -178,8 +187,12 @@ def read_snapshot(dynamodb: Any, resources: Resources, progress: Progress | None
     step("payments")
     for item in scan(dynamodb, resources.table(PAYMENTS_TABLE)):
         pk = str(item.get("pk", ""))
-        if pk.startswith("PAY#"):  # SIM# items are the simulated processor's own ledger
+        if pk.startswith("PAY#"):
             snapshot.payments[item.get("order_id") or pk.removeprefix("PAY#")] = item
+        elif pk.startswith("SIM#AUTH#"):
+            snapshot.processor_authorizations[item.get("authorization_id") or pk.removeprefix("SIM#AUTH#")] = item
+        elif pk.startswith("SIM#CAP#"):
+            snapshot.processor_captures[item.get("capture_id") or pk.removeprefix("SIM#CAP#")] = item
     step("shipments")
     snapshot.shipments = {s["order_id"]: s for s in scan(dynamodb, resources.table(SHIPMENTS_TABLE)) if "order_id" in s}
     return snapshot
@@ -317,7 +330,7 @@ def check_stock(snapshot: Snapshot) -> list[Violation]:
     return violations
 
 
-def _check_capture(order: Mapping[str, Any], payment: Mapping[str, Any] | None) -> list[Violation]:
+def _check_capture(order: Mapping[str, Any], payment: Mapping[str, Any] | None, snapshot: Snapshot) -> list[Violation]:
     order_id = str(order["order_id"])
     if payment is None or payment.get("state") != "CAPTURED":
         state = "no payment" if payment is None else f"payment {payment.get('state')}"
@@ -329,16 +342,62 @@ def _check_capture(order: Mapping[str, Any], payment: Mapping[str, Any] | None) 
         problems.append(f"refund {payment['refund_id']} recorded")
     amount, tax = _int(payment.get("amount_cents")), _int(payment.get("tax_cents"))
     total, order_tax = _int(order.get("total_cents")), _int(order.get("tax_cents"))
-    if amount is None or tax is None or total is None:
+    # payments: amount_cents is the order total before tax; the capture charges amount + tax.
+    captured = _int(payment.get("captured_cents"))
+    if amount is not None and tax is not None and captured is None:
+        captured = amount + tax
+    if amount is None or tax is None or total is None or captured is None:
         problems.append(f"amounts unreadable (amount {amount}, tax {tax}, total {total})")
     else:
+        if amount != total:
+            problems.append(f"authorized {amount} for an order total of {total}")
         if order_tax is not None and order_tax != tax:
-            problems.append(f"order tax {order_tax} != captured tax {tax}")
-        # Authorized amount is the order total; the capture adds the tax on top of it.
-        expected = total + (order_tax if order_tax is not None else tax)
-        if amount + tax != expected:
-            problems.append(f"captured {amount} + {tax} tax != order total {total} + tax ({expected})")
+            problems.append(f"order tax {order_tax} != payment tax {tax}")
+        if captured != total + tax:
+            problems.append(f"captured {captured} != total {total} + tax {tax}")
+    problems.extend(_processor_capture_problems(payment, captured, snapshot))
     return [Violation(Kind.CAPTURE_MISMATCH, order_id, p) for p in problems]
+
+
+def _processor_capture_problems(payment: Mapping[str, Any], captured: int | None, snapshot: Snapshot) -> list[str]:
+    """One capture at the processor, of the recorded amount, nothing refunded (simulated provider only)."""
+    authorization_id = payment.get("authorization_id")
+    if authorization_id not in snapshot.processor_authorizations:
+        return []  # a real provider keeps its records elsewhere
+    captures = snapshot.captures_of(authorization_id)
+    if len(captures) != 1:
+        return [f"processor holds {len(captures)} captures of authorization {authorization_id}"]
+    [capture] = captures
+    problems = []
+    if capture.get("capture_id") != payment.get("capture_id"):
+        problems.append(f"processor captured {capture.get('capture_id')}, payment records {payment.get('capture_id')}")
+    if capture.get("amount_cents") != captured:
+        problems.append(f"processor captured {capture.get('amount_cents')}, payment records {captured}")
+    if capture.get("refunded_cents"):
+        problems.append(f"processor refunded {capture.get('refunded_cents')} of a kept capture")
+    return problems
+
+
+def _money_kept(payment: Mapping[str, Any], snapshot: Snapshot) -> list[str]:
+    """What a rejected order's payment still takes or holds from the customer."""
+    state = payment.get("state")
+    kept = []
+    if state not in SETTLED_UNCHARGED:
+        kept.append(f"payment {state}")
+    elif state == "REFUNDED" and payment.get("refunded_cents") != payment.get("captured_cents"):
+        kept.append(f"refunded {payment.get('refunded_cents')} of {payment.get('captured_cents')} captured")
+    authorization_id = payment.get("authorization_id")
+    authorization = snapshot.processor_authorizations.get(authorization_id) if authorization_id else None
+    if authorization is not None:
+        if authorization.get("state") == "AUTHORIZED":
+            kept.append(f"processor still holds authorization {authorization_id}")
+        for capture in snapshot.captures_of(authorization_id):
+            if int(capture.get("refunded_cents") or 0) < int(capture.get("amount_cents") or 0):
+                kept.append(
+                    f"processor capture {capture.get('capture_id')} refunded "
+                    f"{capture.get('refunded_cents') or 0} of {capture.get('amount_cents')}"
+                )
+    return kept
 
 
 def _is_settled(order: Mapping[str, Any], now: datetime, grace: timedelta, settled: bool) -> bool:
@@ -401,7 +460,7 @@ class _OrderRules:
             held, ordered = _quantities(reservation.get("lines")), _quantities(order.get("items"))
             if held != ordered:
                 self.flag(Kind.RESERVATION_LINES_MISMATCH, order_id, f"reserved {held} for items {ordered}")
-        self.violations.extend(_check_capture(order, self.snapshot.payments.get(order_id)))
+        self.violations.extend(_check_capture(order, self.snapshot.payments.get(order_id), self.snapshot))
         # Shipping hears OrderConfirmed after the fact, in both flows.
         shipment = self.snapshot.shipments.get(order_id)
         if _is_settled(order, self.now, self.grace, self.settled) and (
@@ -417,8 +476,8 @@ class _OrderRules:
         if order.get("flow") != "choreographed" or _is_settled(order, self.now, self.grace, self.settled):
             if reservation is not None and reservation.get("state") == "RESERVED":
                 self.flag(Kind.REJECTED_HOLDS_STOCK, order_id, f"holds {_quantities(reservation.get('lines'))}")
-            if payment is not None and payment.get("state") not in SETTLED_UNCHARGED:
-                self.flag(Kind.REJECTED_CHARGED, order_id, f"payment {payment.get('state')}")
+            for kept in _money_kept(payment, self.snapshot) if payment is not None else []:
+                self.flag(Kind.REJECTED_CHARGED, order_id, kept)
         shipment = self.snapshot.shipments.get(order_id)
         if shipment is not None:
             self.flag(Kind.REJECTED_SHIPPED, order_id, f"shipment {shipment.get('shipment_id')}")
@@ -450,6 +509,29 @@ class _OrderRules:
         for order_id in sorted(set(snapshot.reservations) - set(snapshot.orders)):
             if snapshot.reservations[order_id].get("state") == "RESERVED" and not self.moved(order_id, None):
                 self.flag(Kind.ORPHAN_RESERVATION, order_id, "stock held for an order that does not exist")
+        if self.settled:
+            self.untracked_money()
+
+    def untracked_money(self) -> None:
+        """Processor records no payment points to: held or taken money nothing will ever give back.
+
+        Only with `settled`: they carry no time, and the moment between the processor's answer
+        and the PAY# write is a legitimate (short) window.
+        """
+        snapshot = self.snapshot
+        tracked = {p.get("authorization_id") for p in snapshot.payments.values() if p.get("authorization_id")}
+        for authorization_id, authorization in sorted(snapshot.processor_authorizations.items()):
+            if authorization_id in tracked:
+                continue
+            if authorization.get("state") == "AUTHORIZED":
+                self.flag(Kind.ORPHAN_HOLD, authorization_id, "processor authorization no payment record points to")
+            for capture in snapshot.captures_of(authorization_id):
+                if int(capture.get("refunded_cents") or 0) < int(capture.get("amount_cents") or 0):
+                    self.flag(
+                        Kind.ORPHAN_CAPTURE,
+                        authorization_id,
+                        f"processor capture {capture.get('capture_id')} no payment record points to",
+                    )
 
 
 def check_orders(

@@ -129,9 +129,11 @@ def test_confirmed_needs_a_capture(world: World, state: str | None) -> None:
 @pytest.mark.parametrize(
     ("payment", "fragment"),
     [
-        ({"amount": 1999}, "captured 1999 + 165"),
-        ({"tax": 100}, "order tax 165 != captured tax 100"),
+        ({"amount": 1999}, "authorized 1999 for an order total of 2000"),
+        ({"captured": 2000}, "captured 2000 != total 2000 + tax 165"),
+        ({"tax": 100}, "order tax 165 != payment tax 100"),
         ({"capture_id": None}, "no capture_id"),
+        ({"refund_id": "ref-9"}, "refund ref-9 recorded"),
     ],
 )
 def test_the_capture_must_be_total_plus_tax_with_one_capture_id(
@@ -199,6 +201,14 @@ def test_a_rejected_order_keeps_no_money(world: World, state: str) -> None:
     assert state in report.violations[0].detail
 
 
+def test_a_partial_refund_keeps_money(world: World) -> None:
+    world.order("o-1", "REJECTED")
+    world.payment("o-1", "REFUNDED", refunded=1000)
+    report = run(world)
+    assert kinds(report) == {("REJECTED_CHARGED", "o-1")}
+    assert "refunded 1000 of 2165" in report.violations[0].detail
+
+
 @pytest.mark.parametrize("state", ["DECLINED", "VOIDED", "REFUNDED", "FAILED"])
 def test_a_rejected_order_may_have_an_uncharged_payment(world: World, state: str) -> None:
     world.order("o-1", "REJECTED")
@@ -210,6 +220,74 @@ def test_a_rejected_order_never_ships(world: World) -> None:
     world.order("o-1", "REJECTED", updated=NOW)
     world.shipment("o-1")
     assert kinds(run(world)) == {("REJECTED_SHIPPED", "o-1")}
+
+
+# --- the simulated processor's own records -------------------------------------------------------
+
+
+def test_the_processor_agrees_with_a_confirmed_payment(world: World) -> None:
+    world.sku("sku-a", available=8, reserved=2)
+    world.confirmed("o-1")
+    world.processor("auth-o-1", "CAPTURED", ("cap-1", 2165, 0))
+    assert run(world, settled=True).ok
+
+
+@pytest.mark.parametrize(
+    ("captures", "fragment"),
+    [
+        ([("cap-1", 2165, 0), ("cap-2", 2165, 0)], "processor holds 2 captures"),
+        ([], "processor holds 0 captures"),
+        ([("cap-1", 2000, 0)], "processor captured 2000, payment records 2165"),
+        ([("cap-x", 2165, 0)], "processor captured cap-x, payment records cap-1"),
+        ([("cap-1", 2165, 2165)], "processor refunded 2165 of a kept capture"),
+    ],
+)
+def test_a_confirmed_order_has_exactly_one_capture_at_the_processor(
+    world: World, captures: list[tuple[str, int, int]], fragment: str
+) -> None:
+    world.sku("sku-a", available=8, reserved=2)
+    world.confirmed("o-1")
+    world.processor("auth-o-1", "CAPTURED", *captures)
+    report = run(world)
+    assert {str(v.kind) for v in report.violations} == {"CAPTURE_MISMATCH"}
+    assert any(fragment in v.detail for v in report.violations), report.violations
+
+
+@pytest.mark.parametrize(
+    ("payment", "processor", "fragment"),
+    [
+        ("VOIDED", ("AUTHORIZED",), "processor still holds authorization auth-o-1"),
+        ("REFUNDED", ("CAPTURED", ("cap-1", 2165, 0)), "processor capture cap-1 refunded 0 of 2165"),
+    ],
+)
+def test_a_rejected_order_keeps_no_money_at_the_processor(
+    world: World, payment: str, processor: tuple[Any, ...], fragment: str
+) -> None:
+    world.order("o-1", "REJECTED")
+    world.payment("o-1", payment)
+    world.processor("auth-o-1", *processor)
+    report = run(world)
+    assert kinds(report) == {("REJECTED_CHARGED", "o-1")}
+    assert fragment in report.violations[0].detail
+
+
+def test_rejected_orders_processor_records_when_compensated(world: World) -> None:
+    world.order("o-1", "REJECTED")
+    world.payment("o-1", "REFUNDED")
+    world.processor("auth-o-1", "CAPTURED", ("cap-1", 2165, 2165))
+    world.order("o-2", "REJECTED")
+    world.payment("o-2", "VOIDED")
+    world.processor("auth-o-2", "VOIDED")
+    assert run(world, settled=True).ok
+
+
+def test_processor_money_no_payment_points_to_is_flagged_once_settled(world: World) -> None:
+    world.processor("auth-lost", "AUTHORIZED")
+    world.processor("auth-taken", "CAPTURED", ("cap-9", 2165, 0))
+    world.processor("auth-given-back", "CAPTURED", ("cap-8", 2165, 2165))
+    world.processor("auth-voided", "VOIDED")
+    assert run(world).ok  # no timestamps: a write in flight looks the same
+    assert kinds(run(world, settled=True)) == {("ORPHAN_HOLD", "auth-lost"), ("ORPHAN_CAPTURE", "auth-taken")}
 
 
 # --- LOST ----------------------------------------------------------------------------------------

@@ -123,21 +123,53 @@ class World:
         amount: int = 2000,
         tax: int = 165,
         capture_id: str | None = "cap-1",
+        captured: int | None = None,
         refund_id: str | None = None,
+        refunded: int | None = None,
     ) -> None:
+        """A PAY# record as payments writes it: amount before tax, captured = amount + tax."""
         item: dict[str, Any] = {
             "pk": f"PAY#{order_id}",
             "order_id": order_id,
             "state": state,
             "amount_cents": amount,
             "tax_cents": tax,
-            "authorization_id": "auth-1",
+            "authorization_id": f"auth-{order_id}",
         }
-        if capture_id and state in ("CAPTURED", "REFUNDED"):
-            item["capture_id"] = capture_id
-        if refund_id:
+        if state in ("CAPTURED", "REFUNDED"):
+            if capture_id:
+                item["capture_id"] = capture_id
+            item["captured_cents"] = amount + tax if captured is None else captured
+        if state == "REFUNDED":
+            item["refund_id"] = refund_id or f"ref-{order_id}"
+            item["refunded_cents"] = item["captured_cents"] if refunded is None else refunded
+        elif refund_id:
             item["refund_id"] = refund_id
         self.put(PAYMENTS_TABLE, item)
+
+    def processor(self, authorization_id: str, state: str, *captures: tuple[str, int, int]) -> None:
+        """The simulated processor's SIM# records: an authorization and its (id, amount, refunded) captures."""
+        self.put(
+            PAYMENTS_TABLE,
+            {
+                "pk": f"SIM#AUTH#{authorization_id}",
+                "authorization_id": authorization_id,
+                "amount_cents": 2000,
+                "max_capture_cents": 2400,
+                "state": state,
+            },
+        )
+        for capture_id, amount, refunded in captures:
+            self.put(
+                PAYMENTS_TABLE,
+                {
+                    "pk": f"SIM#CAP#{capture_id}",
+                    "capture_id": capture_id,
+                    "authorization_id": authorization_id,
+                    "amount_cents": amount,
+                    "refunded_cents": refunded,
+                },
+            )
 
     def shipment(self, order_id: str, status: str = "SCHEDULED") -> None:
         self.put(
