@@ -7,19 +7,16 @@
         cloud.wait_idle()
         table = cloud.physical_id(cloud.find(type="AWS::DynamoDB::Table", path_contains="Orders").logical_id)
 
-One instance runs per process at a time: moto's backends, the ASL interpreter's endpoint
-(MOTO_PORT) and the patches are process-wide.
+Several clouds (of different stacks) may run in one process: they share one moto server
+(local.host), and each removes its own resources from it when it stops.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import os
 import threading
 import time
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -34,6 +31,7 @@ from local import patches
 from local.apigateway import ApiGateway, LocalApiServer, RestApi, Route, build_rest_apis
 from local.assembly import CloudAssembly, StackArtifact
 from local.functions import FAKE_CREDENTIALS, FunctionPool, FunctionSpec, InvocationResult
+from local.host import MotoHost
 from local.mappings import Activity, SqsPoller, StreamPoller, send_to_destination
 from local.provision import ProvisionedResource, Provisioner
 from local.template import TemplateResolver
@@ -46,9 +44,6 @@ ASYNC_RETRY_ATTEMPTS = 2  # Lambda's default for asynchronous invocations
 ASYNC_RETRY_DELAYS = (60.0, 120.0)  # roughly what Lambda waits before each retry
 IDLE_POLL_SECONDS = 0.05
 IDLE_SETTLE_SECONDS = 0.02
-
-_active_lock = threading.Lock()
-_active: list[LocalCloud] = []  # at most one: the running instance
 
 
 class LocalCloud:
@@ -103,7 +98,9 @@ class LocalCloud:
         self.pollers: list[SqsPoller | StreamPoller] = []
         self.activity = Activity()
         self._by_logical_id: dict[str, FunctionPool] = {}
-        self._server: Any = None
+        self._attached = False
+        self._provisioner: Provisioner | None = None
+        self.endpoint_url = ""
         self._api_server: LocalApiServer | None = None
         self._clients: dict[str, Any] = {}
         self._clients_lock = threading.Lock()
@@ -112,8 +109,6 @@ class LocalCloud:
         self._pending_lock = threading.Lock()
         self._stopping = threading.Event()
         self._started = False
-        self._saved_moto_port: str | None = None
-        self._saved_sfn_config: Any = None
         self._mapped_queues: list[str] = []
 
     @classmethod
@@ -133,48 +128,20 @@ class LocalCloud:
         self.stop()
 
     def start(self, progress: Callable[[str], None] | None = None) -> LocalCloud:
-        with _active_lock:
-            if _active:
-                raise RuntimeError("a LocalCloud is already running in this process; stop it first")
-            _active.append(self)
         say = progress or (lambda message: log.info("%s", message))
+        self.endpoint_url = MotoHost.attach(self)
+        self._attached = True
         try:
-            self._start_moto()
             say(f"moto server on {self.endpoint_url}")
-            provisioner = self._provision(say)
-            self._start_functions(provisioner.functions)
-            patches.activate(self)
-            self._start_mappings(provisioner)
+            self._provisioner = self._provision(say)
+            self._start_functions(self._provisioner.functions)
+            self._start_mappings(self._provisioner)
             self._start_api()
             self._started = True
         except BaseException:
             self.stop()
             raise
         return self
-
-    def _start_moto(self) -> None:
-        from moto.core.config import default_user_config
-        from moto.server import ThreadedMotoServer
-
-        patches.install()
-        # One line per AWS call the services make would drown everything else.
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        self._saved_sfn_config = dict(default_user_config.get("stepfunctions", {}))
-        self._server = ThreadedMotoServer(ip_address=self.host, port=0, verbose=False)
-        self._server.start()
-        host, port = self._server.get_host_and_port()
-        self.endpoint_url = f"http://{host}:{port}"
-        # The ASL interpreter calls Lambda and the other services at localhost:$MOTO_PORT.
-        self._saved_moto_port = os.environ.get("MOTO_PORT")
-        os.environ["MOTO_PORT"] = str(port)
-        request = urllib.request.Request(  # noqa: S310 - our own loopback server
-            f"{self.endpoint_url}/moto-api/config",
-            data=json.dumps({"stepfunctions": {"execute_state_machine": True}}).encode(),
-            method="POST",
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-            response.read()
 
     def _provision(self, say: Callable[[str], None]) -> Provisioner:
         resolver = TemplateResolver(
@@ -287,7 +254,10 @@ class LocalCloud:
         self._api_server.start()
 
     def stop(self) -> None:
-        """Stops everything this cloud started and resets moto, so that another may start."""
+        """Stops everything this cloud started and removes its resources from moto.
+
+        The last cloud of the process stops the moto server and resets moto instead.
+        """
         self._stopping.set()
         if self._api_server is not None:
             self._api_server.stop()
@@ -295,30 +265,15 @@ class LocalCloud:
         for poller in self.pollers:
             poller.stop()
         self._async.shutdown(wait=False, cancel_futures=True)
-        patches.activate(None)
         for pool in self.functions.values():
             pool.close()
-        if self._server is not None:
-            with contextlib.suppress(Exception):
-                self._server.stop()
-            self._server = None
-            self._reset_moto()
-        with _active_lock:
-            if self in _active:
-                _active.remove(self)
-
-    def _reset_moto(self) -> None:
-        from moto.core.config import default_user_config
-        from moto.moto_api._internal.models import moto_api_backend
-
-        with contextlib.suppress(Exception):
-            moto_api_backend.reset()
-        if self._saved_sfn_config is not None:
-            default_user_config["stepfunctions"] = self._saved_sfn_config  # type: ignore[typeddict-item]
-        if self._saved_moto_port is None:
-            os.environ.pop("MOTO_PORT", None)
-        else:
-            os.environ["MOTO_PORT"] = self._saved_moto_port
+        if not self._attached:
+            return
+        self._attached = False
+        others_running = len(MotoHost.clouds()) > 1
+        if others_running and self._provisioner is not None:
+            self._provisioner.teardown()
+        MotoHost.detach(self)
 
     # -- invocations (also the hooks moto's patched Lambda calls) ------------------------
 
@@ -412,8 +367,11 @@ class LocalCloud:
 
         self._async.submit(run)
 
-    def notify_activity(self) -> None:
-        self.activity.bump()
+    def owns_arn(self, arn: str) -> bool:
+        """Whether `arn` names a resource of this cloud's stack."""
+        if ":function:" in arn:
+            return arn.split(":function:", 1)[1].split(":", maxsplit=1)[0] in self.functions
+        return any(resource.arn == arn for resource in self.resources.values() if resource.emulated)
 
     @staticmethod
     def _target_input(target: dict[str, Any], event: dict[str, Any]) -> Any:

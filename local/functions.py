@@ -171,7 +171,11 @@ class Worker:
                     continue
                 self._log_line(line)
         finally:
-            self._log_done.set()
+            # The process is gone: nobody will write a marker any more; release every waiter.
+            with self._markers_lock:
+                self._log_done.set()
+                for event in self._markers.values():
+                    event.set()
 
     def _log_line(self, line: str) -> None:
         self._logs.add(line)
@@ -181,12 +185,14 @@ class Worker:
 
     def _marker_event(self, request_id: str) -> threading.Event:
         with self._markers_lock:
-            return self._markers.setdefault(request_id, threading.Event())
+            event = self._markers.setdefault(request_id, threading.Event())
+            if self._log_done.is_set():
+                event.set()
+            return event
 
     def _wait_for_logs(self, request_id: str) -> None:
-        event = self._marker_event(request_id)
-        if not event.wait(LOG_FLUSH_TIMEOUT_SECONDS):
-            self._log_done.wait(LOG_FLUSH_TIMEOUT_SECONDS)
+        """Until the invocation's log output is complete (its marker, or the end of the stream)."""
+        self._marker_event(request_id).wait(LOG_FLUSH_TIMEOUT_SECONDS)
         with self._markers_lock:
             self._markers.pop(request_id, None)
 

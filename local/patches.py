@@ -10,7 +10,8 @@ cloud, asks the active `RuntimeHooks`; with none active moto behaves as it does 
   instead of Docker; asynchronous invokes (`InvocationType=Event`) return at once.
 - Step Functions gets `StartSyncExecution`, and executions are tracked so the runner knows
   when none is running.
-- DynamoDB stream writes wake the runner's stream pollers instead of being polled blindly.
+- DynamoDB stream writes wake the runner's stream pollers instead of being polled blindly, and
+  a message made visible again wakes SQS long polls (moto only wakes them for new messages).
 - EventBridge: rule targets moto cannot deliver (Lambda, Step Functions, SNS) go to the runner;
   a DISABLED rule delivers nothing; a schedule-only rule never matches events; events carry
   their `account` field as AWS's do.
@@ -109,6 +110,7 @@ def install() -> None:
         _patch_lambda()
         _patch_stepfunctions()
         _patch_events()
+        _patch_sqs()
         _State.installed = True
 
 
@@ -148,6 +150,26 @@ def _patch_streams() -> None:
             STREAM_ACTIVITY.notify_all()
 
     StreamShard.add = add
+
+
+# -- SQS -------------------------------------------------------------------------------------
+
+
+def _patch_sqs() -> None:
+    from moto.sqs.models import SQSBackend
+
+    original = SQSBackend.change_message_visibility
+
+    @functools.wraps(original)
+    def change_message_visibility(self: Any, queue_name: str, receipt_handle: str, visibility_timeout: int) -> None:
+        original(self, queue_name, receipt_handle, visibility_timeout)
+        # moto's long poll only wakes for new messages; one made visible again must wake it too.
+        condition = getattr(self.get_queue(queue_name), "_messages_lock", None)
+        if condition is not None:
+            with condition:
+                condition.notify_all()
+
+    SQSBackend.change_message_visibility = change_message_visibility
 
 
 # -- Lambda ----------------------------------------------------------------------------------

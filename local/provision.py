@@ -138,6 +138,8 @@ class Provisioner:
         self.functions: dict[str, FunctionSpec] = {}  # logical id -> spec
         self.mappings: list[EventSourceMappingSpec] = []
         self.unresolved: dict[str, str] = {}
+        self._created: list[ProvisionedResource] = []
+        self._external_roles: list[str] = []
         self._handlers: dict[str, Callable[[str, dict[str, Any]], ProvisionedResource]] = {
             "AWS::IAM::Role": self._iam_role,
             "AWS::DynamoDB::Table": self._dynamodb_table,
@@ -193,12 +195,68 @@ class Provisioner:
             log.warning("%s (%s) is not provisioned: %s", logical_id, kind, error)
             return self._skip(logical_id, kind, path, str(error))
         resource = handler(logical_id, properties)
+        resource.type = kind
         resource.path = path
         resource.properties = properties
         self.resolver.register(logical_id, resource.physical_id, resource.attributes)
         self.resources[logical_id] = resource
+        self._created.append(resource)
         log.debug("provisioned %s %s -> %s", kind, logical_id, resource.physical_id)
         return resource
+
+    def teardown(self) -> None:
+        """Deletes what `provision_all` created, newest first, so that the stack can start again
+        while other stacks keep running in the same moto server."""
+        deleters: dict[str, Callable[[ProvisionedResource], None]] = {
+            "AWS::IAM::Role": lambda r: self.client("iam").delete_role(RoleName=r.physical_id),
+            "AWS::DynamoDB::Table": lambda r: self.client("dynamodb").delete_table(TableName=r.physical_id),
+            "AWS::SQS::Queue": lambda r: self.client("sqs").delete_queue(QueueUrl=r.physical_id),
+            "AWS::SNS::Topic": lambda r: self.client("sns").delete_topic(TopicArn=r.physical_id),
+            "AWS::SNS::Subscription": lambda r: self.client("sns").unsubscribe(SubscriptionArn=r.physical_id),
+            "AWS::Events::EventBus": lambda r: self.client("events").delete_event_bus(Name=r.physical_id),
+            "AWS::Events::Rule": self._delete_rule,
+            "AWS::Events::Archive": lambda r: self.client("events").delete_archive(ArchiveName=r.physical_id),
+            "AWS::SSM::Parameter": lambda r: self.client("ssm").delete_parameter(Name=r.physical_id),
+            "AWS::Logs::LogGroup": lambda r: self.client("logs").delete_log_group(logGroupName=r.physical_id),
+            "AWS::Lambda::Function": lambda r: self.client("lambda").delete_function(FunctionName=r.physical_id),
+            "AWS::StepFunctions::StateMachine": lambda r: self.client("stepfunctions").delete_state_machine(
+                stateMachineArn=r.physical_id
+            ),
+            "AWS::StepFunctions::Activity": lambda r: self.client("stepfunctions").delete_activity(
+                activityArn=r.physical_id
+            ),
+            "AWS::ApiGateway::RestApi": lambda r: self.client("apigateway").delete_rest_api(restApiId=r.physical_id),
+            "AWS::S3::Bucket": self._delete_bucket,
+        }
+        deleters["AWS::DynamoDB::GlobalTable"] = deleters["AWS::DynamoDB::Table"]
+        for resource in reversed(self._created):
+            delete = deleters.get(resource.type)
+            if delete is None:
+                continue
+            try:
+                delete(resource)
+            except Exception as error:
+                log.debug("teardown of %s failed: %s", resource.logical_id, error)
+        for role in self._external_roles:
+            with contextlib.suppress(Exception):
+                self.client("iam").delete_role(RoleName=role)
+        self._created.clear()
+
+    def _delete_rule(self, resource: ProvisionedResource) -> None:
+        events = self.client("events")
+        bus = resource.properties.get("EventBusName", "default")
+        name = resource.attributes["Name"]
+        targets = events.list_targets_by_rule(Rule=name, EventBusName=bus).get("Targets", [])
+        if targets:
+            events.remove_targets(Rule=name, EventBusName=bus, Ids=[t["Id"] for t in targets])
+        events.delete_rule(Name=name, EventBusName=bus)
+
+    def _delete_bucket(self, resource: ProvisionedResource) -> None:
+        s3 = self.client("s3")
+        for page in s3.get_paginator("list_object_versions").paginate(Bucket=resource.physical_id):
+            for version in page.get("Versions", []) + page.get("DeleteMarkers", []):
+                s3.delete_object(Bucket=resource.physical_id, Key=version["Key"], VersionId=version["VersionId"])
+        s3.delete_bucket(Bucket=resource.physical_id)
 
     def _skip(self, logical_id: str, kind: str, path: str | None, why: str) -> ProvisionedResource:
         level = logging.DEBUG if kind in INERT_TYPES or why == "inert" else logging.INFO
@@ -240,11 +298,8 @@ class Provisioner:
         try:
             iam.get_role(RoleName=name)
         except iam.exceptions.NoSuchEntityException:
-            path = (
-                "/" + role_arn.split(":role/", 1)[-1].rsplit("/", 1)[0] + "/"
-                if "/" in role_arn.split(":role/", 1)[-1]
-                else "/"
-            )
+            resource = role_arn.split(":role/", 1)[-1]  # [path/]name
+            path = "/" + resource.rsplit("/", 1)[0] + "/" if "/" in resource else "/"
             iam.create_role(
                 RoleName=name,
                 Path=path,
@@ -453,8 +508,6 @@ class Provisioner:
             "MemorySize": memory,
             "Environment": {"Variables": environment},
         }
-        if props.get("PackageType") == "Image":
-            request = {**request, "Runtime": "python3.13"}
         arn = self.client("lambda").create_function(**request)["FunctionArn"]
         logging_config = props.get("LoggingConfig", {})
         self.functions[logical_id] = FunctionSpec(

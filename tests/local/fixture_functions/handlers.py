@@ -96,23 +96,16 @@ def flaky(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 def batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Partial batch failer: records whose body contains 'fail' are reported as failures."""
+    """Partial batch failer: 'fail' bodies are reported, 'boom' fails the batch, 'bogus' misreports."""
     failures = []
     for record in event["Records"]:
-        print(
-            json.dumps(
-                {
-                    "msg": "record",
-                    "messageId": record["messageId"],
-                    "body": record["body"],
-                    "receiveCount": record["attributes"]["ApproximateReceiveCount"],
-                }
-            )
-        )
+        print(json.dumps({"msg": "record", "record": record}))
         if "boom" in record["body"]:
             raise RuntimeError("whole batch fails")
         if "fail" in record["body"]:
             failures.append({"itemIdentifier": record["messageId"]})
+        if "bogus" in record["body"]:
+            failures.append({"itemIdentifier": "not-a-message-of-this-batch"})
     return {"batchItemFailures": failures}
 
 
@@ -132,7 +125,7 @@ def recorder(event: dict[str, Any], context: Any) -> dict[str, Any] | None:
     for record in event["Records"]:
         key = record["dynamodb"]["Keys"]["pk"]["S"]
         new_image = record["dynamodb"].get("NewImage", {})
-        print(json.dumps({"msg": "stream", "key": key, "seq": record["dynamodb"]["SequenceNumber"]}))
+        print(json.dumps({"msg": "stream", "key": key, "seq": record["dynamodb"]["SequenceNumber"], "record": record}))
         if "poison" in key:
             raise RuntimeError(f"cannot record {key}")
         if "partial" in key and not failures and new_image.get("fail", {}).get("BOOL"):

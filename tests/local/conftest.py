@@ -1,0 +1,80 @@
+"""Fixtures for the local runner's tests: one synthesis and one running local cloud per session.
+
+Synthesizing costs ~5 s and starting the cloud a few more, so both happen once; tests keep
+their data apart with unique keys instead. A test that needs its own cloud (the throwaway
+stack) stops the shared one through `cloud_manager`, and the next test that asks for `cloud`
+starts it again.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+for _name, _value in {
+    "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "1",
+    "JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION": "1",
+    "JSII_DEPRECATED": "quiet",
+}.items():
+    os.environ.setdefault(_name, _value)
+
+# Set in the test process before any worker starts: no function may ever see it.
+LEAK_CANARY = "LOCAL_RUNNER_LEAK_CANARY"
+
+
+@pytest.fixture(scope="session")
+def assembly_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tests.local.stack import synth_test_assembly
+
+    return Path(synth_test_assembly(str(tmp_path_factory.mktemp("cdk.out"))))
+
+
+class CloudManager:
+    def __init__(self, assembly_dir: Path, work_dir: Path) -> None:
+        self.assembly_dir = assembly_dir
+        self.work_dir = work_dir
+        self._cloud: Any = None
+
+    def get(self) -> Any:
+        if self._cloud is None:
+            from local.cloud import LocalCloud
+
+            self._cloud = LocalCloud.from_assembly(
+                self.assembly_dir, redelivery_delay=0, max_concurrency=4, work_dir=self.work_dir
+            ).start()
+        return self._cloud
+
+    def stop(self) -> None:
+        if self._cloud is not None:
+            self._cloud.stop()
+            self._cloud = None
+
+
+@pytest.fixture(scope="session")
+def cloud_manager(assembly_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudManager]:
+    previous = os.environ.get(LEAK_CANARY)
+    os.environ[LEAK_CANARY] = "the test process's secret"
+    manager = CloudManager(assembly_dir, tmp_path_factory.mktemp("local"))
+    try:
+        yield manager
+    finally:
+        manager.stop()
+        if previous is None:
+            os.environ.pop(LEAK_CANARY, None)
+        else:
+            os.environ[LEAK_CANARY] = previous
+
+
+@pytest.fixture
+def cloud(cloud_manager: CloudManager) -> Any:
+    return cloud_manager.get()
+
+
+@pytest.fixture
+def unique() -> str:
+    return uuid.uuid4().hex[:12]

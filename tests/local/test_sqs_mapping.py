@@ -1,0 +1,104 @@
+"""SQS -> Lambda: Lambda's record format, partial batch failures, redrive to the DLQ."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+
+def queue(cloud: Any, name: str) -> Any:
+    return cloud.find(type="AWS::SQS::Queue", path_contains=f"/{name}/")
+
+
+def records_seen(cloud: Any, tag: str) -> list[dict[str, Any]]:
+    seen = []
+    for line in cloud.logs("BatchFn"):
+        if line.startswith('{"msg": "record"'):
+            record = json.loads(line)["record"]
+            if tag in record["body"]:
+                seen.append(record)
+    return seen
+
+
+def drain(cloud: Any, queue_url: str) -> list[dict[str, Any]]:
+    sqs = cloud.client("sqs")
+    messages: list[dict[str, Any]] = []
+    while batch := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):
+        messages += batch
+        for message in batch:
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    return messages
+
+
+def test_partial_batch_failure_retries_only_the_failed_records_then_redrives_them(cloud: Any, unique: str) -> None:
+    sqs = cloud.client("sqs")
+    bodies = [f"ok-{i}-{unique}" for i in range(3)] + [f"fail-{i}-{unique}" for i in range(2)]
+    sqs.send_message_batch(
+        QueueUrl=queue(cloud, "WorkQueue").physical_id,
+        Entries=[{"Id": str(i), "MessageBody": body} for i, body in enumerate(bodies)],
+    )
+    cloud.wait_idle()
+    seen = records_seen(cloud, unique)
+    per_message = Counter(record["body"] for record in seen)
+    assert {body: per_message[body] for body in bodies if body.startswith("ok")} == {b: 1 for b in bodies[:3]}
+    # maxReceiveCount is 2: a failing message is delivered twice, then moved to the DLQ.
+    assert {body: per_message[body] for body in bodies if body.startswith("fail")} == {b: 2 for b in bodies[3:]}
+    counts = sorted(int(r["attributes"]["ApproximateReceiveCount"]) for r in seen if r["body"].startswith("fail"))
+    assert counts == [1, 1, 2, 2]
+    dead = drain(cloud, queue(cloud, "WorkDlq").physical_id)
+    assert sorted(m["Body"] for m in dead if unique in m["Body"]) == sorted(bodies[3:])
+
+
+def test_a_function_error_returns_the_whole_batch(cloud: Any, unique: str) -> None:
+    sqs = cloud.client("sqs")
+    sqs.send_message(QueueUrl=queue(cloud, "WorkQueue").physical_id, MessageBody=f"boom-{unique}")
+    cloud.wait_idle()
+    assert len(records_seen(cloud, f"boom-{unique}")) == 2
+    assert [m["Body"] for m in drain(cloud, queue(cloud, "WorkDlq").physical_id)] == [f"boom-{unique}"]
+
+
+def test_an_invalid_failure_report_fails_the_whole_batch(cloud: Any, unique: str) -> None:
+    sqs = cloud.client("sqs")
+    sqs.send_message(QueueUrl=queue(cloud, "WorkQueue").physical_id, MessageBody=f"bogus-{unique}")
+    cloud.wait_idle()
+    assert len(records_seen(cloud, f"bogus-{unique}")) == 2
+    assert [m["Body"] for m in drain(cloud, queue(cloud, "WorkDlq").physical_id)] == [f"bogus-{unique}"]
+
+
+def test_records_have_lambdas_sqs_event_format(cloud: Any, unique: str) -> None:
+    work = queue(cloud, "WorkQueue")
+    cloud.client("sqs").send_message(
+        QueueUrl=work.physical_id,
+        MessageBody=f"ok-format-{unique}",
+        MessageAttributes={
+            "kind": {"DataType": "String", "StringValue": "test"},
+            "blob": {"DataType": "Binary", "BinaryValue": b"\x00\x01"},
+        },
+    )
+    cloud.wait_idle()
+    (record,) = records_seen(cloud, f"ok-format-{unique}")
+    assert set(record) == {
+        "messageId",
+        "receiptHandle",
+        "body",
+        "attributes",
+        "messageAttributes",
+        "md5OfBody",
+        "md5OfMessageAttributes",
+        "eventSource",
+        "eventSourceARN",
+        "awsRegion",
+    }
+    assert record["eventSource"] == "aws:sqs"
+    assert record["eventSourceARN"] == work.arn
+    assert record["awsRegion"] == cloud.region
+    assert record["attributes"]["ApproximateReceiveCount"] == "1"
+    assert {"SentTimestamp", "SenderId", "ApproximateFirstReceiveTimestamp"} <= set(record["attributes"])
+    assert record["messageAttributes"]["kind"] == {
+        "stringValue": "test",
+        "stringListValues": [],
+        "binaryListValues": [],
+        "dataType": "String",
+    }
+    assert record["messageAttributes"]["blob"]["binaryValue"] == "AAE="
