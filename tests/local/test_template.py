@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from local.assembly import AssemblyError, CloudAssembly
-from local.template import Unresolvable, TemplateResolver, dependency_order, physical_name, references
+from local.template import TemplateResolver, Unresolvable, dependency_order, physical_name, references
 
 TEMPLATE = {
     "Parameters": {
