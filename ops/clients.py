@@ -26,7 +26,7 @@ class Clients:
     @classmethod
     def from_session(cls, session: boto3.Session, endpoint_url: str | None = None) -> Clients:
         def client(service: str, config: Config = _CONFIG) -> Any:
-            return session.client(service, endpoint_url=endpoint_url, config=config)  # type: ignore[call-overload]
+            return session.client(service, endpoint_url=endpoint_url, config=config)
 
         return cls(
             dynamodb=client("dynamodb", _DYNAMODB_CONFIG),

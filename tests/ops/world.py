@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -49,13 +50,20 @@ class World:
     clients: Clients
     resources: Resources
     ids: dict[str, str] = field(default_factory=dict)
+    endpoint_url: str | None = None
+
+    def write_resources(self, path: Path) -> Path:
+        """The local runner's resources file: logical id -> physical id."""
+        path.write_text(json.dumps(self.ids))
+        return path
 
     @property
     def dynamodb(self) -> Any:
         return self.clients.dynamodb
 
     def put(self, prefix: str, item: dict[str, Any]) -> None:
-        table = boto3.resource("dynamodb", region_name=REGION).Table(self.resources.table(prefix))
+        dynamodb = boto3.resource("dynamodb", region_name=REGION, endpoint_url=self.endpoint_url)
+        table = dynamodb.Table(self.resources.table(prefix))
         table.put_item(Item=item)
 
     # --- items in the documented shapes (docs/architecture.md) -------------------------
@@ -228,9 +236,9 @@ class World:
         )
 
 
-def create_world() -> World:
+def create_world(endpoint_url: str | None = None) -> World:
     session = boto3.Session(region_name=REGION)
-    clients = Clients.from_session(session)
+    clients = Clients.from_session(session, endpoint_url)
     ids: dict[str, str] = {}
     n = 0x1F8332C0
 
@@ -286,4 +294,4 @@ def create_world() -> World:
         )["stateMachineArn"]
         ids[logical(prefix)] = arn
     ids[logical(RELAY_FUNCTION)] = "orderflow-relay"
-    return World(clients=clients, resources=Resources.from_dict(ids), ids=ids)
+    return World(clients=clients, resources=Resources.from_dict(ids), ids=ids, endpoint_url=endpoint_url)

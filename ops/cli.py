@@ -1,0 +1,275 @@
+"""`python -m ops`: check invariants, redrive DLQs, replay the archive; against AWS or the local cloud.
+
+Resources come from `--resources FILE` (the local runner writes .local/resources.json), else
+from the CloudFormation stack `--stack` (default Orderflow). `--endpoint-url` points every
+client at the local cloud's moto server, with placeholder credentials.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ops import checker, replay, topology
+from ops import redrive as redrive_module
+from ops.clients import Clients, local_session
+from ops.resources import (
+    DEFAULT_RESOURCES_FILE,
+    DEFAULT_STACK,
+    EVENT_ARCHIVE,
+    EVENT_BUS,
+    INVENTORY_TABLE,
+    ORDERS_TABLE,
+    PAYMENT_WORKFLOW,
+    PAYMENTS_TABLE,
+    RELAY_FUNCTION,
+    SAGA_STATE_MACHINE,
+    SHIPMENTS_TABLE,
+    ResourceNotFound,
+    Resources,
+)
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+def _connection_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    """The same options before or after the command; after it, only what is given overrides."""
+
+    def default(value: object) -> object:
+        return argparse.SUPPRESS if suppress else value
+
+    parser.add_argument(
+        "--stack", default=default(DEFAULT_STACK), help=f"CloudFormation stack name (default {DEFAULT_STACK})"
+    )
+    parser.add_argument("--resources", type=Path, default=default(None), help="JSON file: logical id -> physical id")
+    parser.add_argument("--endpoint-url", default=default(None), help="the local cloud, e.g. http://127.0.0.1:5000")
+    parser.add_argument("--region", default=default(None), help="AWS region (default: the session's)")
+    parser.add_argument("--profile", default=default(None), help="AWS profile for a deployed stack")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m ops", description="orderflow operations toolkit")
+    _connection_options(parser, suppress=False)
+    common = argparse.ArgumentParser(add_help=False)
+    _connection_options(common, suppress=True)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    check = commands.add_parser("check", parents=[common], help="check the system's invariants (exit 1 on violations)")
+    check.add_argument("--settled", action="store_true", help="the system is quiet: no grace for what is in flight")
+    check.add_argument(
+        "--grace",
+        type=float,
+        default=checker.DEFAULT_GRACE.total_seconds(),
+        help="seconds an order may wait for asynchronous follow-ups (default %(default)s)",
+    )
+    check.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    redrive = commands.add_parser(
+        "redrive", parents=[common], help="move DLQ messages back to where they can be processed"
+    )
+    redrive.add_argument("names", nargs="*", metavar="NAME", help=f"DLQs: {', '.join(topology.DEAD_LETTER_QUEUES)}")
+    redrive.add_argument("--all", action="store_true", help="every DLQ")
+    redrive.add_argument("--dry-run", action="store_true", help="count what would move; move nothing")
+
+    replay_parser = commands.add_parser("replay", parents=[common], help="replay the bus archive onto the bus")
+    replay_parser.add_argument(
+        "--since", required=True, type=replay.parse_time, help="ISO 8601 start (UTC if no offset)"
+    )
+    replay_parser.add_argument("--until", type=replay.parse_time, default=None, help="ISO 8601 end (default: now)")
+    replay_parser.add_argument("--order", default=None, metavar="ORDER_ID", help="only this order's events")
+    replay_parser.add_argument("--poll", type=float, default=5.0, help="seconds between status polls")
+
+    commands.add_parser("resources", parents=[common], help="show the resources the toolkit resolved")
+    return parser
+
+
+def connect(args: argparse.Namespace) -> tuple[Clients, Resources]:
+    if args.endpoint_url:
+        session = local_session(args.region)
+    else:
+        session = boto3.Session(profile_name=args.profile, region_name=args.region)
+    clients = Clients.from_session(session, args.endpoint_url)
+    resources_file = args.resources
+    if resources_file is None and args.endpoint_url and DEFAULT_RESOURCES_FILE.exists():
+        resources_file = DEFAULT_RESOURCES_FILE
+    if resources_file is not None:
+        return clients, Resources.from_file(resources_file)
+    return clients, Resources.from_stack(clients.cloudformation, args.stack)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    out, err = Console(), Console(stderr=True)
+    try:
+        clients, resources = connect(args)
+        if args.command == "check":
+            return _check(args, clients, resources, out, err)
+        if args.command == "redrive":
+            return _redrive(args, clients, resources, out, err)
+        if args.command == "replay":
+            return _replay(args, clients, resources, out, err)
+        return _resources(resources, out)
+    except (ResourceNotFound, ValueError, OSError) as error:
+        err.print(f"[red]error:[/red] {error}")
+        return EXIT_USAGE
+    except (ClientError, BotoCoreError) as error:
+        err.print(f"[red]AWS error:[/red] {error}")
+        return EXIT_USAGE
+
+
+# --- check -----------------------------------------------------------------------------------
+
+
+def _check(args: argparse.Namespace, clients: Clients, resources: Resources, out: Console, err: Console) -> int:
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err, transient=True) as progress:
+        task = progress.add_task("reading", total=None)
+        report = checker.check(
+            clients,
+            resources,
+            settled=args.settled,
+            grace=timedelta(seconds=args.grace),
+            progress=lambda step: progress.update(task, description=f"reading {step}"),
+        )
+    if args.json:
+        sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
+        return EXIT_OK if report.ok else EXIT_FINDINGS
+
+    counts = Table(title="orderflow state", show_header=False)
+    for name, value in report.counts.items():
+        counts.add_row(name, str(value))
+    out.print(counts)
+    waiting = {name: n for name, n in report.messages.items() if n}
+    if waiting:
+        queues = Table(title="messages waiting", show_header=True)
+        queues.add_column("queue")
+        queues.add_column("messages", justify="right")
+        for name, n in waiting.items():
+            queues.add_row(name, str(n))
+        out.print(queues)
+    for note in report.notes:
+        out.print(f"[yellow]note:[/yellow] {note}")
+    if report.ok:
+        out.print("[green]no invariant violations[/green]")
+        return EXIT_OK
+    table = Table(title=f"{len(report.violations)} invariant violation(s)")
+    table.add_column("kind", style="red", no_wrap=True)
+    table.add_column("order / sku", no_wrap=True)
+    table.add_column("detail")
+    for violation in report.violations:
+        table.add_row(str(violation.kind), violation.subject, violation.detail)
+    out.print(table)
+    return EXIT_FINDINGS
+
+
+# --- redrive ---------------------------------------------------------------------------------
+
+
+def _redrive(args: argparse.Namespace, clients: Clients, resources: Resources, out: Console, err: Console) -> int:
+    if args.all == bool(args.names):
+        err.print("[red]error:[/red] name the DLQs to redrive, or pass --all (not both)")
+        err.print(f"DLQs: {', '.join(topology.DEAD_LETTER_QUEUES)}")
+        return EXIT_USAGE
+    names = list(topology.DEAD_LETTER_QUEUES) if args.all else args.names
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err, transient=True) as progress:
+        task = progress.add_task("redriving", total=None)
+        results = redrive_module.redrive(
+            clients,
+            resources,
+            names,
+            dry_run=args.dry_run,
+            progress=lambda name, n: progress.update(task, description=f"{name}: {n} message(s)"),
+        )
+    table = Table(title="redrive (dry run)" if args.dry_run else "redrive")
+    table.add_column("queue", no_wrap=True)
+    table.add_column("to")
+    table.add_column("waiting", justify="right")
+    table.add_column("moved", justify="right", style="green")
+    table.add_column("failed", justify="right", style="red")
+    for result in results.values():
+        table.add_row(result.name, result.destination, str(result.waiting), str(result.moved), str(result.failed))
+    out.print(table)
+    errors = [(r.name, e) for r in results.values() for e in r.errors]
+    for name, error in errors:
+        out.print(f"[red]{name}:[/red] {error}")
+    return EXIT_FINDINGS if errors else EXIT_OK
+
+
+# --- replay ----------------------------------------------------------------------------------
+
+
+def _replay(args: argparse.Namespace, clients: Clients, resources: Resources, out: Console, err: Console) -> int:
+    until = args.until or datetime.now(UTC)
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err, transient=True) as progress:
+        task = progress.add_task("replay STARTING", total=1.0)
+
+        def show(state: str, fraction: float | None) -> None:
+            progress.update(task, description=f"replay {state}", completed=fraction or 0.0)
+
+        result = replay.replay(
+            clients,
+            resources,
+            since=args.since,
+            until=until,
+            order_id=args.order,
+            poll_seconds=args.poll,
+            progress=show,
+        )
+    table = Table(title="replay", show_header=False)
+    table.add_row("name", result.name)
+    table.add_row("window", f"{args.since.isoformat()} .. {until.isoformat()}")
+    table.add_row("state", result.state)
+    if result.reason:
+        table.add_row("reason", result.reason)
+    if result.order_id:
+        table.add_row("order", result.order_id)
+        table.add_row("events republished", str(result.republished))
+    out.print(table)
+    return EXIT_OK if result.ok else EXIT_FINDINGS
+
+
+# --- resources -------------------------------------------------------------------------------
+
+
+def _resources(resources: Resources, out: Console) -> int:
+    table = Table(title="resources")
+    table.add_column("what")
+    table.add_column("logical id", no_wrap=True)
+    table.add_column("physical id")
+    wanted = {
+        "orders table": ORDERS_TABLE,
+        "inventory table": INVENTORY_TABLE,
+        "payments table": PAYMENTS_TABLE,
+        "shipments table": SHIPMENTS_TABLE,
+        "event bus": EVENT_BUS,
+        "archive": EVENT_ARCHIVE,
+        "saga": SAGA_STATE_MACHINE,
+        "payment workflow": PAYMENT_WORKFLOW,
+        "relay function": RELAY_FUNCTION,
+    }
+    wanted |= {f"{name} queue": prefix for name, prefix in topology.CONSUMER_QUEUES.items()}
+    wanted |= {f"{name} DLQ": dlq.prefix for name, dlq in topology.DEAD_LETTER_QUEUES.items()}
+    missing = 0
+    for what, prefix in wanted.items():
+        try:
+            table.add_row(what, resources.logical_id(prefix), resources.physical_id(prefix))
+        except ResourceNotFound as error:
+            missing += 1
+            table.add_row(what, "[red]missing[/red]", str(error))
+    out.print(table)
+    return EXIT_FINDINGS if missing else EXIT_OK
