@@ -62,7 +62,7 @@ def api(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return {"statusCode": 200, "body": {"not": "a string"}}
     if path.endswith("/raise"):
         raise ValueError("api handler failed on purpose")
-    body = json.dumps({"event": event, "env": dict(os.environ), "context": _context_view(context)})
+    body = json.dumps({"event": event, "env": dict(os.environ), "context": _context_view(context), "pid": os.getpid()})
     return {
         "statusCode": 201 if event.get("httpMethod") == "POST" else 200,
         "headers": {"Content-Type": "application/json", "X-Echo": "yes"},

@@ -1,0 +1,86 @@
+"""Acceptance: a throwaway function, queue and route in a test-only stack run with no runner change.
+
+The stack is defined here, its code written here; the runner learns everything from the
+synthesized template. It runs next to the session's cloud in the same moto server, which also
+shows that a stopped stack leaves nothing behind (it starts again under the same names), and it
+keeps the faithful default: a failed message comes back only after the queue's visibility timeout.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+HANDLER = """
+import json
+import os
+import time
+
+
+def handler(event, context):
+    if "Records" in event:
+        for record in event["Records"]:
+            count = record["attributes"]["ApproximateReceiveCount"]
+            print(json.dumps({"body": record["body"], "count": count, "at": time.time()}))
+            if count == "1":
+                raise RuntimeError("the first delivery fails")
+        return None
+    return {"statusCode": 200, "body": json.dumps({"greeting": os.environ["GREETING"], "path": event["path"]})}
+"""
+
+
+@pytest.fixture(scope="module")
+def throwaway_assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import aws_cdk as cdk
+    from aws_cdk import aws_apigateway as apigw
+    from aws_cdk import aws_lambda as lambda_
+    from aws_cdk import aws_lambda_event_sources as sources
+    from aws_cdk import aws_sqs as sqs
+
+    code = tmp_path_factory.mktemp("throwaway-code")
+    (code / "throwaway.py").write_text(textwrap.dedent(HANDLER))
+    app = cdk.App(outdir=str(tmp_path_factory.mktemp("throwaway.out")))
+    stack = cdk.Stack(app, "Throwaway")
+    function = lambda_.Function(
+        stack,
+        "ThrowawayFn",
+        runtime=lambda_.Runtime.PYTHON_3_13,
+        handler="throwaway.handler",
+        code=lambda_.Code.from_asset(str(code)),
+        environment={"GREETING": "hello from a throwaway"},
+    )
+    queue = sqs.Queue(stack, "ThrowawayQueue", visibility_timeout=cdk.Duration.seconds(2))
+    function.add_event_source(sources.SqsEventSource(queue, batch_size=1))
+    api = apigw.RestApi(stack, "ThrowawayApi")
+    api.root.add_resource("throwaway").add_method("GET", apigw.LambdaIntegration(function))
+    return Path(app.synth().directory)
+
+
+def run_throwaway(assembly: Path, work_dir: Path) -> None:
+    from local.cloud import LocalCloud
+
+    with LocalCloud.from_assembly(assembly, work_dir=work_dir) as cloud:  # faithful: no redelivery_delay
+        response = requests.get(f"{cloud.api_url}/throwaway", timeout=30)
+        assert response.status_code == 200
+        assert response.json() == {"greeting": "hello from a throwaway", "path": "/throwaway"}
+        assert requests.get(f"{cloud.api_url}/prod/throwaway", timeout=30).status_code == 200
+
+        queue_url = cloud.find(type="AWS::SQS::Queue").physical_id
+        cloud.client("sqs").send_message(QueueUrl=queue_url, MessageBody="throwaway message")
+        cloud.wait_idle(timeout=20)
+        deliveries = [json.loads(line) for line in cloud.logs("ThrowawayFn") if line.startswith('{"body"')]
+        assert [d["count"] for d in deliveries] == ["1", "2"]
+        assert deliveries[1]["at"] - deliveries[0]["at"] >= 1.9  # the queue's 2 s visibility timeout
+
+
+def test_throwaway_stack_runs_beside_the_session_cloud(cloud: Any, throwaway_assembly: Path, tmp_path: Path) -> None:
+    run_throwaway(throwaway_assembly, tmp_path / "first")
+    run_throwaway(throwaway_assembly, tmp_path / "second")  # teardown left no name taken
+    # The session's cloud was never disturbed.
+    assert not cloud.invoke("EchoA", {"still": "here"}).errored
+    assert cloud.client("dynamodb").describe_table(TableName="local-runner-records")["Table"]["TableStatus"] == "ACTIVE"
