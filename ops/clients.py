@@ -26,6 +26,9 @@ class Clients:
     @classmethod
     def from_session(cls, session: boto3.Session, endpoint_url: str | None = None) -> Clients:
         def client(service: str, config: Config = _CONFIG) -> Any:
+            if endpoint_url:
+                # host prefixes (sync-states., ...) would not resolve on one local endpoint
+                config = config.merge(Config(inject_host_prefix=False))
             return session.client(service, endpoint_url=endpoint_url, config=config)
 
         return cls(
