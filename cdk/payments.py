@@ -9,13 +9,17 @@ from __future__ import annotations
 
 from aws_cdk import Duration
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from cdk.common import EventConsumer, ServiceFunction, Shared, choreographed, service_table
-from cdk.retries import TRANSIENT_ERRORS, invoke_task
+from cdk.retries import TRANSIENT_ERRORS, add_retries, invoke_task
 
 TAX_RATE_BPS = "825"
+# The workflow's input, as payments-consumer starts it; what a parked workflow keeps.
+WORKFLOW_INPUT = ("order_id", "customer_id", "amount_cents", "payment_token", "correlation_id", "flow")
 
 
 class PaymentsConstruct(Construct):
@@ -35,7 +39,13 @@ class PaymentsConstruct(Construct):
         self.tasks.grant(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], [self.table.table_arn])
         shared.bus.grant_put_events_to(self.tasks.role)
 
+        # Payment workflows that could not even announce their failure park their input here.
+        self.workflow_dlq = sqs.Queue(
+            self, "WorkflowDeadLetterQueue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True, retention_period=Duration.days(14),
+        )
         self.workflow = self._workflow(shared)
+        self.workflow_dlq.grant_send_messages(self.workflow)
 
         self.consumer = ServiceFunction(
             self, "Consumer", shared=shared, service="payments", handler_module="consumer",
@@ -76,6 +86,21 @@ class PaymentsConstruct(Construct):
                           cause="the provider stayed unavailable through every retry")
         void.next(fail)
         fail.next(failed)
+        # `fail` releases whatever is still held itself, so a void that cannot finish goes on to it.
+        void.add_catch(fail, errors=["States.ALL"], result_path="$.void_error")
+        # If even the failure cannot be announced, park the workflow's input for `make redrive`.
+        park = tasks.SqsSendMessage(
+            self, "ParkWorkflow", queue=self.workflow_dlq,
+            message_body=sfn.TaskInput.from_object(
+                {field: sfn.JsonPath.object_at(f"$.{field}") for field in WORKFLOW_INPUT} | {"failed_state": "AnnouncePaymentFailed"}
+            ),
+            result_path=sfn.JsonPath.DISCARD,
+            task_timeout=sfn.Timeout.duration(Duration.seconds(5)),
+        )
+        add_retries(park)
+        fail.add_catch(park, errors=["States.ALL"], result_path="$.fail_error")
+        park.next(sfn.Fail(self, "PaymentWorkflowParked", error="PaymentWorkflowParked",
+                           cause="the payment failure could not be announced; redrive the workflow"))
         for state in (authorize, tax, capture):
             state.add_catch(void, errors=["States.ALL"], result_path="$.error")
 

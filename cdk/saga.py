@@ -21,6 +21,9 @@ from constructs import Construct
 from cdk.common import Shared
 from cdk.retries import add_retries, invoke_task
 
+# The saga's input, as the orders API starts it; what a parked saga keeps to be re-run.
+SAGA_INPUT = ("order_id", "customer_id", "items", "total_cents", "payment_token", "correlation_id", "flow")
+
 ORDER_FIELDS = {
     "customer_id.$": "$.customer_id",
     "items.$": "$.items",
@@ -51,6 +54,16 @@ class OrderSagaConstruct(Construct):
         self.announcement_dlq = sqs.Queue(
             self,
             "AnnouncementDeadLetterQueue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+
+        # Sagas that could not finish (a compensation step or the first write failed through
+        # every retry) park their original input here; `make redrive` re-runs them.
+        self.saga_dlq = sqs.Queue(
+            self,
+            "SagaDeadLetterQueue",
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
             retention_period=Duration.days(14),
@@ -101,11 +114,11 @@ class OrderSagaConstruct(Construct):
         )
         announce_rejected = self._announce(bus, "AnnounceOrderRejected", "$.rejection.result.announcement",
                                            then=rejected)
-        # If compensation itself cannot finish, the execution fails loudly (alarmed) rather
-        # than pretend; every step is idempotent, so re-running the saga completes it.
-        compensation_failed = sfn.Fail(
-            self, "CompensationFailed", error="CompensationFailed",
-            cause="a compensation step failed through all its retries; redrive the order",
+        # If compensation itself cannot finish, the execution parks the order's saga input in
+        # the saga DLQ and fails loudly (alarmed) rather than pretend; every step is idempotent,
+        # so `make redrive` re-running the saga from that input completes it.
+        compensation_failed = self._park(
+            "CompensationFailed", "a compensation step failed through all its retries; redrive the order"
         )
         for step in (refund, void, release, reject):
             step.add_catch(compensation_failed, errors=["States.ALL"], result_path="$.compensation_error")
@@ -122,8 +135,9 @@ class OrderSagaConstruct(Construct):
         for decision in (declined, unavailable, internal):
             decision.next(refund)
 
-        not_recorded = sfn.Fail(self, "OrderNotRecorded", error="OrderNotRecorded",
-                                cause="the order could not be recorded; nothing was reserved or charged")
+        not_recorded = self._park(
+            "OrderNotRecorded", "the order could not be recorded; nothing was reserved or charged"
+        )
         record.add_catch(not_recorded, errors=["States.ALL"], result_path="$.error")
         reserve.add_catch(internal, errors=["States.ALL"], result_path="$.error")
         for step in (authorize, tax, capture):
@@ -158,6 +172,22 @@ class OrderSagaConstruct(Construct):
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
         )
         self.announcement_dlq.grant_send_messages(self.state_machine)
+        self.saga_dlq.grant_send_messages(self.state_machine)
+
+    def _park(self, name: str, cause: str) -> sfn.IChainable:
+        """Send the saga's original input to the saga DLQ, then fail with `name`."""
+        park = tasks.SqsSendMessage(
+            self,
+            f"Park{name}",
+            queue=self.saga_dlq,
+            message_body=sfn.TaskInput.from_object({field: sfn.JsonPath.object_at(f"$.{field}") for field in SAGA_INPUT}
+                                                   | {"failed_state": name}),
+            result_path=sfn.JsonPath.DISCARD,
+            task_timeout=sfn.Timeout.duration(Duration.seconds(5)),
+        )
+        add_retries(park)
+        park.add_retry(errors=["States.TaskFailed"], interval=Duration.seconds(1), max_attempts=3, backoff_rate=2)
+        return park.next(sfn.Fail(self, name, error=name, cause=cause))
 
     def _announce(self, bus: events.IEventBus, name: str, detail_path: str, *, then: sfn.State) -> sfn.State:
         """PutEvents of the announcement the orders task built (deterministic event id)."""

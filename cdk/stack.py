@@ -79,6 +79,8 @@ class OrderflowStack(Stack):
         return {
             "event-delivery": self.bus.delivery_dlq,
             "saga-announcements": self.saga.announcement_dlq,
+            "saga": self.saga.saga_dlq,
+            "payment-workflow": self.payments.workflow_dlq,
             "orders-relay": self.orders.relay_dlq,
             "orders-projector": self.orders.projection.dlq,
             "orders-timeline": self.orders.timeline_events.dlq,

@@ -160,7 +160,12 @@ def test_saga_failures_are_caught_by_compensation(synthesized):
         assert catches[step] == ["RejectPaymentUnavailable"], step
     assert catches["ConfirmOrder"] == ["RejectInternalError"]
     for step in ("RefundPayment", "VoidAuthorization", "ReleaseInventory", "RejectOrder"):
-        assert catches[step] == ["CompensationFailed"], step
+        assert catches[step] == ["ParkCompensationFailed"], step
+    assert catches["RecordOrder"] == ["ParkOrderNotRecorded"]
+    assert states["ParkCompensationFailed"]["Next"] == "CompensationFailed"
+    assert states["CompensationFailed"]["Type"] == "Fail"
+    parked = states["ParkCompensationFailed"]["Parameters"]["MessageBody"]
+    assert {"order_id.$", "items.$", "payment_token.$", "correlation_id.$"} <= set(parked)
     assert catches["AnnounceOrderConfirmed"] == ["AnnounceOrderConfirmedParked"]
     assert states["AnnounceOrderConfirmedParked"]["Next"] == "OrderConfirmed"
 
@@ -295,4 +300,4 @@ def test_notifications_topic_is_kms_encrypted_and_tls_only(synthesized):
 def test_dead_letter_queues_are_alarmed(synthesized):
     alarms = synthesized.resources("AWS::CloudWatch::Alarm")
     dlq_alarms = [a for lid, a in alarms.items() if lid.startswith("DeadLetters")]
-    assert len(dlq_alarms) == len(synthesized.stack.dead_letter_queues()) == 9
+    assert len(dlq_alarms) == len(synthesized.stack.dead_letter_queues()) == 11
