@@ -9,8 +9,9 @@ Rules (docs/operations.md explains each):
   hold exactly that one capture too;
 - REJECTED => no stock held, no money held or taken (refunds whole, the processor's hold
   voided), no shipment (choreographed orders compensate after the fact, so only once settled);
-- a non-terminal order that nothing can move any more (no message in any consumer queue or
-  DLQ, no running execution) is LOST;
+- a non-terminal order that nothing can move any more is LOST: no running execution for it,
+  and no message in a queue or DLQ that drives orders of its flow (an orchestrated order
+  moves only inside its saga, or from the saga DLQ);
 - shipments, captures and held reservations belong to existing, CONFIRMED orders; processor
   money no payment record points to is flagged once settled.
 
@@ -45,7 +46,7 @@ from ops.resources import (
     SHIPMENTS_TABLE,
     Resources,
 )
-from ops.topology import CONSUMER_QUEUES, DEAD_LETTER_QUEUES
+from ops.topology import CONSUMER_QUEUES, DEAD_LETTER_QUEUES, MOVES_ORDERS
 
 # Longer than the saga's 4-minute timeout, so that a synchronous execution has always ended.
 DEFAULT_GRACE = timedelta(minutes=5)
@@ -128,15 +129,23 @@ class Snapshot:
 
 @dataclass
 class Activity:
-    """What can still move an order: messages anywhere, and running workflow executions."""
+    """What can still move an order: messages in the queues that drive it, and running executions."""
 
-    messages: dict[str, int] = field(default_factory=dict)
+    messages: dict[str, int] = field(default_factory=dict)  # "<name> (queue)" / "<name> (dlq)" -> count
     running_orders: set[str] = field(default_factory=set)
     unattributed_running: int = 0  # running executions whose order we could not tell
 
     @property
     def waiting(self) -> int:
         return sum(self.messages.values())
+
+    def moving(self, flow: Any) -> int:
+        """Messages that can still advance an order of this flow (topology.MOVES_ORDERS)."""
+        movers = MOVES_ORDERS.get(str(flow), frozenset())
+        return sum(n for label, n in self.messages.items() if label.split(" (")[0] in movers)
+
+    def can_move(self, order_id: str, flow: Any) -> bool:
+        return bool(self.unattributed_running or order_id in self.running_orders or self.moving(flow))
 
 
 Progress = Callable[[str], None]
@@ -492,10 +501,8 @@ class _OrderRules:
         payment = self.snapshot.payments.get(order_id)
         if payment is not None and payment.get("state") == "CAPTURED" and not self.moved(order_id, order):
             self.flag(Kind.ORPHAN_CAPTURE, order_id, f"captured, order still {status}")
-        activity = self.activity
-        can_move = activity.waiting or activity.unattributed_running or order_id in activity.running_orders
-        if not can_move and not self.moved(order_id, order):
-            self.flag(Kind.LOST, order_id, f"{status} since {order.get('updated_at')}; no message or execution left")
+        if not self.activity.can_move(order_id, order.get("flow")) and not self.moved(order_id, order):
+            self.flag(Kind.LOST, order_id, f"{status} since {order.get('updated_at')}; nothing left that can move it")
 
     def orphans(self) -> None:
         """Items of other services for orders the orders table does not hold."""
@@ -580,13 +587,15 @@ def evaluate(
         snapshot, activity, now=now, grace=grace, settled=settled, read_order=read_order
     )
     report.counts = _counts(snapshot, activity)
-    stalled = [
-        o for o in snapshot.orders.values() if o.get("status") not in TERMINAL and _is_settled(o, now, grace, settled)
-    ]
-    if stalled and activity.waiting:
+    stalled = Counter(
+        str(o.get("flow"))
+        for o in snapshot.orders.values()
+        if o.get("status") not in TERMINAL and _is_settled(o, now, grace, settled) and activity.moving(o.get("flow"))
+    )
+    for flow, n in sorted(stalled.items()):
         report.notes.append(
-            f"{len(stalled)} non-terminal order(s) past the grace period while {activity.waiting} message(s) wait: "
-            "redrive the DLQs, then check again"
+            f"{n} {flow} order(s) past the grace period are not terminal while {activity.moving(flow)} message(s) "
+            "that can move them wait: redrive the DLQs, then check again"
         )
     return report
 

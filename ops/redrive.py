@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import base64
 import json
+import time
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,7 +22,7 @@ from botocore.exceptions import ClientError
 
 from ops.checker import queue_depth
 from ops.clients import Clients
-from ops.resources import RELAY_FUNCTION, Resources
+from ops.resources import PAYMENT_WORKFLOW, RELAY_FUNCTION, SAGA_STATE_MACHINE, Resources
 from ops.topology import DEAD_LETTER_QUEUES, DeadLetterKind, DeadLetterQueue
 
 # Long enough that a message that failed its way back is not received twice in one run.
@@ -36,6 +38,14 @@ class RedriveError(RuntimeError):
 
 class RecordsExpired(RedriveError):
     """The stream no longer holds the records a relay DLQ message points to (24-hour retention)."""
+
+
+class Superseded(RedriveError):
+    """The way back failed but parked the message again as a new one: the old one can go."""
+
+
+# Saga errors whose Fail state is reached only after the saga parked its input again.
+_SAGA_PARKED = frozenset({"CompensationFailed", "OrderNotRecorded"})
 
 
 @dataclass
@@ -85,6 +95,9 @@ def redrive(
 def _drain(
     sqs: Any, url: str, handler: _Handler, result: RedriveResult, *, wait_seconds: int, progress: Progress | None
 ) -> None:
+    # Messages sent after the run started were parked again by a failed way back; they wait
+    # for the next run instead of looping this one.
+    started_ms = int(time.time() * 1000)
     seen: set[str] = set()
     while True:
         batch = sqs.receive_message(
@@ -93,23 +106,38 @@ def _drain(
             WaitTimeSeconds=wait_seconds,
             VisibilityTimeout=VISIBILITY_TIMEOUT,
             MessageAttributeNames=["All"],
+            MessageSystemAttributeNames=["SentTimestamp"],
         ).get("Messages", [])
-        fresh = [m for m in batch if m["MessageId"] not in seen]
-        if not fresh:
+        if not batch:
             return
-        for message in fresh:
+        # A message received again (its visibility ran out after a failure) or parked anew
+        # stays hidden by this receive until the timeout; the loop ends once all are hidden.
+        for message in (m for m in batch if m["MessageId"] not in seen and _sent_ms(m) <= started_ms):
             seen.add(message["MessageId"])
-            try:
-                handler(message)
-            except (RedriveError, ClientError, ValueError, KeyError, TypeError) as error:
-                result.failed += 1
-                result.errors.append(f"{message['MessageId']}: {error}")
-                continue
-            # Only now: a send that failed must leave the message where it was.
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-            result.moved += 1
+            _redrive_one(sqs, url, handler, message, result)
             if progress:
                 progress(result.name, result.moved + result.failed)
+
+
+def _sent_ms(message: dict[str, Any]) -> int:
+    return int((message.get("Attributes") or {}).get("SentTimestamp", 0))
+
+
+def _redrive_one(sqs: Any, url: str, handler: _Handler, message: dict[str, Any], result: RedriveResult) -> None:
+    try:
+        handler(message)
+    except Superseded as error:
+        result.failed += 1
+        result.errors.append(f"{message['MessageId']}: {error}")
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        return
+    except (RedriveError, ClientError, ValueError, KeyError, TypeError) as error:
+        result.failed += 1
+        result.errors.append(f"{message['MessageId']}: {error}")
+        return
+    # Only now: a way back that failed must leave the message where it was.
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    result.moved += 1
 
 
 def _handler(clients: Clients, resources: Resources, dlq: DeadLetterQueue, url: str) -> _Handler:
@@ -122,6 +150,12 @@ def _handler(clients: Clients, resources: Resources, dlq: DeadLetterQueue, url: 
     if dlq.kind is DeadLetterKind.ANNOUNCEMENT:
         bus = resources.bus_name()
         return lambda message: _publish_announcement(clients.events, bus, message)
+    if dlq.kind is DeadLetterKind.SAGA_INPUT:
+        saga = resources.state_machine_arn(SAGA_STATE_MACHINE, clients.stepfunctions)
+        return lambda message: _rerun_saga(clients.stepfunctions, saga, message)
+    if dlq.kind is DeadLetterKind.WORKFLOW_INPUT:
+        workflow = resources.state_machine_arn(PAYMENT_WORKFLOW, clients.stepfunctions)
+        return lambda message: _restart_workflow(clients.stepfunctions, workflow, message)
     function = resources.function_name(RELAY_FUNCTION)
     return lambda message: _rerun_stream_batch(clients, function, message)
 
@@ -205,6 +239,43 @@ def _publish_announcement(events: Any, bus: str, message: dict[str, Any]) -> Non
             "Detail": detail if isinstance(detail, str) else json.dumps(detail),
         },
     )
+
+
+# --- parked saga and payment workflow inputs -------------------------------------------------------
+
+
+def _parked_input(message: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    parked = json.loads(message["Body"])
+    if not isinstance(parked, dict) or not parked.get("order_id"):
+        raise RedriveError("not a parked workflow input (no order_id)")
+    parked.pop("failed_state", None)  # where it failed; not part of the workflow's input
+    return str(parked["order_id"]), parked
+
+
+def _execution_name(order_id: str) -> str:
+    # Standard executions keep their names 90 days, so a re-run needs a new one.
+    return f"{order_id}-redrive-{uuid.uuid4().hex[:12]}"[:80]
+
+
+def _rerun_saga(stepfunctions: Any, arn: str, message: dict[str, Any]) -> None:
+    """Run the saga again from its input; every step is idempotent, so it finishes what it started."""
+    order_id, parked = _parked_input(message)
+    response = stepfunctions.start_sync_execution(
+        stateMachineArn=arn, name=_execution_name(order_id), input=json.dumps(parked)
+    )
+    status = response.get("status")
+    if status == "SUCCEEDED":
+        return
+    error, cause = response.get("error"), response.get("cause")
+    if error in _SAGA_PARKED:
+        raise Superseded(f"saga for {order_id} failed again ({error}) and parked its input anew: {cause}")
+    raise RedriveError(f"saga for {order_id} {status}: {error}: {cause}")
+
+
+def _restart_workflow(stepfunctions: Any, arn: str, message: dict[str, Any]) -> None:
+    """Start the payment workflow again; if it cannot finish this time, it parks itself again."""
+    order_id, parked = _parked_input(message)
+    stepfunctions.start_execution(stateMachineArn=arn, name=_execution_name(order_id), input=json.dumps(parked))
 
 
 # --- the relay: stream batches -------------------------------------------------------------------

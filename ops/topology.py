@@ -18,6 +18,10 @@ class DeadLetterKind(StrEnum):
     ANNOUNCEMENT = "announcement"
     # The relay's on-failure destination: a pointer (DDBStreamBatchInfo) to stream records.
     STREAM_BATCH = "stream-batch"
+    # A saga that could not finish parked its input (+ failed_state): run the saga again.
+    SAGA_INPUT = "saga-input"
+    # A payment workflow that could not announce its failure parked its input: start it again.
+    WORKFLOW_INPUT = "workflow-input"
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,8 @@ class DeadLetterQueue:
             DeadLetterKind.EVENT_DELIVERY: "the queue named by TARGET_ARN, else the bus",
             DeadLetterKind.ANNOUNCEMENT: "the bus (PutEvents)",
             DeadLetterKind.STREAM_BATCH: "orders-relay, with the records read back from the stream",
+            DeadLetterKind.SAGA_INPUT: "a new saga execution (synchronous) with the parked input",
+            DeadLetterKind.WORKFLOW_INPUT: "a new payment workflow execution with the parked input",
         }[self.kind]
 
 
@@ -46,6 +52,8 @@ DEAD_LETTER_QUEUES: dict[str, DeadLetterQueue] = {
     for dlq in (
         DeadLetterQueue("event-delivery", "EventBusDeliveryDeadLetterQueue", DeadLetterKind.EVENT_DELIVERY),
         DeadLetterQueue("saga-announcements", "OrderSagaAnnouncementDeadLetterQueue", DeadLetterKind.ANNOUNCEMENT),
+        DeadLetterQueue("saga", "OrderSagaSagaDeadLetterQueue", DeadLetterKind.SAGA_INPUT),
+        DeadLetterQueue("payment-workflow", "PaymentsWorkflowDeadLetterQueue", DeadLetterKind.WORKFLOW_INPUT),
         DeadLetterQueue("orders-relay", "OrdersRelayDeadLetterQueue", DeadLetterKind.STREAM_BATCH),
         _consumer("orders-projector", "OrdersProjectionEvents"),
         _consumer("orders-timeline", "OrdersTimelineEvents"),
@@ -59,4 +67,16 @@ DEAD_LETTER_QUEUES: dict[str, DeadLetterQueue] = {
 # The queues rules feed; a message in one of them can still move an order.
 CONSUMER_QUEUES: dict[str, str] = {
     dlq.name: dlq.source_prefix for dlq in DEAD_LETTER_QUEUES.values() if dlq.source_prefix is not None
+}
+
+# Whose messages can still advance an order's status, per flow (queue and DLQ alike).
+# Choreographed: OrderPlaced via the relay and the bus, inventory and payments deciding (and
+# a parked payment workflow), the projector recording. Orchestrated: only its own saga, so
+# only a parked saga input. Shipping, notifications and the timeline merely follow orders;
+# parked announcements are of orders already terminal.
+MOVES_ORDERS: dict[str, frozenset[str]] = {
+    "choreographed": frozenset(
+        {"orders-relay", "event-delivery", "inventory", "payments", "orders-projector", "payment-workflow"}
+    ),
+    "orchestrated": frozenset({"saga"}),
 }

@@ -305,11 +305,12 @@ def test_a_stuck_order_with_nothing_left_to_move_it_is_lost(world: World) -> Non
     [
         "InventoryEventsQueue",
         "PaymentsEventsDeadLetterQueue",
+        "OrdersProjectionEventsQueue",
         "OrdersRelayDeadLetterQueue",
         "EventBusDeliveryDeadLetterQueue",
     ],
 )
-def test_a_message_anywhere_can_still_move_it(world: World, prefix: str) -> None:
+def test_a_message_that_drives_choreography_can_still_move_it(world: World, prefix: str) -> None:
     world.order("o-1", "PENDING", flow="choreographed")
     world.send(prefix, {"any": "message"})
     report = run(world)
@@ -318,10 +319,46 @@ def test_a_message_anywhere_can_still_move_it(world: World, prefix: str) -> None
     assert any("redrive" in note for note in report.notes)
 
 
+@pytest.mark.parametrize(
+    "prefix",
+    [
+        "ShippingEventsQueue",
+        "NotificationsEventsDeadLetterQueue",
+        "OrdersTimelineEventsQueue",
+        "OrderSagaAnnouncementDeadLetterQueue",
+    ],
+)
+def test_a_message_that_only_follows_orders_cannot(world: World, prefix: str) -> None:
+    world.order("o-1", "PENDING", flow="choreographed")
+    world.send(prefix, {"any": "message"})
+    assert kinds(run(world)) == {("LOST", "o-1")}
+
+
+def test_only_its_saga_moves_an_orchestrated_order(world: World) -> None:
+    world.order("o-1", "PENDING", flow="orchestrated")
+    world.order("o-2", "PENDING", flow="choreographed")
+    world.send("InventoryEventsQueue", {"any": "message"})
+    assert kinds(run(world)) == {("LOST", "o-1")}
+    world.send("OrderSagaSagaDeadLetterQueue", {"order_id": "o-1"})  # a parked saga: redrive runs it again
+    assert run(world).ok
+
+
+def test_a_running_saga_moves_an_orchestrated_order(world: World) -> None:
+    world.order("o-1", "PENDING", flow="orchestrated")
+    world.start(SAGA_STATE_MACHINE, "o-1")
+    assert run(world).ok
+
+
+def test_a_parked_payment_workflow_can_still_move_a_choreographed_order(world: World) -> None:
+    world.order("o-1", "RESERVED", flow="choreographed")
+    world.send("PaymentsWorkflowDeadLetterQueue", {"order_id": "o-1"})
+    assert run(world).ok
+
+
 def test_a_message_in_flight_counts_too(world: World) -> None:
     world.order("o-1", "PENDING", flow="choreographed")
-    world.send("ShippingEventsQueue", {"any": "message"})
-    world.messages("ShippingEventsQueue")  # received, not deleted: NotVisible
+    world.send("PaymentsEventsQueue", {"any": "message"})
+    world.messages("PaymentsEventsQueue")  # received, not deleted: NotVisible
     assert run(world).ok
 
 

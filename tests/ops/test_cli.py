@@ -39,7 +39,7 @@ def test_check_exits_1_and_lists_violations(
 
 
 def test_check_json(world: World, resources_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    world.order("o-1", "PENDING")
+    world.order("o-1", "PENDING", flow="choreographed")
     world.send("InventoryEventsDeadLetterQueue", {"x": 1})
     assert main(["check", "--resources", str(resources_file), "--json", "--settled"]) == 0
     report = json.loads(capsys.readouterr().out)

@@ -312,3 +312,97 @@ def test_a_message_that_is_not_a_stream_record_is_kept(world: World) -> None:
     result = run(world, "orders-relay", clients=dataclasses.replace(world.clients, lambda_=FakeLambda()))
     assert result["orders-relay"].failed == 1
     assert "DDBStreamBatchInfo" in result["orders-relay"].errors[0]
+
+
+# --- parked saga and payment workflow inputs ------------------------------------------------------
+
+SAGA_INPUT = {
+    "order_id": "o-7",
+    "customer_id": "c-1",
+    "items": [{"sku": "sku-a", "quantity": 1, "unit_price_cents": 1000}],
+    "total_cents": 1000,
+    "payment_token": "tok_visa",
+    "correlation_id": "corr-7",
+    "flow": "orchestrated",
+}
+
+
+class FakeSyncSaga:
+    """start_sync_execution as Step Functions answers it; a failed run may park the input again."""
+
+    def __init__(self, world: World, answer: dict[str, Any], park_again: bool = False) -> None:
+        self.world, self.answer, self.park_again = world, answer, park_again
+        self.calls: list[dict[str, Any]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.world.clients.stepfunctions, name)
+
+    def start_sync_execution(self, **kwargs: Any) -> dict[str, Any]:
+        self.calls.append({**kwargs, "input": json.loads(kwargs["input"])})
+        if self.park_again:
+            self.world.send("OrderSagaSagaDeadLetterQueue", {**self.calls[-1]["input"], "failed_state": "X"})
+        return self.answer
+
+
+def test_a_parked_saga_runs_again_from_its_input(world: World) -> None:
+    world.send("OrderSagaSagaDeadLetterQueue", {**SAGA_INPUT, "failed_state": "CompensationFailed"})
+    saga = FakeSyncSaga(world, {"status": "SUCCEEDED", "output": "{}"})
+
+    result = run(world, "saga", clients=dataclasses.replace(world.clients, stepfunctions=saga))["saga"]
+
+    assert (result.moved, result.failed) == (1, 0), result.errors
+    [call] = saga.calls
+    assert call["stateMachineArn"] == world.resources.state_machine_arn("OrderSagaStateMachine")
+    assert call["input"] == SAGA_INPUT  # failed_state is not part of the saga's input
+    assert call["name"].startswith("o-7-redrive-")
+    assert world.depth("OrderSagaSagaDeadLetterQueue") == 0
+
+
+def test_a_saga_that_parks_itself_again_replaces_its_message_without_looping(world: World) -> None:
+    world.send("OrderSagaSagaDeadLetterQueue", {**SAGA_INPUT, "failed_state": "CompensationFailed"})
+    saga = FakeSyncSaga(world, {"status": "FAILED", "error": "CompensationFailed", "cause": "x"}, park_again=True)
+
+    result = run(world, "saga", clients=dataclasses.replace(world.clients, stepfunctions=saga))["saga"]
+
+    assert (result.moved, result.failed) == (0, 1)
+    assert "parked its input anew" in result.errors[0]
+    assert len(saga.calls) == 1  # the re-parked message waits for the next run
+    assert world.depth("OrderSagaSagaDeadLetterQueue") == 1  # the new one; the old one is gone
+
+
+def test_a_saga_that_fails_otherwise_keeps_its_message(world: World) -> None:
+    world.send("OrderSagaSagaDeadLetterQueue", SAGA_INPUT)
+    saga = FakeSyncSaga(world, {"status": "TIMED_OUT"})
+    result = run(world, "saga", clients=dataclasses.replace(world.clients, stepfunctions=saga))["saga"]
+    assert (result.moved, result.failed) == (0, 1)
+    assert "TIMED_OUT" in result.errors[0]
+    assert world.depth("OrderSagaSagaDeadLetterQueue") == 1
+
+
+def test_a_parked_payment_workflow_is_started_again(world: World) -> None:
+    parked = {
+        "order_id": "o-8",
+        "customer_id": "c-1",
+        "amount_cents": 2000,
+        "payment_token": "tok_visa",
+        "correlation_id": "corr-8",
+        "flow": "choreographed",
+    }
+    world.send("PaymentsWorkflowDeadLetterQueue", {**parked, "failed_state": "AnnouncePaymentFailed"})
+
+    result = run(world, "payment-workflow")["payment-workflow"]
+
+    assert (result.moved, result.failed) == (1, 0), result.errors
+    arn = world.resources.state_machine_arn("PaymentsWorkflow")
+    [execution] = world.clients.stepfunctions.list_executions(stateMachineArn=arn)["executions"]
+    assert execution["name"].startswith("o-8-redrive-")
+    described = world.clients.stepfunctions.describe_execution(executionArn=execution["executionArn"])
+    assert json.loads(described["input"]) == parked
+    assert world.depth("PaymentsWorkflowDeadLetterQueue") == 0
+
+
+def test_a_parked_input_without_an_order_is_kept(world: World) -> None:
+    world.send("PaymentsWorkflowDeadLetterQueue", {"failed_state": "AnnouncePaymentFailed"})
+    result = run(world, "payment-workflow")["payment-workflow"]
+    assert result.failed == 1 and "no order_id" in result.errors[0]
+    assert world.depth("PaymentsWorkflowDeadLetterQueue") == 1

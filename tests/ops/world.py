@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from boto3.dynamodb.types import TypeSerializer
 
 from ops.clients import Clients
 from ops.resources import (
@@ -31,6 +32,7 @@ from ops.resources import (
 from ops.topology import DEAD_LETTER_QUEUES
 
 REGION = "us-east-1"
+_serializer = TypeSerializer()
 NOW = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
 OLD = NOW - timedelta(hours=1)  # long past any grace period
 ROLE = "arn:aws:iam::123456789012:role/orderflow-test"
@@ -50,7 +52,6 @@ class World:
     clients: Clients
     resources: Resources
     ids: dict[str, str] = field(default_factory=dict)
-    endpoint_url: str | None = None
 
     def write_resources(self, path: Path) -> Path:
         """The local runner's resources file: logical id -> physical id."""
@@ -62,9 +63,8 @@ class World:
         return self.clients.dynamodb
 
     def put(self, prefix: str, item: dict[str, Any]) -> None:
-        dynamodb = boto3.resource("dynamodb", region_name=REGION, endpoint_url=self.endpoint_url)
-        table = dynamodb.Table(self.resources.table(prefix))
-        table.put_item(Item=item)
+        wire = {k: _serializer.serialize(v) for k, v in item.items()}
+        self.clients.dynamodb.put_item(TableName=self.resources.table(prefix), Item=wire)
 
     # --- items in the documented shapes (docs/architecture.md) -------------------------
 
@@ -236,9 +236,18 @@ class World:
         )
 
 
+_SESSION: list[boto3.Session] = []
+
+
+def _session() -> boto3.Session:
+    """One session for every test: it caches the service models that make a client slow to build."""
+    if not _SESSION:
+        _SESSION.append(boto3.Session(region_name=REGION))
+    return _SESSION[0]
+
+
 def create_world(endpoint_url: str | None = None) -> World:
-    session = boto3.Session(region_name=REGION)
-    clients = Clients.from_session(session, endpoint_url)
+    clients = Clients.from_session(_session(), endpoint_url)
     ids: dict[str, str] = {}
     n = 0x1F8332C0
 
@@ -294,4 +303,4 @@ def create_world(endpoint_url: str | None = None) -> World:
         )["stateMachineArn"]
         ids[logical(prefix)] = arn
     ids[logical(RELAY_FUNCTION)] = "orderflow-relay"
-    return World(clients=clients, resources=Resources.from_dict(ids), ids=ids, endpoint_url=endpoint_url)
+    return World(clients=clients, resources=Resources.from_dict(ids), ids=ids)
