@@ -266,6 +266,8 @@ class LocalCloud:
             poller.stop()
         self._async.shutdown(wait=False, cancel_futures=True)
         for pool in self.functions.values():
+            pool.begin_close()
+        for pool in self.functions.values():
             pool.close()
         if not self._attached:
             return

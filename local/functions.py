@@ -292,10 +292,14 @@ class Worker:
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=5)
 
-    def stop(self, grace: float = 1.0) -> None:
-        """Closes stdin (the worker's loop ends), then kills it if it does not exit in time."""
+    def begin_stop(self) -> None:
+        """Closes stdin: the worker's request loop ends and the process exits."""
         with contextlib.suppress(OSError):
             self._stdin.close()
+
+    def stop(self, grace: float = 1.0) -> None:
+        """Closes stdin, then kills the worker if it does not exit in time."""
+        self.begin_stop()
         try:
             self.process.wait(timeout=grace)
         except subprocess.TimeoutExpired:
@@ -327,6 +331,7 @@ class FunctionPool:
         self.logs = FunctionLogs(spec.name, log_dir)
         self._on_activity = on_activity or (lambda: None)
         self._idle: list[Worker] = []
+        self._closing: list[Worker] = []
         self._count = 0
         self._in_flight = 0
         self._closed = False
@@ -479,13 +484,22 @@ class FunctionPool:
             f"Memory Size: {self.spec.memory_size} MB{'  (cold start)' if cold_start else ''}"
         )
 
-    def close(self) -> None:
+    def begin_close(self) -> None:
+        """Refuses new invocations and tells every idle worker to exit (busy ones stop when done)."""
         with self._condition:
             self._closed = True
-            idle, self._idle = self._idle, []
+            self._closing, self._idle = self._idle, []
             self._condition.notify_all()
-        for worker in idle:
+        for worker in self._closing:
+            worker.begin_stop()
+
+    def close(self) -> None:
+        """Shuts the pool down; `begin_close` on every pool first lets them all stop at once."""
+        if not self._closed:
+            self.begin_close()
+        for worker in self._closing:
             worker.stop()
+        self._closing = []
         self.logs.close()
 
 

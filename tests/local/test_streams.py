@@ -107,3 +107,30 @@ def test_a_reported_item_failure_resumes_from_that_record(cloud: Any, unique: st
     partial_seq = stream_lines(cloud, f"partial-{unique}")[0]["seq"]
     assert failure["DDBStreamBatchInfo"]["startSequenceNumber"] == partial_seq
     assert "functionError" not in failure["responseContext"]
+
+
+def test_a_cancelled_transaction_leaves_no_records_and_the_stream_keeps_flowing(cloud: Any, unique: str) -> None:
+    dynamodb = cloud.client("dynamodb")
+    table = items_table(cloud)
+    dynamodb.put_item(TableName=table, Item={"pk": {"S": f"exists-{unique}"}})
+    cancelled = [
+        {"Put": {"TableName": table, "Item": {"pk": {"S": f"phantom-{unique}"}}}},
+        {
+            "Put": {
+                "TableName": table,
+                "Item": {"pk": {"S": f"exists-{unique}"}},
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        },
+    ]
+    try:
+        dynamodb.transact_write_items(TransactItems=cancelled)
+        raise AssertionError("the transaction should have been cancelled")
+    except dynamodb.exceptions.TransactionCanceledException as error:
+        codes = [reason["Code"] for reason in error.response["CancellationReasons"]]
+        assert codes == ["None", "ConditionalCheckFailed"]
+    dynamodb.put_item(TableName=table, Item={"pk": {"S": f"after-{unique}"}})
+    cloud.wait_idle()
+    assert recorded(cloud, f"after-{unique}") is not None  # the poller still reads the live shard
+    assert not stream_lines(cloud, f"phantom-{unique}")
+    assert "Item" not in dynamodb.get_item(TableName=table, Key={"pk": {"S": f"phantom-{unique}"}})
