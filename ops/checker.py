@@ -69,6 +69,7 @@ class Kind(StrEnum):
     CONFIRMED_WITHOUT_CAPTURE = "CONFIRMED_WITHOUT_CAPTURE"
     CAPTURE_MISMATCH = "CAPTURE_MISMATCH"
     CONFIRMED_WITHOUT_SHIPMENT = "CONFIRMED_WITHOUT_SHIPMENT"
+    SHIPMENT_LINES_MISMATCH = "SHIPMENT_LINES_MISMATCH"
     REJECTED_HOLDS_STOCK = "REJECTED_HOLDS_STOCK"
     REJECTED_CHARGED = "REJECTED_CHARGED"
     REJECTED_SHIPPED = "REJECTED_SHIPPED"
@@ -477,6 +478,10 @@ class _OrderRules:
         ):
             state = "none" if shipment is None else f"status {shipment.get('status')}"
             self.flag(Kind.CONFIRMED_WITHOUT_SHIPMENT, order_id, f"shipment {state}")
+        elif shipment is not None and "items" in shipment:
+            shipped, ordered = _quantities(shipment.get("items")), _quantities(order.get("items"))
+            if shipped != ordered:
+                self.flag(Kind.SHIPMENT_LINES_MISMATCH, order_id, f"ships {shipped} for items {ordered}")
 
     def rejected(self, order_id: str, order: Mapping[str, Any]) -> None:
         reservation = self.snapshot.reservations.get(order_id)

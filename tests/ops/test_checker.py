@@ -166,6 +166,13 @@ def test_a_shipment_is_owed_only_once_settled(world: World) -> None:
     assert kinds(run(world, grace=timedelta(seconds=10))) == {("CONFIRMED_WITHOUT_SHIPMENT", "o-1")}
 
 
+def test_a_shipment_ships_the_orders_lines(world: World) -> None:
+    world.sku("sku-a", available=8, reserved=2)
+    world.confirmed("o-1")
+    world.shipment("o-1", items=[{"sku": "sku-a", "quantity": 1}])
+    assert kinds(run(world)) == {("SHIPMENT_LINES_MISMATCH", "o-1")}
+
+
 def test_a_shipment_must_be_scheduled(world: World) -> None:
     world.sku("sku-a", available=8, reserved=2)
     world.confirmed("o-1")

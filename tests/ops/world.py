@@ -179,10 +179,16 @@ class World:
                 },
             )
 
-    def shipment(self, order_id: str, status: str = "SCHEDULED") -> None:
+    def shipment(self, order_id: str, status: str = "SCHEDULED", items: list[dict[str, Any]] | None = None) -> None:
         self.put(
             SHIPMENTS_TABLE,
-            {"order_id": order_id, "shipment_id": f"shp-{order_id}", "status": status, "created_at": iso(OLD)},
+            {
+                "order_id": order_id,
+                "shipment_id": f"shp-{order_id}",
+                "status": status,
+                "created_at": iso(OLD),
+                "items": items if items is not None else [{"sku": "sku-a", "quantity": 2}],
+            },
         )
 
     def confirmed(self, order_id: str, *, flow: str = "orchestrated", shipped: bool = True) -> None:
