@@ -10,7 +10,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help test local synth deploy destroy lint format typecheck nag cfn-lint bench chaos check redrive schemas catalog clean
+.PHONY: help test local synth deploy destroy lint format typecheck nag cfn-lint bench chaos check redrive replay schemas catalog clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -57,8 +57,17 @@ cfn-lint: synth ## cfn-lint the synthesized template
 bench: $(STAMP) ## benchmark the orchestrated path and cold starts on the local cloud
 	$(PY) -m local.bench
 
-chaos: $(STAMP) ## N orders across both paths with faults, recovery, then the invariant checker
-	$(PY) -m local.chaos
+chaos: $(STAMP) ## N orders across both paths with faults, recovery, then the invariant checker (ARGS=--orders 300)
+	$(PY) -m local.chaos $(ARGS)
+
+check: $(STAMP) ## the invariant checker (ENDPOINT=http://127.0.0.1:<port> for the local cloud; ARGS=--settled)
+	$(PY) -m ops $(if $(ENDPOINT),--endpoint-url $(ENDPOINT)) check $(ARGS)
+
+redrive: $(STAMP) ## move DLQ messages back (DLQ="shipping payments", default all; ARGS=--dry-run)
+	$(PY) -m ops $(if $(ENDPOINT),--endpoint-url $(ENDPOINT)) redrive $(or $(DLQ),--all) $(ARGS)
+
+replay: $(STAMP) ## replay the bus archive (SINCE=ISO [UNTIL=ISO] [ORDER=order id])
+	$(PY) -m ops $(if $(ENDPOINT),--endpoint-url $(ENDPOINT)) replay --since $(SINCE) $(if $(UNTIL),--until $(UNTIL)) $(if $(ORDER),--order $(ORDER))
 
 schemas: $(STAMP) ## regenerate the event JSON Schemas from the models
 	cd functions && ../$(PY) -m shared.schemas
