@@ -28,7 +28,7 @@ $(NPM_STAMP): package.json package-lock.json
 test: $(STAMP) ## set up everything, then run every test (unit, infrastructure, saga, end-to-end)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-local: $(STAMP) ## set up everything, synthesize, and run the app on a local cloud (API on 127.0.0.1:$(PORT))
+local: $(STAMP) ## set up everything, synthesize, and run the app on the local cloud (API on 127.0.0.1:3000; PORT=... to change)
 	$(PY) -m local serve --port $(PORT)
 
 synth: $(STAMP) $(NPM_STAMP) ## synthesize the CloudFormation template with cdk-nag (offline)
