@@ -100,3 +100,17 @@ def test_bad_sku_in_path_is_refused(orderflow):
     response = orderflow.http.put(orderflow.url("/inventory/bad%20sku!"), json={"available": 1, "price_cents": 1})
     assert response.status_code in (400, 422), response.text
     assert "sku" in response.text
+
+
+@pytest.mark.parametrize("path", ["/orders", "/inventory/some-sku"])
+def test_a_form_encoded_body_is_refused_with_415_and_writes_nothing(orderflow, path):
+    before = _snapshot(orderflow)
+    body = json.dumps(GOOD_ORDER)
+    method = orderflow.http.post if path == "/orders" else orderflow.http.put
+
+    response = method(orderflow.url(path), data=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
+
+    assert response.status_code == 415, response.text
+    assert response.json()["details"][0]["field"] == "Content-Type"
+    assert "tok_visa" not in response.text
+    assert _snapshot(orderflow) == before

@@ -16,6 +16,7 @@ from inventory.handlers.http_errors import ApiError, json_object_body, register_
 from inventory.handlers.models import SetStockBody, Sku, StockItemView
 from inventory.observability import logger, metrics, tracer
 from shared.correlation import CORRELATION_HEADER, correlation_from_headers
+from shared.http import unsupported_media_type
 from shared.observability import bind_correlation
 
 app = APIGatewayRestResolver(enable_validation=True)
@@ -46,7 +47,7 @@ def get_stock(sku: Sku) -> StockItemView:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     correlation_id = correlation_from_headers(event.get("headers"))
     bind_correlation(logger, correlation_id)
-    response = app.resolve(event, context)
+    response = unsupported_media_type(event) or app.resolve(event, context)
     # Echo the id so a caller can find every log line and event of its request.
     response.setdefault("multiValueHeaders", {})[CORRELATION_HEADER] = [correlation_id]
     return response

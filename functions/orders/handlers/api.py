@@ -54,6 +54,7 @@ from orders.models import (
 from orders.observability import logger, metrics, tracer, without_values
 from shared.correlation import CORRELATION_HEADER, correlation_from_headers
 from shared.faults import InjectedFault
+from shared.http import unsupported_media_type
 from shared.observability import bind_correlation
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -359,5 +360,8 @@ def _with_header(response: dict[str, Any], name: str, value: str) -> dict[str, A
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     correlation_id = correlation_from_headers(event.get("headers"))
     bind_correlation(logger, correlation_id)
+    refused = unsupported_media_type(event)
+    if refused is not None:
+        return _with_header(refused, CORRELATION_HEADER, correlation_id)
     app.append_context(correlation_id=correlation_id)
     return _with_header(app.resolve(event, context), CORRELATION_HEADER, correlation_id)

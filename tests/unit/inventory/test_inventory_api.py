@@ -125,7 +125,8 @@ def test_unsupported_content_type_is_415(table, api_event, context, scan_items):
     event = api_event("PUT", "apple", "available=5", headers={"Content-Type": "text/plain"})
     status, body, _ = call(event, context)
     assert status == 415
-    assert body["error"] == "unsupported_media_type"
+    assert body["error"] == "unsupported content type"
+    assert body["details"][0]["field"] == "Content-Type"
     assert scan_items() == []
 
 
