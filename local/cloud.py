@@ -509,7 +509,10 @@ class LocalCloud:
     def _shard_end(self, table_name: str) -> int:
         from moto.dynamodb.models import dynamodb_backends
 
-        table = dynamodb_backends[self.account_id][self.region].get_table(table_name)
+        try:
+            table = dynamodb_backends[self.account_id][self.region].get_table(table_name)
+        except Exception:  # gone (moto reset by someone else's mock_aws): nothing to drain
+            return 0
         shard = table.stream_shard
         return 0 if shard is None else shard.starting_sequence_number + len(shard.items)
 
@@ -528,7 +531,11 @@ class LocalCloud:
         ]
         backend = sqs_backends[self.account_id][self.region]
         for name in self._mapped_queues:
-            queue = backend.get_queue(name)
+            try:
+                queue = backend.get_queue(name)
+            except Exception as error:  # gone (moto reset by someone else's mock_aws)
+                log.debug("queue %s not checked: %s", name, error)
+                continue
             waiting = (
                 queue.approximate_number_of_messages
                 + queue.approximate_number_of_messages_not_visible

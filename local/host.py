@@ -14,7 +14,6 @@ import json
 import logging
 import os
 import threading
-import urllib.request
 from typing import TYPE_CHECKING, Any
 
 from local import patches
@@ -32,7 +31,6 @@ class MotoHost:
     _server: Any = None
     _clouds: list[LocalCloud] = []
     _saved_moto_port: str | None = None
-    _saved_sfn_config: Any = None
     endpoint_url: str = ""
 
     @classmethod
@@ -68,43 +66,34 @@ class MotoHost:
 
     @classmethod
     def _start(cls, host: str) -> None:
-        from moto.core.config import default_user_config
         from moto.server import ThreadedMotoServer
 
         patches.install()
         # One line per AWS call the services make would drown everything else.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        cls._saved_sfn_config = dict(default_user_config.get("stepfunctions", {}))
         server = ThreadedMotoServer(ip_address=host, port=0, verbose=False)
         server.start()
         address, port = server.get_host_and_port()
         cls._server = server
         cls.endpoint_url = f"http://{address}:{port}"
+        # Step Functions execution, the runner's Lambda and EventBridge delivery apply to this
+        # server's requests only (see patches.serve_requests_of), not to mock_aws() users.
+        patches.serve_requests_of(server._server.app)
         # The ASL interpreter calls Lambda and the other services at localhost:$MOTO_PORT.
         cls._saved_moto_port = os.environ.get("MOTO_PORT")
         os.environ["MOTO_PORT"] = str(port)
-        request = urllib.request.Request(  # noqa: S310 - our own loopback server
-            f"{cls.endpoint_url}/moto-api/config",
-            data=json.dumps({"stepfunctions": {"execute_state_machine": True}}).encode(),
-            method="POST",
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-            response.read()
 
     @classmethod
     def _stop(cls) -> None:
-        from moto.core.config import default_user_config
         from moto.moto_api._internal.models import moto_api_backend
 
+        patches.serve_requests_of(None)
         if cls._server is not None:
             with contextlib.suppress(Exception):
                 cls._server.stop()
             cls._server = None
         with contextlib.suppress(Exception):
             moto_api_backend.reset()
-        if cls._saved_sfn_config is not None:
-            default_user_config["stepfunctions"] = cls._saved_sfn_config
         if cls._saved_moto_port is None:
             os.environ.pop("MOTO_PORT", None)
         else:

@@ -45,7 +45,27 @@ SQS_RECORD_ATTRIBUTES = (
     "DeadLetterQueueSourceArn",
 )
 LONG_POLL_SECONDS = 20
-ERROR_BACKOFF_SECONDS = 0.5
+ERROR_BACKOFF_SECONDS = (0.1, 5.0)  # first and longest wait after a failed poll
+
+
+class Backoff:
+    """Waits longer after each consecutive failure; warns once per streak, not on every retry."""
+
+    def __init__(self, describe: Callable[[], str]) -> None:
+        self._describe = describe
+        self._failures = 0
+
+    def failed(self, error: Exception, stop: threading.Event) -> None:
+        self._failures += 1
+        first, longest = ERROR_BACKOFF_SECONDS
+        level = logging.WARNING if self._failures == 1 else logging.DEBUG
+        log.log(level, "%s: polling failed (%s); retrying", self._describe(), error)
+        stop.wait(min(longest, first * 2 ** (self._failures - 1)))
+
+    def succeeded(self) -> None:
+        if self._failures:
+            log.info("%s: polling works again", self._describe())
+        self._failures = 0
 
 
 class Activity:
@@ -157,12 +177,14 @@ class SqsPoller:
     def _run(self) -> None:
         # FIFO: moto's long poll spins while a message group is in flight, so poll briefly instead.
         long_poll = 1 if self.fifo else LONG_POLL_SECONDS
+        backoff = Backoff(self.describe)
         while not self._stop.is_set():
             if not self._slots.acquire(timeout=0.5):
                 continue
             handed_off = False
             try:
                 messages = self._receive(long_poll, self.batch_size)
+                backoff.succeeded()
                 if messages and (self.window > 0 or self.batch_size > 10):
                     messages += self._fill_batch(len(messages))
                 if messages and not self._stop.is_set():
@@ -174,8 +196,7 @@ class SqsPoller:
             except Exception as error:
                 if self._stop.is_set():
                     return
-                log.warning("%s: receive failed (%s); retrying", self.describe(), error)
-                self._stop.wait(ERROR_BACKOFF_SECONDS)
+                backoff.failed(error, self._stop)
             finally:
                 if not handed_off:
                     self._slots.release()
@@ -330,6 +351,16 @@ class StreamPoller:
         start = int(shard["SequenceNumberRange"]["StartingSequenceNumber"])
         self.next_sequence = start if iterator_type == "TRIM_HORIZON" else self._shard_end()
 
+    def _reopen(self) -> None:
+        position = {"ShardIteratorType": "TRIM_HORIZON"}
+        if self.next_sequence is not None and self.next_sequence < self._shard_end():
+            position = {"ShardIteratorType": "AT_SEQUENCE_NUMBER", "SequenceNumber": str(self.next_sequence)}
+        elif self.next_sequence is not None:
+            position = {"ShardIteratorType": "LATEST"}
+        self._iterator = self._streams.get_shard_iterator(StreamArn=self.stream_arn, ShardId=self.shard_id, **position)[
+            "ShardIterator"
+        ]
+
     def start(self) -> None:
         self._thread.start()
 
@@ -347,9 +378,14 @@ class StreamPoller:
         return f"DynamoDB stream {table} -> {self.spec.function_name}"
 
     def _run(self) -> None:
+        backoff = Backoff(self.describe)
         while not self._stop.is_set():
             try:
-                if not self._poll_once():
+                if self._iterator is None:
+                    self._reopen()
+                found = self._poll_once()
+                backoff.succeeded()
+                if not found:
                     with STREAM_ACTIVITY:
                         STREAM_ACTIVITY.wait_for(
                             lambda: (
@@ -362,8 +398,8 @@ class StreamPoller:
             except Exception as error:
                 if self._stop.is_set():
                     return
-                log.warning("%s: polling failed (%s); retrying", self.describe(), error)
-                self._stop.wait(ERROR_BACKOFF_SECONDS)
+                self._iterator = None  # expired or unknown (moto reset?): reopen where we were
+                backoff.failed(error, self._stop)
 
     def _read(self, limit: int) -> list[dict[str, Any]]:
         response = self._streams.get_records(ShardIterator=self._iterator, Limit=limit)

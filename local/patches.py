@@ -63,6 +63,23 @@ class _State:
     installed = False
     hooks: RuntimeHooks | None = None
     running_executions = 0
+    server_app: Any = None  # the local cloud's moto WSGI application
+    request = threading.local()  # .local: this thread serves a request of the local cloud's server
+
+
+def serve_requests_of(app: Any) -> None:
+    """Only requests to this moto server (the local cloud's) get the local cloud's behaviour.
+
+    Other moto users in the same process - `mock_aws()` in unit tests, another
+    ThreadedMotoServer - keep moto's own behaviour: no state machine execution, no runner
+    Lambda, moto's own EventBridge delivery.
+    """
+    _State.server_app = app
+
+
+def _local_hooks() -> RuntimeHooks | None:
+    """The hooks, when the current thread serves a request to the local cloud's server."""
+    return _State.hooks if getattr(_State.request, "local", False) else None
 
 
 _install_lock = threading.Lock()
@@ -221,6 +238,20 @@ def _patch_performance() -> None:
 
     DomainDispatcherApplication.get_backend_for_host = get_backend_for_host
 
+    original_call = DomainDispatcherApplication.__call__
+
+    @functools.wraps(original_call)
+    def __call__(self: Any, environ: Any, start_response: Any) -> Any:
+        if self is not _State.server_app:
+            return original_call(self, environ, start_response)
+        _State.request.local = True
+        try:
+            return original_call(self, environ, start_response)
+        finally:
+            _State.request.local = False
+
+    DomainDispatcherApplication.__call__ = __call__
+
     # Every request lists its response class's methods with inspect.getmembers; classes do not
     # change after install() (which added StartSyncExecution), so the answer is cached.
     from moto.core import responses
@@ -305,14 +336,14 @@ def _patch_lambda() -> None:
 
     @functools.wraps(original_invoke_lambda)
     def _invoke_lambda(self: Any, event: Any = None) -> tuple[str, bool, str]:
-        hooks = _State.hooks
+        hooks = _local_hooks()
         if hooks is None:
             return original_invoke_lambda(self, event)
         return hooks.invoke_function(self.function_name, {} if event is None else event, self.function_arn)
 
     @functools.wraps(original_invoke)
     def invoke(self: Any, body: Any, request_headers: Any, response_headers: Any) -> str | bytes:
-        hooks = _State.hooks
+        hooks = _local_hooks()
         if hooks is None:
             return original_invoke(self, body, request_headers, response_headers)
         event = json.loads(body) if body else {}
@@ -384,6 +415,21 @@ def _patch_stepfunctions() -> None:
     Execution.start = start
     ExecutionWorker._execution_logic = _execution_logic
     StepFunctionResponse.start_sync_execution = _start_sync_execution
+
+    # State machines execute for the local cloud's requests only (moto's global switch,
+    # POST /moto-api/config, would also turn it on for every mock_aws() user in the process).
+    from moto.stepfunctions import responses as sfn_responses
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    original_get_backend = sfn_responses.get_backend
+
+    @functools.wraps(original_get_backend)
+    def get_backend(account: str, region: str) -> Any:
+        if getattr(_State.request, "local", False):
+            return stepfunctions_parser_backends[account][region]
+        return original_get_backend(account, region)
+
+    sfn_responses.get_backend = get_backend
 
 
 def _start_sync_execution(self: Any) -> Any:
@@ -464,7 +510,7 @@ def _patch_events() -> None:
 
     @functools.wraps(original_send)
     def send_to_targets(self: Any, original_event: Any, transform_input: bool = True) -> None:
-        hooks = _State.hooks
+        hooks = _local_hooks()
         if hooks is None:
             return original_send(self, original_event, transform_input)
         if getattr(self, "state", "ENABLED") == "DISABLED":

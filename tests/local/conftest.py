@@ -55,19 +55,36 @@ class CloudManager:
             self._cloud = None
 
 
+_MANAGERS: list[CloudManager] = []
+_HERE = Path(__file__).parent
+
+
 @pytest.fixture(scope="session")
 def cloud_manager(assembly_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudManager]:
     previous = os.environ.get(LEAK_CANARY)
     os.environ[LEAK_CANARY] = "the test process's secret"
     manager = CloudManager(assembly_dir, tmp_path_factory.mktemp("local"))
+    _MANAGERS.append(manager)
     try:
         yield manager
     finally:
         manager.stop()
+        _MANAGERS.remove(manager)
         if previous is None:
             os.environ.pop(LEAK_CANARY, None)
         else:
             os.environ[LEAK_CANARY] = previous
+
+
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """Stops the shared cloud after the last runner test, not at the end of the whole session.
+
+    Tests elsewhere in the same process use moto in-process (mock_aws), which resets every
+    backend; a cloud left running would only be in their way (and lose its state anyway).
+    """
+    if nextitem is None or _HERE not in Path(nextitem.path).parents:
+        for manager in _MANAGERS:
+            manager.stop()
 
 
 @pytest.fixture
