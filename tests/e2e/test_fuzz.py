@@ -1,0 +1,404 @@
+"""Property-based fuzzing of the HTTP API from its OpenAPI description, against the local cloud.
+
+The document is built from the Powertools resolvers themselves (orders and inventory, merged)
+and committed as docs/openapi.json; a test keeps the committed file equal to a fresh build.
+Regenerate it with ``PYTHONPATH=functions:. .venv/bin/python tests/e2e/test_fuzz.py``.
+
+Properties, for every operation and generated request (valid and invalid):
+- never a 5xx;
+- every 4xx is JSON ``{"error", "details"}``, except the decisions on a valid order
+  (402 declined, 409 out of stock), which are the documented ``{"order_id", "status", "reason"}``;
+- a request refused with a 4xx writes nothing (item counts of every table before == after);
+- the status is documented, the body matches its documented schema, and a request that fits the
+  document is refused only for a reason the document gives (unknown sku, reused key...).
+Then the size limits: >10 MB is a 413 at the gateway, an oversized order or header a 422.
+Known gaps are pinned at the end as strict xfails.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis import strategies as st
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+OPENAPI_PATH = ROOT / "docs" / "openapi.json"
+LOCAL_SERVER = {
+    "url": "http://127.0.0.1:3000",
+    "description": "the local cloud (make local); tests use the port their cloud picked",
+}
+MAX_EXAMPLES = 60
+# Business outcomes of a valid order: the order is recorded (REJECTED) on purpose.
+DECISIONS = {402, 409}
+TEST_TOKENS = ("tok_visa", "tok_visa", "tok_chargeDeclined")
+MAX_LINES = 25  # orders.models.MAX_LINES
+
+
+# --- the document ---
+
+
+def openapi_document() -> dict[str, Any]:
+    """One OpenAPI document for the whole API: the orders and inventory resolvers', merged."""
+    from inventory.handlers.api import app as inventory_app
+    from orders.openapi import openapi_json
+
+    orders = json.loads(openapi_json())
+    inventory = json.loads(inventory_app.get_openapi_json_schema())
+    if orders["openapi"] != inventory["openapi"]:
+        raise ValueError(f"OpenAPI versions differ: {orders['openapi']} != {inventory['openapi']}")
+
+    paths = dict(orders["paths"])
+    for path, item in inventory["paths"].items():
+        if path in paths:
+            raise ValueError(f"both resolvers declare {path}")
+        paths[path] = item
+
+    schemas = dict(orders.get("components", {}).get("schemas", {}))
+    for name, component in inventory.get("components", {}).get("schemas", {}).items():
+        if name in schemas and schemas[name] != component:
+            raise ValueError(f"component {name} differs between the orders and inventory documents")
+        schemas[name] = component
+
+    info = {
+        "title": "orderflow API",
+        "version": orders["info"]["version"],
+        "summary": "Orders (orchestrated or choreographed) and the inventory they draw on.",
+        "description": (
+            "Generated from the orders and inventory Powertools resolvers. Every route requires AWS_IAM "
+            "(SigV4) when deployed; the local cloud accepts unsigned calls."
+        ),
+    }
+    return {
+        "openapi": orders["openapi"],
+        "info": info,
+        "servers": [LOCAL_SERVER],
+        "paths": dict(sorted(paths.items())),
+        "components": {"schemas": dict(sorted(schemas.items()))},
+    }
+
+
+def render(document: dict[str, Any]) -> str:
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def test_committed_openapi_document_matches_the_resolvers():
+    fresh = render(openapi_document())
+    committed = OPENAPI_PATH.read_text(encoding="utf-8") if OPENAPI_PATH.exists() else ""
+    assert committed == fresh, (
+        f"{OPENAPI_PATH.relative_to(ROOT)} is out of date: "
+        "regenerate it with PYTHONPATH=functions:. .venv/bin/python tests/e2e/test_fuzz.py"
+    )
+
+
+# --- fuzzing ---
+
+# Known gaps between what the API answers and what its document says, each pinned by a strict
+# xfail below so that fixing one makes that test pass and this list must shrink with it.
+UNDOCUMENTED_STATUSES = {
+    # The inventory resolver declares no error responses (functions/inventory/handlers/api.py).
+    ("GET", "/inventory/{sku}"): {404},
+    ("PUT", "/inventory/{sku}"): {400, 404, 415},
+    # orders-api answers 405 to a GET whose order_id is outside the resolver's route pattern.
+    ("GET", "/orders/{order_id}"): {405},
+    ("GET", "/orders/{order_id}/timeline"): {405},
+}
+
+CONFIG = schemathesis.config.SchemathesisConfig.from_dict(
+    {
+        "generation": {"mode": "all", "max-examples": MAX_EXAMPLES, "no-shrink": True},
+        "phases": {"coverage": {"enabled": False}, "stateful": {"enabled": False}},
+        # Reads take one string parameter each: fewer examples find what they can find.
+        "operations": [{"include-method": "GET", "generation": {"max-examples": MAX_EXAMPLES // 2}}],
+        "checks": {
+            # Schema-valid is not acceptable: an unknown sku is a 422 by design (docs/decisions.md 7).
+            "positive_data_acceptance": {"enabled": False},
+            # Replaced by _documented_status, which knows the pinned gaps above.
+            "status_code_conformance": {"enabled": False},
+        },
+    }
+)
+schema = schemathesis.openapi.from_dict(openapi_document(), config=CONFIG)
+
+
+@pytest.fixture(scope="module")
+def counts(orderflow) -> Callable[[], dict[str, int]]:
+    """Items per table, once nothing is in flight (so that a late write cannot slip past)."""
+    ddb = orderflow.cloud.client("dynamodb")  # one client: making one costs more than the scans
+    tables = sorted(orderflow.cloud.table_names())
+
+    def snapshot() -> dict[str, int]:
+        orderflow.cloud.wait_idle()
+        return {name: ddb.scan(TableName=name, Select="COUNT")["Count"] for name in tables}
+
+    return snapshot
+
+
+def _documented_status(case, response) -> None:
+    documented = {int(code) for code in case.operation.responses.status_codes if code.isdigit()}
+    known = UNDOCUMENTED_STATUSES.get((case.method.upper(), case.path), set())
+    assert response.status_code in documented | known, (
+        f"{case.method} {case.formatted_path} -> {response.status_code}, documented: {sorted(documented)}: "
+        f"{response.text[:500]}"
+    )
+
+
+@dataclass
+class Known:
+    """What exists before fuzzing starts, for generated requests to hit now and then."""
+
+    skus: list[str]
+    order_ids: list[str]
+
+
+@pytest.fixture(scope="module")
+def known(orderflow) -> Known:
+    """A sku per possible order line, with stock enough for every generated order, and two orders."""
+    skus = [f"fuzz-{uuid.uuid4().hex[:8]}" for _ in range(MAX_LINES)]
+    for sku in skus:
+        orderflow.put_stock(sku, available=1_000_000, price_cents=250)
+    order_ids = []
+    for flow, status in (("orchestrated", 201), ("choreographed", 202)):
+        response = orderflow.order([(skus[0], 1)], flow=flow)
+        assert response.status_code == status, response.text
+        order_ids.append(response.json()["order_id"])
+    return Known(skus=skus, order_ids=order_ids)
+
+
+def _steer(case, data, known: Known) -> None:
+    """Make some generated requests name things that exist: a generated sku or order id almost
+    never does, and a generated token is declined, so hardly any order would reach the saga."""
+    if not data.draw(st.booleans(), label="steer"):
+        return
+    if "order_id" in (case.path_parameters or {}):
+        case.path_parameters["order_id"] = data.draw(st.sampled_from(known.order_ids), label="order_id")
+    body = case.body
+    if case.path != "/orders" or not isinstance(body, dict):
+        return
+    lines = body.get("items")
+    if isinstance(lines, list):
+        # Distinct skus: a repeated one is refused.
+        for line, sku in zip(lines, known.skus, strict=False):
+            if isinstance(line, dict) and isinstance(line.get("sku"), str):
+                line["sku"] = sku
+            # JSON Schema's "integer" admits 3.0; the API's strict models do not (see POSITIVE_REFUSALS).
+            if isinstance(line, dict) and isinstance(line.get("quantity"), float) and line["quantity"].is_integer():
+                line["quantity"] = int(line["quantity"])
+    payment = body.get("payment")
+    if isinstance(payment, dict) and isinstance(payment.get("token"), str):
+        payment["token"] = data.draw(st.sampled_from(TEST_TOKENS), label="token")
+
+
+# Why a request that fits the document may still be refused with a 422; anything else means the
+# document and the functions' models disagree.
+POSITIVE_REFUSALS = (
+    "unknown sku",  # the catalog decides (docs/decisions.md 7)
+    "duplicate sku",
+    "this key was already used with a different request body",  # Idempotency-Key, documented
+    # Strict models: 3.0 is a valid JSON Schema integer, but not a quantity (docs/decisions.md 11).
+    "Input should be a valid integer",
+)
+
+
+def _refused_for_a_documented_reason(case, response) -> None:
+    if case.meta is None or case.meta.generation.mode.is_negative or response.status_code != 422:
+        return
+    details = response.json().get("details")
+    messages = [d.get("message", "") for d in details if isinstance(d, dict)] if isinstance(details, list) else []
+    unexplained = [m for m in messages if not m.startswith(POSITIVE_REFUSALS)]
+    assert messages and not unexplained, (
+        f"{case.method} {case.formatted_path}: a request that fits the document was refused: {response.text[:1000]}"
+    )
+
+
+def _is_rejection(body: Any) -> bool:
+    """A business decision on a valid order (402 declined, 409 out of stock): recorded, not an error."""
+    return isinstance(body, dict) and body.get("status") == "REJECTED" and {"order_id", "reason"} <= set(body)
+
+
+@schema.parametrize()
+@schema.given(data=st.data())
+@settings(
+    deadline=None,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    suppress_health_check=list(HealthCheck),
+)
+def test_generated_requests_never_fail_the_server_and_refusals_write_nothing(case, data, orderflow, known, counts):
+    _steer(case, data, known)
+    before = counts()
+
+    response = case.call(base_url=orderflow.cloud.api_url, session=orderflow.http, timeout=60)
+
+    where = f"{case.method} {case.formatted_path} -> {response.status_code}"
+    assert response.status_code < 500, f"{where}: {response.text[:1000]}"
+    if 400 <= response.status_code < 500:
+        body = response.json()
+        if response.status_code in DECISIONS and _is_rejection(body):
+            pass  # the order was decided (and recorded as REJECTED), not refused
+        else:
+            assert isinstance(body, dict) and {"error", "details"} <= set(body), f"{where}: {response.text[:1000]}"
+            assert counts() == before, f"{where}: refused, yet something was written"
+    _documented_status(case, response)
+    _refused_for_a_documented_reason(case, response)
+    case.validate_response(response)
+
+
+# --- size limits ---
+
+GATEWAY_LIMIT = 10 * 1024 * 1024  # API Gateway's request payload limit
+
+
+def _error_names(response, field: str) -> None:
+    body = response.json()
+    assert {"error", "details"} <= set(body), response.text
+    assert field in json.dumps(body["details"]), response.text
+
+
+@pytest.mark.parametrize(("method", "path"), [("POST", "/orders"), ("PUT", "/inventory/sku-big")])
+def test_a_body_over_10_mb_is_refused_by_the_gateway_with_413(orderflow, counts, method, path):
+    api = orderflow.stack.orders.api if path == "/orders" else orderflow.stack.inventory.api
+    function = orderflow.stack.get_logical_id(api.function.node.default_child)
+    before, logged = counts(), len(orderflow.cloud.logs(function))
+    body = json.dumps({"customer_id": "c-1", "padding": "x" * GATEWAY_LIMIT})
+
+    response = orderflow.http.request(
+        method, orderflow.url(path), data=body, headers={"Content-Type": "application/json"}, timeout=60
+    )
+
+    assert response.status_code == 413, response.text[:500]
+    assert counts() == before
+    assert len(orderflow.cloud.logs(function)) == logged, "the function was invoked"
+
+
+def _order_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "customer_id": "c-1",
+        "items": [{"sku": "sku-1", "quantity": 1}],
+        "payment": {"token": "tok_visa"},
+        "flow": "orchestrated",
+    }
+    body.update(overrides)
+    return body
+
+
+def test_a_10000_character_customer_id_is_a_422_that_does_not_echo_it(orderflow, counts, known):
+    customer_id = "c" + uuid.uuid4().hex * 312  # 9985 characters
+    customer_id += "x" * (10_000 - len(customer_id))
+    before = counts()
+
+    response = orderflow.http.post(
+        orderflow.url("/orders"),
+        json=_order_body(customer_id=customer_id, items=[{"sku": known.skus[0], "quantity": 1}]),
+    )
+
+    assert response.status_code == 422, response.text[:500]
+    _error_names(response, "customer_id")
+    assert customer_id[:64] not in response.text
+    assert counts() == before
+
+
+def test_an_order_of_1000_lines_is_a_422(orderflow, counts, known):
+    lines = [{"sku": f"{known.skus[0]}-{i}", "quantity": 1} for i in range(1000)]
+    before = counts()
+
+    response = orderflow.http.post(orderflow.url("/orders"), json=_order_body(items=lines))
+
+    assert response.status_code == 422, response.text[:500]
+    _error_names(response, "items")
+    assert counts() == before
+
+
+def test_oversized_headers_are_refused_or_replaced_never_a_5xx(orderflow, counts, known):
+    before = counts()
+    long_key = "k" * 10_000
+
+    keyed = orderflow.http.post(
+        orderflow.url("/orders"),
+        json=_order_body(items=[{"sku": known.skus[0], "quantity": 1}]),
+        headers={"Idempotency-Key": long_key},
+    )
+
+    assert keyed.status_code == 422, keyed.text[:500]
+    _error_names(keyed, "Idempotency-Key")
+    assert counts() == before
+    # A malformed correlation id is replaced by a fresh one, never echoed back.
+    response = orderflow.http.get(
+        orderflow.url(f"/orders/{known.order_ids[0]}"), headers={"X-Correlation-Id": long_key}
+    )
+    assert response.status_code == 200, response.text[:500]
+    assert response.headers["X-Correlation-Id"] != long_key
+    assert len(response.headers["X-Correlation-Id"]) <= 128
+
+
+# --- known gaps, pinned: each of these fails today and must pass once its bug is fixed ---
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="orders-api answers 405 'method not allowed' (allowed: GET) to a GET whose order_id has a "
+    "character outside Powertools' route pattern: functions/orders/handlers/api.py _not_found",
+)
+@pytest.mark.parametrize("path", ["/orders/a%3Fb", "/orders/a%23b/timeline", "/orders/%E2%82%AC"])
+def test_a_get_of_an_unroutable_order_id_is_not_a_405(orderflow, path):
+    response = orderflow.http.get(orderflow.url(path))
+    assert response.status_code in (404, 422), response.text
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="the inventory routes declare no responses, so its 400/404/415 are undocumented: "
+    "functions/inventory/handlers/api.py",
+)
+def test_the_document_lists_every_status_inventory_answers():
+    operations = openapi_document()["paths"]["/inventory/{sku}"]
+    assert {"404"} <= set(operations["get"]["responses"])
+    assert {"400", "404", "415"} <= set(operations["put"]["responses"])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="Powertools' default 422 response (HTTPValidationError, {'detail': [...]}) is left on routes "
+    "whose errors are {'error', 'details'}: GET /orders/{order_id}[/timeline], /inventory/{sku}",
+)
+def test_the_document_describes_422_as_the_api_answers_it():
+    wrong = [
+        f"{method.upper()} {path}"
+        for path, item in openapi_document()["paths"].items()
+        for method, operation in item.items()
+        if "HTTPValidationError" in json.dumps(operation.get("responses", {}).get("422", {}))
+    ]
+    assert not wrong
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="the local API answers its own errors with AWS's default bodies and ignores the template's "
+    "GatewayResponses (DEFAULT_4XX: {'error', 'details'}): local/apigateway.py _json_response",
+)
+@pytest.mark.parametrize("request_", ["too large", "no such route"])
+def test_gateway_errors_have_the_error_shape_of_the_deployed_api(orderflow, request_):
+    if request_ == "too large":
+        response = orderflow.http.post(orderflow.url("/orders"), data=b"x" * (GATEWAY_LIMIT + 1))
+    else:
+        response = orderflow.http.delete(orderflow.url("/orders"))
+    assert 400 <= response.status_code < 500
+    assert {"error", "details"} <= set(response.json()), response.text
+
+
+if __name__ == "__main__":
+    OPENAPI_PATH.write_text(render(openapi_document()), encoding="utf-8")
+    print(f"wrote {OPENAPI_PATH}", file=sys.stderr)
