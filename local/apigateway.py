@@ -588,6 +588,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("api %s - " + format, self.address_string(), *args)
 
+    def _own_address(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"{host!s}:{port}"
+
     def _read_body(self) -> bytes | None:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             chunks = []
@@ -622,7 +626,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
                     list(self.headers.items()),
                     body,
                     source_ip=self.client_address[0],
-                    host=self.headers.get("Host", f"{self.server.server_address[0]}:{self.server.server_address[1]}"),
+                    host=self.headers.get("Host") or self._own_address(),
                 )
             except Exception:
                 log.exception("the local API failed on %s %s", self.command, self.path)
@@ -661,7 +665,7 @@ class LocalApiServer:
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def start(self) -> None:
         self._thread.start()

@@ -13,6 +13,7 @@ Several clouds (of different stacks) may run in one process: they share one moto
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
@@ -235,7 +236,7 @@ class LocalCloud:
                     region=self.region,
                     redelivery_delay=self.redelivery_delay,
                     activity=self.activity,
-                    shard_end=lambda table=table: self._shard_end(table),
+                    shard_end=functools.partial(self._shard_end, table),
                 )
             else:
                 log.warning("event source mapping %s: source %s is not emulated locally", mapping.logical_id, arn)
@@ -392,7 +393,7 @@ class LocalCloud:
             return EventTemplateParser.parse(
                 input_template=transformer.get("InputTemplate"),
                 input_paths_map=transformer.get("InputPathsMap", {}),
-                event=source,
+                event=source,  # type: ignore[arg-type]
             )
         return event
 
@@ -427,11 +428,11 @@ class LocalCloud:
             "config": config,
         }
         options.update(kwargs)
-        return boto3.session.Session().client(service, **options)  # type: ignore[call-overload]
+        return boto3.session.Session().client(service, **options)
 
     def resource(self, service: str, **kwargs: Any) -> Any:
         """A boto3 resource (e.g. `dynamodb`) pointed at the local moto server."""
-        return boto3.session.Session().resource(  # type: ignore[call-overload]
+        return boto3.session.Session().resource(
             service,
             region_name=self.region,
             endpoint_url=self.endpoint_url,

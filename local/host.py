@@ -78,7 +78,7 @@ class MotoHost:
         cls.endpoint_url = f"http://{address}:{port}"
         # Step Functions execution, the runner's Lambda and EventBridge delivery apply to this
         # server's requests only (see patches.serve_requests_of), not to mock_aws() users.
-        patches.serve_requests_of(server._server.app)
+        patches.serve_requests_of(server._server.app if server._server is not None else None)
         # The ASL interpreter calls Lambda and the other services at localhost:$MOTO_PORT.
         cls._saved_moto_port = os.environ.get("MOTO_PORT")
         os.environ["MOTO_PORT"] = str(port)

@@ -440,7 +440,7 @@ class StreamPoller:
         return True
 
     def _matches(self, record: dict[str, Any]) -> bool:
-        return not self.patterns or any(pattern.matches_event(record) for pattern in self.patterns)
+        return not self.patterns or any(pattern.matches_event(record) for pattern in self.patterns)  # type: ignore[arg-type]
 
     def _record(self, item: dict[str, Any]) -> dict[str, Any]:
         dynamodb = dict(item["dynamodb"])

@@ -152,13 +152,13 @@ def _patch_dynamodb() -> None:
 
     from local.dynamodb_transactions import transact_write_items
 
-    DynamoDBBackend.transact_write_items = transact_write_items
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     for name in DYNAMODB_ITEM_METHODS:
         method = getattr(DynamoDBBackend, name, None)
         if method is not None:
             setattr(DynamoDBBackend, name, _locked(method))
     # A stream reader sees a transaction's records all at once, never half of them.
-    DynamoDBStreamsBackend.get_records = _locked(DynamoDBStreamsBackend.get_records)
+    DynamoDBStreamsBackend.get_records = _locked(DynamoDBStreamsBackend.get_records)  # type: ignore[method-assign]
 
 
 def _patch_streams() -> None:
@@ -172,7 +172,7 @@ def _patch_streams() -> None:
         with STREAM_ACTIVITY:
             STREAM_ACTIVITY.notify_all()
 
-    StreamShard.add = add
+    StreamShard.add = add  # type: ignore[method-assign]
 
 
 # -- Speed -----------------------------------------------------------------------------------
@@ -216,7 +216,7 @@ def _patch_performance() -> None:
                 programs[definition] = program
         return program
 
-    ExecutionWorker._get_evaluation_entrypoint = _get_evaluation_entrypoint
+    ExecutionWorker._get_evaluation_entrypoint = _get_evaluation_entrypoint  # type: ignore[method-assign]
 
     _cache_state_machine_clients()
 
@@ -236,7 +236,7 @@ def _patch_performance() -> None:
             hosts[host] = original_backend_for_host(self, host)
         return hosts[host]
 
-    DomainDispatcherApplication.get_backend_for_host = get_backend_for_host
+    DomainDispatcherApplication.get_backend_for_host = get_backend_for_host  # type: ignore[method-assign]
 
     original_call = DomainDispatcherApplication.__call__
 
@@ -250,7 +250,7 @@ def _patch_performance() -> None:
         finally:
             _State.request.local = False
 
-    DomainDispatcherApplication.__call__ = __call__
+    DomainDispatcherApplication.__call__ = __call__  # type: ignore[method-assign]
 
     # Every request lists its response class's methods with inspect.getmembers; classes do not
     # change after install() (which added StartSyncExecution), so the answer is cached.
@@ -322,7 +322,7 @@ def _patch_sqs() -> None:
             with condition:
                 condition.notify_all()
 
-    SQSBackend.change_message_visibility = change_message_visibility
+    SQSBackend.change_message_visibility = change_message_visibility  # type: ignore[method-assign]
 
 
 # -- Lambda ----------------------------------------------------------------------------------
@@ -362,8 +362,8 @@ def _patch_lambda() -> None:
             response_headers["x-amz-log-result"] = base64.b64encode(tail).decode()
         return payload.encode("utf-8")
 
-    LambdaFunction._invoke_lambda = _invoke_lambda
-    LambdaFunction.invoke = invoke
+    LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
+    LambdaFunction.invoke = invoke  # type: ignore[method-assign]
 
 
 # -- Step Functions --------------------------------------------------------------------------
@@ -412,9 +412,9 @@ def _patch_stepfunctions() -> None:
         finally:
             _finished()
 
-    Execution.start = start
-    ExecutionWorker._execution_logic = _execution_logic
-    StepFunctionResponse.start_sync_execution = _start_sync_execution
+    Execution.start = start  # type: ignore[method-assign]
+    ExecutionWorker._execution_logic = _execution_logic  # type: ignore[method-assign]
+    StepFunctionResponse.start_sync_execution = _start_sync_execution  # type: ignore[attr-defined]
 
     # State machines execute for the local cloud's requests only (moto's global switch,
     # POST /moto-api/config, would also turn it on for every mock_aws() user in the process).
@@ -536,7 +536,7 @@ def _patch_events() -> None:
                 log.exception("delivering to rule target %s failed", target.get("Arn"))
         return None
 
-    Rule.send_to_targets = send_to_targets
+    Rule.send_to_targets = send_to_targets  # type: ignore[method-assign]
 
 
 def _arn_service(arn: str) -> str:

@@ -322,7 +322,9 @@ class Provisioner:
             request["ProvisionedThroughput"] = throughput
 
         def index(definition: dict[str, Any], with_throughput: bool) -> dict[str, Any]:
-            result = {key: definition[key] for key in ("IndexName", "KeySchema", "Projection") if key in definition}
+            result: dict[str, Any] = {
+                key: definition[key] for key in ("IndexName", "KeySchema", "Projection") if key in definition
+            }
             if with_throughput and billing == "PROVISIONED":
                 result["ProvisionedThroughput"] = definition.get("ProvisionedThroughput", throughput)
             return result
@@ -386,7 +388,7 @@ class Provisioner:
         return ProvisionedResource(logical_id, "AWS::SNS::Topic", arn, {"TopicArn": arn, "TopicName": name})
 
     def _sns_subscription(self, logical_id: str, props: dict[str, Any]) -> ProvisionedResource:
-        attributes = {}
+        attributes: dict[str, str] = {}
         for key in ("RawMessageDelivery", "FilterPolicyScope"):
             if key in props:
                 attributes[key] = _text(props[key])

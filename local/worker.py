@@ -243,14 +243,13 @@ def main() -> None:
     _setup_logging()
 
     started = time.monotonic()
+    error: dict[str, Any] | None = None
     try:
         handler = load_handler(os.environ.get("_HANDLER", ""))
     except FaultError as fault:
         error = make_error(fault.message, fault.error_type, fault.trace)
     except Exception as exception:
         error = error_from_exception(exception)
-    else:
-        error = None
     if error is not None:
         log_error(error)
         _end_of_invocation("init")
