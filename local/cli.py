@@ -108,14 +108,14 @@ def print_summary(cloud: Any, console: Console) -> None:
         routes = Table(title="routes")
         routes.add_column("method")
         routes.add_column("path")
-        routes.add_column("integration")
+        routes.add_column("integration", overflow="fold")
         for route in cloud.routes():
             routes.add_row(route.method, route.path, route.function_name or route.integration_type)
         console.print(routes)
 
     resources = Table(title="resources")
     resources.add_column("type")
-    resources.add_column("name")
+    resources.add_column("name", overflow="fold")
     for resource in sorted(cloud.resources.values(), key=lambda r: (r.type, r.logical_id)):
         if resource.emulated and resource.type in (
             "AWS::DynamoDB::Table",

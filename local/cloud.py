@@ -94,6 +94,7 @@ class LocalCloud:
         self.parameters = parameters or {}
         self.prewarm = prewarm
         self.resources: dict[str, ProvisionedResource] = {}
+        self.outputs: dict[str, Any] = {}
         self.functions: dict[str, FunctionPool] = {}  # function name -> pool
         self.apis: list[RestApi] = []
         self.pollers: list[SqsPoller | StreamPoller] = []

@@ -22,6 +22,7 @@ cloud, asks the active `RuntimeHooks`; with none active moto behaves as it does 
 from __future__ import annotations
 
 import base64
+import contextlib
 import copy
 import datetime
 import functools
@@ -383,10 +384,14 @@ def _patch_stepfunctions() -> None:
             EXECUTIONS.notify_all()
         _notify_activity()
 
+    from moto.stepfunctions.parser.utils import TMP_THREADS
+
     @functools.wraps(original_start)
     def start(self: Any) -> None:
         with EXECUTIONS:
             _State.running_executions += 1
+            if len(TMP_THREADS) > 256:  # moto keeps every execution thread it ever started
+                TMP_THREADS[:] = [thread for thread in TMP_THREADS if thread.is_alive()]
         _notify_activity()
         try:
             original_start(self)
@@ -484,6 +489,11 @@ def _start_sync_execution(self: Any) -> Any:
         response["error"] = execution.error
     if execution.cause is not None:
         response["cause"] = execution.cause
+    if status != ExecutionStatus.RUNNING:
+        # AWS keeps no record of a synchronous Express execution (DescribeExecution and
+        # ListExecutions do not serve them); moto would keep each one, with its history.
+        with contextlib.suppress(ValueError):
+            state_machine.executions.remove(execution)
     return ActionResult(response)
 
 
