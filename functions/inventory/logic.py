@@ -136,6 +136,12 @@ class Inventory:
     def _announce_reservation(
         self, request: ReservationRequest, reservation: Reservation, outcome: ReservationOutcome
     ) -> None:
+        if reservation.state is ReservationState.RELEASED and reservation.stock_returned:
+            # Reserved, then released: the order's latest inventory fact is InventoryReleased.
+            # A duplicate OrderPlaced re-announces that (same id and time), never a new
+            # InventoryRejected that would contradict the InventoryReserved before it.
+            self._announce_release(reservation, request.correlation_id, request.flow)
+            return
         # the time of the decision, so a re-announcement is identical to the first announcement
         at = reservation.updated_at if reservation.state is ReservationState.RELEASED else reservation.created_at
         if outcome.status == "RESERVED":
