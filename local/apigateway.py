@@ -35,7 +35,16 @@ MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 DEFAULT_INTEGRATION_TIMEOUT_MS = 29_000
 PROXY_RESPONSE_KEYS = {"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"}
 LAMBDA_URI = re.compile(r":lambda:path/[^/]+/functions/(arn:[^/]+)/invocations")
-MISSING_TOKEN = {"message": "Missing Authentication Token"}
+# Gateway response type -> (status, message, x-amzn-ErrorType) of API Gateway's own answers.
+GATEWAY_ERRORS: dict[str, tuple[int, str, str]] = {
+    "MISSING_AUTHENTICATION_TOKEN": (403, "Missing Authentication Token", "MissingAuthenticationTokenException"),
+    "BAD_REQUEST_BODY": (400, "Invalid request body", "BadRequestException"),
+    "BAD_REQUEST_PARAMETERS": (400, "Missing required request parameters", "BadRequestException"),
+    "REQUEST_TOO_LARGE": (413, "Request Too Long", "RequestTooLargeException"),
+    "INTEGRATION_TIMEOUT": (504, "Endpoint request timed out", "InternalServerErrorException"),
+    "API_CONFIGURATION_ERROR": (500, "Internal server error", "InternalServerErrorException"),
+    "DEFAULT_5XX": (502, "Internal server error", "InternalServerErrorException"),
+}
 INTERNAL_ERROR = {"message": "Internal server error"}
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
@@ -97,6 +106,7 @@ class RestApi:
     root: ApiResource
     stages: dict[str, dict[str, str]]  # stage name -> stage variables
     binary_media_types: list[str]
+    gateway_responses: dict[str, dict[str, Any]] = field(default_factory=dict)  # ResponseType -> properties
 
     @property
     def default_stage(self) -> str:
@@ -185,6 +195,11 @@ def build_rest_apis(resources: dict[str, ProvisionedResource]) -> list[RestApi]:
         for item in by_type.get("AWS::ApiGateway::Deployment", []):
             if item.properties.get("RestApiId") == api_id and item.properties.get("StageName"):
                 stages.setdefault(str(item.properties["StageName"]), {})
+        gateway_responses = {
+            str(item.properties["ResponseType"]): item.properties
+            for item in by_type.get("AWS::ApiGateway::GatewayResponse", [])
+            if item.properties.get("RestApiId") == api_id and item.properties.get("ResponseType")
+        }
         apis.append(
             RestApi(
                 logical_id=api_resource.logical_id,
@@ -193,6 +208,7 @@ def build_rest_apis(resources: dict[str, ProvisionedResource]) -> list[RestApi]:
                 root=root,
                 stages=stages,
                 binary_media_types=list(api_resource.properties.get("BinaryMediaTypes", [])),
+                gateway_responses=gateway_responses,
             )
         )
     return apis
@@ -238,6 +254,8 @@ class ApiRequest:
     source_ip: str
     host: str
     request_id: str
+    stage: str = ""
+    resource_path: str = ""
 
     def header(self, name: str) -> str | None:
         wanted = name.lower()
@@ -319,8 +337,9 @@ class ApiGateway:
         )
         located = self._locate(request.path)
         if located is None:
-            return _missing_token(request)
+            return self.error("MISSING_AUTHENTICATION_TOKEN", request)
         api, stage, resource, path_params = located
+        request.stage, request.resource_path = stage, resource.path
         api_method = resource.method_for(method)
         if api_method is None:
             log.info(
@@ -331,38 +350,127 @@ class ApiGateway:
                 method,
                 ", ".join(sorted(resource.methods)) or "none",
             )
-            return _missing_token(request)
+            return self.error("MISSING_AUTHENTICATION_TOKEN", request, api)
         if api_method.authorization_type not in ("NONE", ""):
             self._warn_once(
                 api_method.authorization_type,
                 f"{api_method.authorization_type} authorization is not enforced by the local API; "
                 "unsigned requests are accepted",
             )
-        problem = self._missing_parameters(api_method, request) or self._invalid_body(api_method, request)
+        problem = self._validate(api_method, request)
         if problem is not None:
-            return _json_response(400, {"message": problem}, request.request_id, error_type="BadRequestException")
+            response_type, message, validation = problem
+            return self.error(response_type, request, api, message=message, validation=validation)
         kind = api_method.integration_type
         if kind == "MOCK":
             return _mock_response(api_method, request.request_id)
         if kind != "AWS_PROXY" or api_method.function_name is None:
             self._warn_once(kind, f"integration type {kind or 'none'} is not served by the local API")
-            return _json_response(500, INTERNAL_ERROR, request.request_id)
+            return self.error("API_CONFIGURATION_ERROR", request, api)
         event = self._proxy_event(api, stage, resource, path_params, request)
-        return self._call(api_method, api_method.function_name, event, request.request_id)
+        return self._call(api, api_method, api_method.function_name, event, request)
 
-    def _call(self, method: ApiMethod, function_name: str, event: dict[str, Any], request_id: str) -> ApiResponse:
+    def _call(
+        self, api: RestApi, method: ApiMethod, function_name: str, event: dict[str, Any], request: ApiRequest
+    ) -> ApiResponse:
         timeout = int(method.integration.get("TimeoutInMillis", DEFAULT_INTEGRATION_TIMEOUT_MS)) / 1000
         future = self._executor.submit(self._invoke, function_name, event)
         try:
             result = future.result(timeout=timeout)
         except FutureTimeout:
-            return _json_response(504, {"message": "Endpoint request timed out"}, request_id)
+            return self.error("INTEGRATION_TIMEOUT", request, api)
         except Exception:
             log.exception("invoking %s failed", function_name)
-            return _json_response(500, INTERNAL_ERROR, request_id)
-        return self._map_response(result, request_id, function_name)
+            return self.error("DEFAULT_5XX", request, api, status=500)
+        if result.errored:
+            log.info("function %s failed (%s): answering 502", function_name, result.error_type)
+            return self.error("DEFAULT_5XX", request, api)
+        try:
+            return self._map_response(result, request.request_id)
+        except (ValueError, TypeError) as error:
+            log.warning(
+                "function %s returned a malformed Lambda proxy response (%s): answering 502", function_name, error
+            )
+            return self.error("DEFAULT_5XX", request, api)
+
+    # -- API Gateway's own answers -------------------------------------------------------
+
+    def error(
+        self,
+        response_type: str,
+        request: ApiRequest,
+        api: RestApi | None = None,
+        *,
+        status: int | None = None,
+        message: str | None = None,
+        validation: str = "",
+    ) -> ApiResponse:
+        """An error API Gateway itself answers, shaped by the API's GatewayResponses if it has them."""
+        default_status, default_message, error_type = GATEWAY_ERRORS[response_type]
+        status = status or default_status
+        message = message or default_message
+        api = api or (self.apis[0] if self.apis else None)
+        configured = None
+        if api is not None:
+            configured = api.gateway_responses.get(response_type) or api.gateway_responses.get(
+                "DEFAULT_4XX" if status < 500 else "DEFAULT_5XX"
+            )
+        headers = [("Content-Type", "application/json"), *_platform_headers(request.request_id)]
+        headers.append(("x-amzn-ErrorType", error_type))
+        if configured is None:
+            return ApiResponse(status, headers, json.dumps({"message": message}).encode())
+        if configured.get("StatusCode"):
+            status = int(configured["StatusCode"])
+        for key, value in configured.get("ResponseParameters", {}).items():
+            text = str(value)
+            if key.startswith("gatewayresponse.header.") and len(text) >= 2 and text[0] == text[-1] == "'":
+                headers.append((key.removeprefix("gatewayresponse.header."), text[1:-1]))
+        templates = configured.get("ResponseTemplates") or {}
+        template = templates.get("application/json") or next(iter(templates.values()), None)
+        if template is None:
+            body = json.dumps({"message": message})
+        else:
+            body = _render_template(
+                str(template), self._template_context(request, api, response_type, message, validation)
+            )
+        return ApiResponse(status, headers, body.encode())
+
+    def _template_context(
+        self, request: ApiRequest, api: RestApi | None, response_type: str, message: str, validation: str
+    ) -> dict[str, str]:
+        stage = request.stage or (api.default_stage if api else "")
+        now = datetime.now(UTC)
+        return {
+            "context.error.message": message,
+            "context.error.messageString": json.dumps(message),
+            "context.error.validationErrorString": json.dumps(validation)[1:-1],
+            "context.error.responseType": response_type,
+            "context.requestId": request.request_id,
+            "context.extendedRequestId": request.request_id,
+            "context.path": f"/{stage}{unquote(request.path)}",
+            "context.stage": stage,
+            "context.httpMethod": request.method,
+            "context.resourcePath": request.resource_path or "",
+            "context.domainName": request.host,
+            "context.apiId": api.api_id if api else "",
+            "context.accountId": self.account_id,
+            "context.identity.sourceIp": request.source_ip,
+            "context.identity.userAgent": request.header("user-agent") or "",
+            "context.requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "context.requestTimeEpoch": str(int(now.timestamp() * 1000)),
+        }
 
     # -- validation ----------------------------------------------------------------------
+
+    def _validate(self, method: ApiMethod, request: ApiRequest) -> tuple[str, str | None, str] | None:
+        """(gateway response type, message, validationErrorString) when the request validator refuses."""
+        missing = self._missing_parameters(method, request)
+        if missing is not None:
+            return "BAD_REQUEST_PARAMETERS", missing, missing
+        invalid = self._invalid_body(method, request)
+        if invalid is not None:
+            return "BAD_REQUEST_BODY", None, invalid
+        return None
 
     @staticmethod
     def _missing_parameters(method: ApiMethod, request: ApiRequest) -> str | None:
@@ -383,6 +491,7 @@ class ApiGateway:
         return f"Missing required request parameters: [{', '.join(missing)}]" if missing else None
 
     def _invalid_body(self, method: ApiMethod, request: ApiRequest) -> str | None:
+        """What is wrong with the body (API Gateway's validationErrorString), or None."""
         if not (method.validate_body and method.request_models):
             return None
         content_type = request.header("content-type") or "application/json"
@@ -397,13 +506,14 @@ class ApiGateway:
             return None
         try:
             document = json.loads(request.body.decode("utf-8") or "null")
-        except ValueError:
-            return "Invalid request body"
+        except ValueError as error:
+            return f"[Invalid JSON: {error}]"
         validator = self._validators.get(id(schema))
         if validator is None:
             validator = self._jsonschema.Draft4Validator(schema)
             self._validators[id(schema)] = validator
-        return None if validator.is_valid(document) else "Invalid request body"
+        problems = [error.message for error in validator.iter_errors(document)]
+        return f"[{', '.join(problems)}]" if problems else None
 
     # -- proxy event and response --------------------------------------------------------
 
@@ -469,18 +579,10 @@ class ApiGateway:
             "isBase64Encoded": binary,
         }
 
-    def _map_response(self, result: InvocationResult, request_id: str, function_name: str) -> ApiResponse:
-        if result.errored:
-            log.info("function %s failed (%s): answering 502", function_name, result.error_type)
-            return _json_response(502, INTERNAL_ERROR, request_id)
-        try:
-            payload = json.loads(result.payload)
-            status, headers, body = _parse_proxy_response(payload)
-        except (ValueError, TypeError) as error:
-            log.warning(
-                "function %s returned a malformed Lambda proxy response (%s): answering 502", function_name, error
-            )
-            return _json_response(502, INTERNAL_ERROR, request_id)
+    @staticmethod
+    def _map_response(result: InvocationResult, request_id: str) -> ApiResponse:
+        """The function's proxy response as HTTP; ValueError/TypeError when it is malformed."""
+        status, headers, body = _parse_proxy_response(json.loads(result.payload))
         headers += _platform_headers(request_id)
         if not any(name.lower() == "content-type" for name, _ in headers):
             headers.append(("Content-Type", "application/json"))
@@ -550,15 +652,22 @@ def _platform_headers(request_id: str) -> list[tuple[str, str]]:
     ]
 
 
-def _missing_token(request: ApiRequest) -> ApiResponse:
-    return _json_response(403, MISSING_TOKEN, request.request_id, error_type="MissingAuthenticationTokenException")
+_TEMPLATE_VARIABLE = re.compile(r"\$!?\{?(context(?:\.[A-Za-z][A-Za-z0-9]*)+)\}?")
 
 
-def _json_response(status: int, body: dict[str, Any], request_id: str, error_type: str | None = None) -> ApiResponse:
-    headers = [("Content-Type", "application/json"), *_platform_headers(request_id)]
-    if error_type:
-        headers.append(("x-amzn-ErrorType", error_type))
-    return ApiResponse(status, headers, json.dumps(body).encode())
+def _render_template(template: str, context: dict[str, str]) -> str:
+    """The part of VTL gateway response templates use: `$context.…` references."""
+
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        while name not in context and "." in name:
+            name = name.rsplit(".", 1)[0]  # `$context.path.` style trailing text
+        value = context.get(name)
+        if value is None:
+            return ""
+        return value + match.group(1)[len(name) :]
+
+    return _TEMPLATE_VARIABLE.sub(replace, template)
 
 
 def _mock_response(method: ApiMethod, request_id: str) -> ApiResponse:
@@ -616,7 +725,18 @@ class _RequestHandler(BaseHTTPRequestHandler):
         started = time.monotonic()
         body = self._read_body()
         if body is None:
-            response = _json_response(413, {"message": "Request Too Long"}, str(uuid.uuid4()))
+            request = ApiRequest(
+                self.command,
+                self.path.split("?", 1)[0],
+                {},
+                {},
+                [],
+                b"",
+                self.client_address[0],
+                self.headers.get("Host") or self._own_address(),
+                str(uuid.uuid4()),
+            )
+            response = self.server.gateway.error("REQUEST_TOO_LARGE", request)
             self.close_connection = True
         else:
             try:
@@ -630,7 +750,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 )
             except Exception:
                 log.exception("the local API failed on %s %s", self.command, self.path)
-                response = _json_response(500, INTERNAL_ERROR, str(uuid.uuid4()))
+                response = ApiResponse(500, [("Content-Type", "application/json")], json.dumps(INTERNAL_ERROR).encode())
         self.send_response(response.status)
         for name, value in response.headers:
             self.send_header(name, value)

@@ -50,7 +50,6 @@ INERT_TYPES = {
     "AWS::ApiGateway::UsagePlan",
     "AWS::ApiGateway::UsagePlanKey",
     "AWS::ApiGateway::ApiKey",
-    "AWS::ApiGateway::GatewayResponse",
     "AWS::ApiGateway::BasePathMapping",
     "AWS::ApiGateway::DomainName",
     "AWS::WAFv2::WebACL",
@@ -165,6 +164,7 @@ class Provisioner:
             "AWS::ApiGateway::Stage": self._api_stage,
             "AWS::ApiGateway::Model": self._api_model,
             "AWS::ApiGateway::RequestValidator": self._api_validator,
+            "AWS::ApiGateway::GatewayResponse": self._api_gateway_response,
             "AWS::S3::Bucket": self._s3_bucket,
         }
 
@@ -695,6 +695,23 @@ class Provisioner:
             log.debug("API model %s not mirrored in moto: %s", logical_id, error)
         return ProvisionedResource(logical_id, "AWS::ApiGateway::Model", name, {})
 
+    def _api_gateway_response(self, logical_id: str, props: dict[str, Any]) -> ProvisionedResource:
+        # The local API shapes its own errors with these (local.apigateway); moto keeps a copy.
+        request: dict[str, Any] = {"restApiId": props["RestApiId"], "responseType": props["ResponseType"]}
+        if props.get("StatusCode"):
+            request["statusCode"] = str(props["StatusCode"])
+        if props.get("ResponseParameters"):
+            request["responseParameters"] = _text_map(props["ResponseParameters"])
+        if props.get("ResponseTemplates"):
+            request["responseTemplates"] = _text_map(props["ResponseTemplates"])
+        try:
+            self.client("apigateway").put_gateway_response(**request)
+        except Exception as error:
+            log.debug("gateway response %s not mirrored in moto: %s", logical_id, error)
+        return ProvisionedResource(
+            logical_id, "AWS::ApiGateway::GatewayResponse", f"{props['RestApiId']}-{props['ResponseType']}", {}
+        )
+
     def _api_validator(self, logical_id: str, props: dict[str, Any]) -> ProvisionedResource:
         validator_id = _uuid_for(self.stack.stack_name, logical_id).replace("-", "")[:6]
         try:
@@ -709,6 +726,10 @@ class Provisioner:
         return ProvisionedResource(
             logical_id, "AWS::ApiGateway::RequestValidator", validator_id, {"RequestValidatorId": validator_id}
         )
+
+
+def _text_map(values: dict[str, Any]) -> dict[str, str]:
+    return {key: _text(value) for key, value in values.items()}
 
 
 def _text(value: Any) -> str:

@@ -2,8 +2,9 @@
 
 The stack is defined here, its code written here; the runner learns everything from the
 synthesized template. It runs next to the session's cloud in the same moto server, which also
-shows that a stopped stack leaves nothing behind (it starts again under the same names), and it
-keeps the faithful default: a failed message comes back only after the queue's visibility timeout.
+shows that a stopped stack leaves nothing behind (it starts again under the same names). It keeps
+the faithful default: a failed message comes back only after the queue's visibility timeout. And
+its API shapes API Gateway's own errors with a gateway response, as a deployed API would.
 """
 
 from __future__ import annotations
@@ -57,7 +58,32 @@ def throwaway_assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
     queue = sqs.Queue(stack, "ThrowawayQueue", visibility_timeout=cdk.Duration.seconds(2))
     function.add_event_source(sources.SqsEventSource(queue, batch_size=1))
     api = apigw.RestApi(stack, "ThrowawayApi")
-    api.root.add_resource("throwaway").add_method("GET", apigw.LambdaIntegration(function))
+    route = api.root.add_resource("throwaway")
+    route.add_method("GET", apigw.LambdaIntegration(function))
+    route.add_method(
+        "POST",
+        apigw.LambdaIntegration(function),
+        request_validator=api.add_request_validator("Body", validate_request_body=True),
+        request_models={
+            "application/json": api.add_model(
+                "Thing",
+                content_type="application/json",
+                schema=apigw.JsonSchema(
+                    schema=apigw.JsonSchemaVersion.DRAFT4, type=apigw.JsonSchemaType.OBJECT, required=["name"]
+                ),
+            )
+        },
+    )
+    # The deployed API's own errors get the app's error shape.
+    api.add_gateway_response(
+        "Default4xx",
+        type=apigw.ResponseType.DEFAULT_4_XX,
+        response_headers={"X-Shaped": "'yes'"},
+        templates={
+            "application/json": '{"error": $context.error.messageString, '
+            '"details": "$context.error.validationErrorString", "request": "$context.requestId"}'
+        },
+    )
     return Path(app.synth().directory)
 
 
@@ -69,6 +95,18 @@ def run_throwaway(assembly: Path, work_dir: Path) -> None:
         assert response.status_code == 200
         assert response.json() == {"greeting": "hello from a throwaway", "path": "/throwaway"}
         assert requests.get(f"{cloud.api_url}/prod/throwaway", timeout=30).status_code == 200
+
+        unknown = requests.delete(f"{cloud.api_url}/throwaway", timeout=30)
+        assert unknown.status_code == 403 and unknown.headers["X-Shaped"] == "yes"
+        assert unknown.json() == {
+            "error": "Missing Authentication Token",
+            "details": "",
+            "request": unknown.headers["x-amzn-RequestId"],
+        }
+        invalid = requests.post(f"{cloud.api_url}/throwaway", json={"other": 1}, timeout=30)
+        assert invalid.status_code == 400
+        assert invalid.json()["error"] == "Invalid request body"
+        assert "'name' is a required property" in invalid.json()["details"]
 
         queue_url = cloud.find(type="AWS::SQS::Queue").physical_id
         cloud.client("sqs").send_message(QueueUrl=queue_url, MessageBody="throwaway message")
