@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -75,13 +76,30 @@ class Orderflow:
         return self.item(self.stack.orders.table, {"order_id": order_id})
 
 
+_HERE = Path(__file__).resolve().parent
+_RUNNING: list[LocalCloud] = []
+
+
 @pytest.fixture(scope="session")
 def orderflow(synthesized) -> Iterator[Orderflow]:
-    with LocalCloud.from_assembly(
-        str(synthesized.outdir), stack=synthesized.stack_name, api_port=0, redelivery_delay=0.2
-    ) as cloud:
+    cloud = LocalCloud.from_assembly(
+        str(synthesized.outdir), stack=synthesized.stack_name, api_port=0, redelivery_delay=0.2, prewarm=True
+    )
+    cloud.start()
+    _RUNNING.append(cloud)
+    try:
         with requests.Session() as http:
             yield Orderflow(cloud=cloud, stack=synthesized.stack, http=http)
+    finally:
+        cloud.stop()
+
+
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """Stop the cloud after the last end-to-end test rather than at the end of the session:
+    later suites use moto in-process (mock_aws), which resets every backend under it."""
+    if nextitem is None or _HERE not in Path(nextitem.path).parents:
+        while _RUNNING:
+            _RUNNING.pop().stop()
 
 
 @pytest.fixture
