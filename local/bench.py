@@ -95,8 +95,12 @@ def run_workload(api_url: str, orders: int, clients: int, console: Console) -> d
 
 
 def _order(sku: str) -> dict[str, Any]:
-    return {"customer_id": "bench", "items": [{"sku": sku, "quantity": 1}], "payment": {"token": "tok_visa"},
-            "flow": "orchestrated"}
+    return {
+        "customer_id": "bench",
+        "items": [{"sku": sku, "quantity": 1}],
+        "payment": {"token": "tok_visa"},
+        "flow": "orchestrated",
+    }
 
 
 def _probe(module: str, cwd: Path, env: dict[str, str]) -> dict[str, float]:
@@ -145,15 +149,28 @@ def render(results: dict[str, Any]) -> tuple[Table, Table, str]:
     for column in ("orders", "clients", "orders/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "statuses"):
         throughput.add_column(column, justify="right")
     statuses = ", ".join(f"{k}×{v}" for k, v in sorted(w["statuses"].items()))
-    throughput.add_row(str(w["orders"]), str(w["clients"]), f"{w['orders_per_second']:.1f}", f"{w['p50_ms']:.0f}",
-                       f"{w['p95_ms']:.0f}", f"{w['p99_ms']:.0f}", f"{w['max_ms']:.0f}", statuses)
+    throughput.add_row(
+        str(w["orders"]),
+        str(w["clients"]),
+        f"{w['orders_per_second']:.1f}",
+        f"{w['p50_ms']:.0f}",
+        f"{w['p95_ms']:.0f}",
+        f"{w['p99_ms']:.0f}",
+        f"{w['max_ms']:.0f}",
+        statuses,
+    )
     cold = Table(title="cold start: handler import + init in a fresh process")
     for column in ("module", "median ms", "min ms", "vs boto3", "peak RSS MB"):
         cold.add_column(column, justify="right" if column != "module" else "left")
     base = results["cold_starts"][0]["median_ms"]
     for row in results["cold_starts"]:
-        cold.add_row(row["module"], f"{row['median_ms']:.0f}", f"{row['min_ms']:.0f}",
-                     f"{row['median_ms'] / base:.1f}×", f"{row['max_rss_mb']:.0f}")
+        cold.add_row(
+            row["module"],
+            f"{row['median_ms']:.0f}",
+            f"{row['min_ms']:.0f}",
+            f"{row['median_ms'] / base:.1f}×",
+            f"{row['max_rss_mb']:.0f}",
+        )
     lines = [
         "# Benchmarks",
         "",
@@ -178,8 +195,10 @@ def render(results: dict[str, Any]) -> tuple[Table, Table, str]:
         "|---|---:|---:|---:|---:|",
     ]
     for row in results["cold_starts"]:
-        lines.append(f"| `{row['module']}` | {row['median_ms']:.0f} | {row['min_ms']:.0f} | "
-                     f"{row['median_ms'] / base:.1f}× | {row['max_rss_mb']:.0f} |")
+        lines.append(
+            f"| `{row['module']}` | {row['median_ms']:.0f} | {row['min_ms']:.0f} | "
+            f"{row['median_ms'] / base:.1f}× | {row['max_rss_mb']:.0f} |"
+        )
     return throughput, cold, "\n".join(lines) + "\n"
 
 

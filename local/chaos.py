@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import random
 import tempfile
 import time
@@ -112,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="also write the figures as JSON here")
     args = parser.parse_args(argv)
     random.seed(args.seed)
+    # Injected failures make moto's interpreter log every failed state; the figures say what matters.
+    logging.getLogger("moto").setLevel(logging.CRITICAL)
     console = Console()
 
     from local.cli import synthesize
@@ -143,8 +146,10 @@ def main(argv: list[str] | None = None) -> int:
             bodies = [
                 {
                     "customer_id": f"chaos-{i}",
-                    "items": [{"sku": sku, "quantity": random.randint(1, 2)}
-                              for sku in random.sample(skus, random.choice((1, 1, 2)))],
+                    "items": [
+                        {"sku": sku, "quantity": random.randint(1, 2)}
+                        for sku in random.sample(skus, random.choice((1, 1, 2)))
+                    ],
                     "payment": {"token": random.choice(TOKENS)},
                     "flow": random.choice(("orchestrated", "choreographed")),
                 }
@@ -152,8 +157,9 @@ def main(argv: list[str] | None = None) -> int:
             ]
             outcomes: list[Outcome] = []
             with Progress(console=console, transient=True) as progress, ThreadPoolExecutor(args.clients) as pool:
-                task = progress.add_task(f"{args.orders} orders at {args.failure_rate:.0%} injected failures",
-                                         total=args.orders)
+                task = progress.add_task(
+                    f"{args.orders} orders at {args.failure_rate:.0%} injected failures", total=args.orders
+                )
                 for outcome in pool.map(lambda b: place(http, cloud.api_url, b, args.attempts), bodies):
                     outcomes.append(outcome)
                     progress.advance(task)
@@ -181,13 +187,23 @@ def _faults_parameter(cloud: Any) -> str:
     raise SystemExit("the template has no FaultInjection parameter")
 
 
-def summarize(cloud: Any, outcomes: list[Outcome], report: Any, moved: Counter[str], placed_in: float,
-              total: float, args: argparse.Namespace) -> dict[str, Any]:
+def summarize(
+    cloud: Any,
+    outcomes: list[Outcome],
+    report: Any,
+    moved: Counter[str],
+    placed_in: float,
+    total: float,
+    args: argparse.Namespace,
+) -> dict[str, Any]:
     from boto3.dynamodb.types import TypeDeserializer
 
     ddb = cloud.client("dynamodb")
-    table = next(r.physical_id for lid, r in cloud.resources.items()
-                 if lid.startswith("OrdersTable") and r.type == "AWS::DynamoDB::Table")
+    table = next(
+        r.physical_id
+        for lid, r in cloud.resources.items()
+        if lid.startswith("OrdersTable") and r.type == "AWS::DynamoDB::Table"
+    )
     final: dict[str, str] = {}
     reasons: dict[str, str] = {}
     plain = TypeDeserializer().deserialize
@@ -221,14 +237,27 @@ def summarize(cloud: Any, outcomes: list[Outcome], report: Any, moved: Counter[s
 
 def print_figures(console: Console, figures: dict[str, Any], report: Any) -> None:
     table = Table(title=f"chaos: {figures['orders']} orders at {figures['failure_rate']:.0%} injected failures")
-    for column in ("accepted", "confirmed", "rejected", "lost", "violations", "refused", "client retries",
-                   "redriven", "seconds"):
+    for column in (
+        "accepted",
+        "confirmed",
+        "rejected",
+        "lost",
+        "violations",
+        "refused",
+        "client retries",
+        "redriven",
+        "seconds",
+    ):
         table.add_column(column, justify="right")
     table.add_row(
-        str(figures["accepted"]), str(figures["confirmed"]), str(figures["rejected"]),
+        str(figures["accepted"]),
+        str(figures["confirmed"]),
+        str(figures["rejected"]),
         f"[{'red' if figures['lost'] else 'green'}]{figures['lost']}",
         f"[{'red' if figures['violations'] else 'green'}]{figures['violations']}",
-        str(figures["refused"]), str(figures["client_retries"]), str(sum(figures["redriven"].values())),
+        str(figures["refused"]),
+        str(figures["client_retries"]),
+        str(sum(figures["redriven"].values())),
         str(figures["total_seconds"]),
     )
     console.print(table)
