@@ -18,6 +18,7 @@ from cdk.common import Shared
 STAGE = "v1"
 ERROR_TEMPLATE = '{"error": $context.error.messageString, "details": "$context.error.validationErrorString"}'
 
+
 class ApiConstruct(Construct):
     def __init__(
         self,
@@ -46,8 +47,15 @@ class ApiConstruct(Construct):
                 stage_name=STAGE,
                 access_log_destination=apigw.LogGroupLogDestination(access_logs),
                 access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
-                    caller=True, http_method=True, ip=True, protocol=True, request_time=True,
-                    resource_path=True, response_length=True, status=True, user=True,
+                    caller=True,
+                    http_method=True,
+                    ip=True,
+                    protocol=True,
+                    request_time=True,
+                    resource_path=True,
+                    response_length=True,
+                    status=True,
+                    user=True,
                 ),
                 logging_level=apigw.MethodLoggingLevel.ERROR,
                 data_trace_enabled=False,  # request bodies carry card tokens
@@ -75,17 +83,22 @@ class ApiConstruct(Construct):
 
         orders_resource = self.api.root.add_resource("orders")
         orders_resource.add_method(
-            "POST", orders, request_validator=validator,
+            "POST",
+            orders,
+            request_validator=validator,
             request_parameters={"method.request.header.Idempotency-Key": False},
         )
         order = orders_resource.add_resource("{order_id}")
-        order.add_method("GET", orders, request_validator=validator,
-                         request_parameters={"method.request.path.order_id": True})
+        order.add_method(
+            "GET", orders, request_validator=validator, request_parameters={"method.request.path.order_id": True}
+        )
         order.add_resource("timeline").add_method(
             "GET", orders, request_validator=validator, request_parameters={"method.request.path.order_id": True}
         )
         sku = self.api.root.add_resource("inventory").add_resource("{sku}")
-        sku.add_method("GET", inventory, request_validator=validator,
-                       request_parameters={"method.request.path.sku": True})
-        sku.add_method("PUT", inventory, request_validator=validator,
-                       request_parameters={"method.request.path.sku": True})
+        sku.add_method(
+            "GET", inventory, request_validator=validator, request_parameters={"method.request.path.sku": True}
+        )
+        sku.add_method(
+            "PUT", inventory, request_validator=validator, request_parameters={"method.request.path.sku": True}
+        )

@@ -31,6 +31,7 @@ POWERTOOLS_LAYER_NAME = "AWSLambdaPowertoolsPythonV3-python313-x86_64"
 # SQS visibility timeout must exceed the consumer's timeout; AWS recommends six times it.
 VISIBILITY_FACTOR = 6
 MAX_RECEIVE_COUNT = 5
+DEFAULT_TIMEOUT = Duration.seconds(10)
 
 
 @dataclass(frozen=True)
@@ -47,10 +48,7 @@ class Shared:
 
 def powertools_layer(scope: Construct, version: str) -> lambda_.ILayerVersion:
     """The public Powertools layer, resolved at deploy time from its versioned SSM parameter."""
-    arn = (
-        "{{resolve:ssm:/aws/service/powertools/python/x86_64/"
-        f"{RUNTIME.name}/{version}}}}}"
-    )
+    arn = f"{{{{resolve:ssm:/aws/service/powertools/python/x86_64/{RUNTIME.name}/{version}}}}}"
     return lambda_.LayerVersion.from_layer_version_arn(scope, "PowertoolsLayer", arn)
 
 
@@ -73,7 +71,7 @@ class ServiceFunction(Construct):
         handler_module: str,
         description: str,
         environment: dict[str, str] | None = None,
-        timeout: Duration = Duration.seconds(10),
+        timeout: Duration | None = None,
         memory_size: int = 512,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -116,7 +114,7 @@ class ServiceFunction(Construct):
             code=service_code(service),
             description=f"orderflow {service}: {description}",
             environment=env,
-            timeout=timeout,
+            timeout=timeout or DEFAULT_TIMEOUT,
             memory_size=memory_size,
             role=self.role,
             log_group=self.log_group,
@@ -144,7 +142,7 @@ class EventConsumer(Construct):
         batch_size: int = 10,
     ) -> None:
         super().__init__(scope, construct_id)
-        timeout = function.function.timeout or Duration.seconds(10)
+        timeout = function.function.timeout or DEFAULT_TIMEOUT
         self.dlq = sqs.Queue(
             self,
             "DeadLetterQueue",
@@ -202,8 +200,9 @@ def any_flow(detail_types: list[str], source: list[str] | None = None) -> dict[s
     return pattern
 
 
-def service_table(scope: Construct, construct_id: str, partition_key: str, sort_key: str | None = None,
-                  **kwargs: object) -> dynamodb.Table:
+def service_table(
+    scope: Construct, construct_id: str, partition_key: str, sort_key: str | None = None, **kwargs: object
+) -> dynamodb.Table:
     """Every table: on demand, encrypted, point-in-time recovery, retained on stack deletion."""
     return dynamodb.Table(
         scope,

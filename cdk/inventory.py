@@ -14,18 +14,33 @@ class InventoryConstruct(Construct):
         env = {"INVENTORY_TABLE": self.table.table_name, "EVENT_BUS_NAME": shared.bus.event_bus_name}
 
         self.api = ServiceFunction(
-            self, "Api", shared=shared, service="inventory", handler_module="api",
-            description="stock and price API", environment={"INVENTORY_TABLE": self.table.table_name},
+            self,
+            "Api",
+            shared=shared,
+            service="inventory",
+            handler_module="api",
+            description="stock and price API",
+            environment={"INVENTORY_TABLE": self.table.table_name},
         )
         self.api.grant(["dynamodb:GetItem", "dynamodb:UpdateItem"], [self.table.table_arn])
 
         self.tasks = ServiceFunction(
-            self, "Tasks", shared=shared, service="inventory", handler_module="saga_tasks",
-            description="reserve and release stock for the order saga", environment=env,
+            self,
+            "Tasks",
+            shared=shared,
+            service="inventory",
+            handler_module="saga_tasks",
+            description="reserve and release stock for the order saga",
+            environment=env,
         )
         self.consumer = ServiceFunction(
-            self, "Consumer", shared=shared, service="inventory", handler_module="consumer",
-            description="reserve and release stock on choreographed events", environment=env,
+            self,
+            "Consumer",
+            shared=shared,
+            service="inventory",
+            handler_module="consumer",
+            description="reserve and release stock on choreographed events",
+            environment=env,
         )
         for fn in (self.tasks, self.consumer):
             fn.grant(
@@ -34,7 +49,10 @@ class InventoryConstruct(Construct):
             )
             shared.bus.grant_put_events_to(fn.role)
         self.events = EventConsumer(
-            self, "Events", shared=shared, function=self.consumer,
+            self,
+            "Events",
+            shared=shared,
+            function=self.consumer,
             patterns={
                 "ReserveOnOrderPlaced": choreographed(["OrderPlaced"], ["orderflow.orders"]),
                 "ReleaseOnPaymentFailed": choreographed(["PaymentFailed"], ["orderflow.payments"]),

@@ -14,20 +14,30 @@ class NotificationsConstruct(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, shared: Shared) -> None:
         super().__init__(scope, construct_id)
         self.key = kms.Key(
-            self, "TopicKey", enable_key_rotation=True,
-            description="orderflow customer notifications topic", pending_window=Duration.days(7),
+            self,
+            "TopicKey",
+            enable_key_rotation=True,
+            description="orderflow customer notifications topic",
+            pending_window=Duration.days(7),
         )
         self.topic = sns.Topic(self, "CustomerNotifications", master_key=self.key, enforce_ssl=True)
         self.table = service_table(self, "AnalyticsTable", "pk")
         self.consumer = ServiceFunction(
-            self, "Consumer", shared=shared, service="notifications", handler_module="consumer",
+            self,
+            "Consumer",
+            shared=shared,
+            service="notifications",
+            handler_module="consumer",
             description="notify customers and record analytics on outcomes",
             environment={"NOTIFICATIONS_TOPIC_ARN": self.topic.topic_arn, "ANALYTICS_TABLE": self.table.table_name},
         )
         self.topic.grant_publish(self.consumer.role)
         self.consumer.grant(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], [self.table.table_arn])
         self.events = EventConsumer(
-            self, "Events", shared=shared, function=self.consumer,
+            self,
+            "Events",
+            shared=shared,
+            function=self.consumer,
             patterns={
                 "NotifyOnOutcome": any_flow(
                     ["OrderConfirmed", "OrderRejected", "ShipmentScheduled"], ["orderflow.orders", "orderflow.shipping"]

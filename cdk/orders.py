@@ -17,7 +17,9 @@ OUTCOME_EVENTS = ["InventoryReserved", "InventoryRejected", "PaymentCompleted", 
 
 
 class OrdersConstruct(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, shared: Shared, inventory_table: dynamodb.ITable) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, shared: Shared, inventory_table: dynamodb.ITable
+    ) -> None:
         super().__init__(scope, construct_id)
         self.table = service_table(self, "Table", "order_id", stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES)
         self.events_table = service_table(self, "EventsTable", "order_id", "event_key")
@@ -25,7 +27,11 @@ class OrdersConstruct(Construct):
         bus_env = {"EVENT_BUS_NAME": shared.bus.event_bus_name}
 
         self.api = ServiceFunction(
-            self, "Api", shared=shared, service="orders", handler_module="api",
+            self,
+            "Api",
+            shared=shared,
+            service="orders",
+            handler_module="api",
             description="orders API: place orders, status and timeline",
             timeout=Duration.seconds(29),
             environment={
@@ -46,7 +52,11 @@ class OrdersConstruct(Construct):
         self.api.grant(["dynamodb:BatchGetItem", "dynamodb:GetItem"], [inventory_table.table_arn])
 
         self.tasks = ServiceFunction(
-            self, "Tasks", shared=shared, service="orders", handler_module="saga_tasks",
+            self,
+            "Tasks",
+            shared=shared,
+            service="orders",
+            handler_module="saga_tasks",
             description="record, confirm and reject orders for the saga",
             environment={"ORDERS_TABLE": self.table.table_name, **bus_env},
         )
@@ -55,14 +65,21 @@ class OrdersConstruct(Construct):
         # The transactional outbox: the order item and its event are one write; the stream
         # relays the event. Records the relay cannot publish after its retries go to a DLQ.
         self.relay = ServiceFunction(
-            self, "Relay", shared=shared, service="orders", handler_module="outbox_relay",
+            self,
+            "Relay",
+            shared=shared,
+            service="orders",
+            handler_module="outbox_relay",
             description="publish OrderPlaced and choreographed outcomes from the orders stream",
             environment=bus_env,
         )
         shared.bus.grant_put_events_to(self.relay.role)
         self.relay_dlq = sqs.Queue(
-            self, "RelayDeadLetterQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True, retention_period=Duration.days(14),
+            self,
+            "RelayDeadLetterQueue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
         )
         self.relay.function.add_event_source(
             sources.DynamoEventSource(
@@ -73,31 +90,43 @@ class OrdersConstruct(Construct):
                 retry_attempts=10,
                 report_batch_item_failures=True,
                 on_failure=sources.SqsDlq(self.relay_dlq),
-                filters=[
-                    lambda_.FilterCriteria.filter({"eventName": lambda_.FilterRule.or_("INSERT", "MODIFY")})
-                ],
+                filters=[lambda_.FilterCriteria.filter({"eventName": lambda_.FilterRule.or_("INSERT", "MODIFY")})],
             )
         )
 
         self.projector = ServiceFunction(
-            self, "Projector", shared=shared, service="orders", handler_module="projector",
+            self,
+            "Projector",
+            shared=shared,
+            service="orders",
+            handler_module="projector",
             description="project choreographed outcome events onto the order's status",
             environment={"ORDERS_TABLE": self.table.table_name},
         )
         self.projector.grant(["dynamodb:GetItem", "dynamodb:UpdateItem"], [self.table.table_arn])
         self.projection = EventConsumer(
-            self, "ProjectionEvents", shared=shared, function=self.projector,
+            self,
+            "ProjectionEvents",
+            shared=shared,
+            function=self.projector,
             patterns={"ProjectOutcomes": choreographed(OUTCOME_EVENTS, ["orderflow.inventory", "orderflow.payments"])},
         )
 
         self.timeline = ServiceFunction(
-            self, "Timeline", shared=shared, service="orders", handler_module="timeline",
+            self,
+            "Timeline",
+            shared=shared,
+            service="orders",
+            handler_module="timeline",
             description="record every orderflow event on its order's timeline",
             environment={"ORDER_EVENTS_TABLE": self.events_table.table_name},
         )
         self.timeline.grant(["dynamodb:PutItem"], [self.events_table.table_arn])
         self.timeline_events = EventConsumer(
-            self, "TimelineEvents", shared=shared, function=self.timeline,
+            self,
+            "TimelineEvents",
+            shared=shared,
+            function=self.timeline,
             patterns={"RecordEveryEvent": {"source": events.Match.prefix("orderflow.")}},
         )
 

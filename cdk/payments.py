@@ -27,7 +27,11 @@ class PaymentsConstruct(Construct):
         super().__init__(scope, construct_id)
         self.table = service_table(self, "Table", "pk")
         self.tasks = ServiceFunction(
-            self, "Tasks", shared=shared, service="payments", handler_module="tasks",
+            self,
+            "Tasks",
+            shared=shared,
+            service="payments",
+            handler_module="tasks",
             description="authorize, tax, capture, refund and void through the provider adapter",
             environment={
                 "PAYMENTS_TABLE": self.table.table_name,
@@ -41,14 +45,21 @@ class PaymentsConstruct(Construct):
 
         # Payment workflows that could not even announce their failure park their input here.
         self.workflow_dlq = sqs.Queue(
-            self, "WorkflowDeadLetterQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True, retention_period=Duration.days(14),
+            self,
+            "WorkflowDeadLetterQueue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
         )
         self.workflow = self._workflow(shared)
         self.workflow_dlq.grant_send_messages(self.workflow)
 
         self.consumer = ServiceFunction(
-            self, "Consumer", shared=shared, service="payments", handler_module="consumer",
+            self,
+            "Consumer",
+            shared=shared,
+            service="payments",
+            handler_module="consumer",
             description="start the payment workflow on InventoryReserved; refund on OrderRejected",
             environment={
                 "PAYMENTS_TABLE": self.table.table_name,
@@ -62,7 +73,10 @@ class PaymentsConstruct(Construct):
         self.workflow.grant_start_execution(self.consumer.role)
         shared.bus.grant_put_events_to(self.consumer.role)
         self.events = EventConsumer(
-            self, "Events", shared=shared, function=self.consumer,
+            self,
+            "Events",
+            shared=shared,
+            function=self.consumer,
             patterns={
                 "ChargeOnInventoryReserved": choreographed(["InventoryReserved"], ["orderflow.inventory"]),
                 "RefundOnOrderRejected": choreographed(["OrderRejected"], ["orderflow.orders"]),
@@ -74,33 +88,51 @@ class PaymentsConstruct(Construct):
 
         charge = {"amount_cents.$": "$.amount_cents", "payment_token.$": "$.payment_token"}
         authorize = invoke_task(self, "AuthorizePayment", fn, "authorize", result_path="$.authorization", fields=charge)
-        tax = invoke_task(self, "CalculateTax", fn, "calculate_tax", result_path="$.tax",
-                          fields={"amount_cents.$": "$.amount_cents"})
+        tax = invoke_task(
+            self, "CalculateTax", fn, "calculate_tax", result_path="$.tax", fields={"amount_cents.$": "$.amount_cents"}
+        )
         capture = invoke_task(self, "CapturePayment", fn, "capture", result_path="$.capture")
         void = invoke_task(self, "VoidAuthorization", fn, "void", result_path="$.void")
         fail = invoke_task(
-            self, "AnnouncePaymentFailed", fn, "fail", result_path="$.failure",
+            self,
+            "AnnouncePaymentFailed",
+            fn,
+            "fail",
+            result_path="$.failure",
             extra={"reason": "PAYMENT_UNAVAILABLE"},
         )
-        failed = sfn.Fail(self, "PaymentUnavailable", error="PaymentUnavailable",
-                          cause="the provider stayed unavailable through every retry")
+        failed = sfn.Fail(
+            self,
+            "PaymentUnavailable",
+            error="PaymentUnavailable",
+            cause="the provider stayed unavailable through every retry",
+        )
         void.next(fail)
         fail.next(failed)
         # `fail` releases whatever is still held itself, so a void that cannot finish goes on to it.
         void.add_catch(fail, errors=["States.ALL"], result_path="$.void_error")
         # If even the failure cannot be announced, park the workflow's input for `make redrive`.
         park = tasks.SqsSendMessage(
-            self, "ParkWorkflow", queue=self.workflow_dlq,
+            self,
+            "ParkWorkflow",
+            queue=self.workflow_dlq,
             message_body=sfn.TaskInput.from_object(
-                {field: sfn.JsonPath.object_at(f"$.{field}") for field in WORKFLOW_INPUT} | {"failed_state": "AnnouncePaymentFailed"}
+                {field: sfn.JsonPath.object_at(f"$.{field}") for field in WORKFLOW_INPUT}
+                | {"failed_state": "AnnouncePaymentFailed"}
             ),
             result_path=sfn.JsonPath.DISCARD,
             task_timeout=sfn.Timeout.duration(Duration.seconds(5)),
         )
         add_retries(park)
         fail.add_catch(park, errors=["States.ALL"], result_path="$.fail_error")
-        park.next(sfn.Fail(self, "PaymentWorkflowParked", error="PaymentWorkflowParked",
-                           cause="the payment failure could not be announced; redrive the workflow"))
+        park.next(
+            sfn.Fail(
+                self,
+                "PaymentWorkflowParked",
+                error="PaymentWorkflowParked",
+                cause="the payment failure could not be announced; redrive the workflow",
+            )
+        )
         for state in (authorize, tax, capture):
             state.add_catch(void, errors=["States.ALL"], result_path="$.error")
 
@@ -108,7 +140,10 @@ class PaymentsConstruct(Construct):
         declined = sfn.Succeed(self, "PaymentDeclined", comment="authorize announced PaymentFailed")
         definition = authorize.next(
             sfn.Choice(self, "Authorized?")
-            .when(sfn.Condition.string_equals("$.authorization.result.status", "AUTHORIZED"), tax.next(capture).next(completed))
+            .when(
+                sfn.Condition.string_equals("$.authorization.result.status", "AUTHORIZED"),
+                tax.next(capture).next(completed),
+            )
             .otherwise(declined)
         )
         log_group = logs.LogGroup(self, "WorkflowLogs", retention=shared.log_retention)
@@ -124,4 +159,4 @@ class PaymentsConstruct(Construct):
         )
 
 
-__all__ = ["PaymentsConstruct", "TRANSIENT_ERRORS"]
+__all__ = ["TRANSIENT_ERRORS", "PaymentsConstruct"]

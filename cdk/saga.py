@@ -71,17 +71,34 @@ class OrderSagaConstruct(Construct):
 
         # --- forward path -------------------------------------------------------------
         record = invoke_task(self, "RecordOrder", orders_fn, "record", result_path="$.record", fields=ORDER_FIELDS)
-        reserve = invoke_task(self, "ReserveInventory", inventory_fn, "reserve", result_path="$.reservation",
-                              fields=ORDER_FIELDS)
+        reserve = invoke_task(
+            self, "ReserveInventory", inventory_fn, "reserve", result_path="$.reservation", fields=ORDER_FIELDS
+        )
         authorize = invoke_task(
-            self, "AuthorizePayment", payments_fn, "authorize", result_path="$.authorization",
+            self,
+            "AuthorizePayment",
+            payments_fn,
+            "authorize",
+            result_path="$.authorization",
             fields={"amount_cents.$": "$.total_cents", "payment_token.$": "$.payment_token"},
         )
-        tax = invoke_task(self, "CalculateTax", payments_fn, "calculate_tax", result_path="$.tax",
-                          fields={"amount_cents.$": "$.total_cents"})
+        tax = invoke_task(
+            self,
+            "CalculateTax",
+            payments_fn,
+            "calculate_tax",
+            result_path="$.tax",
+            fields={"amount_cents.$": "$.total_cents"},
+        )
         capture = invoke_task(self, "CapturePayment", payments_fn, "capture", result_path="$.capture")
-        confirm = invoke_task(self, "ConfirmOrder", orders_fn, "confirm", result_path="$.confirmation",
-                              fields={"tax_cents.$": "$.tax.result.tax_cents"})
+        confirm = invoke_task(
+            self,
+            "ConfirmOrder",
+            orders_fn,
+            "confirm",
+            result_path="$.confirmation",
+            fields={"tax_cents.$": "$.tax.result.tax_cents"},
+        )
         confirmed = sfn.Pass(
             self,
             "OrderConfirmed",
@@ -93,15 +110,22 @@ class OrderSagaConstruct(Construct):
                 "correlation_id.$": "$.correlation_id",
             },
         )
-        announce_confirmed = self._announce(bus, "AnnounceOrderConfirmed", "$.confirmation.result.announcement",
-                                            then=confirmed)
+        announce_confirmed = self._announce(
+            bus, "AnnounceOrderConfirmed", "$.confirmation.result.announcement", then=confirmed
+        )
 
         # --- compensation path -----------------------------------------------------------
         refund = invoke_task(self, "RefundPayment", payments_fn, "refund", result_path="$.refund")
         void = invoke_task(self, "VoidAuthorization", payments_fn, "void", result_path="$.void")
         release = invoke_task(self, "ReleaseInventory", inventory_fn, "release", result_path="$.release")
-        reject = invoke_task(self, "RejectOrder", orders_fn, "reject", result_path="$.rejection",
-                             fields={"reason.$": "$.decision.reason"})
+        reject = invoke_task(
+            self,
+            "RejectOrder",
+            orders_fn,
+            "reject",
+            result_path="$.rejection",
+            fields={"reason.$": "$.decision.reason"},
+        )
         rejected = sfn.Pass(
             self,
             "OrderRejected",
@@ -112,8 +136,9 @@ class OrderSagaConstruct(Construct):
                 "correlation_id.$": "$.correlation_id",
             },
         )
-        announce_rejected = self._announce(bus, "AnnounceOrderRejected", "$.rejection.result.announcement",
-                                           then=rejected)
+        announce_rejected = self._announce(
+            bus, "AnnounceOrderRejected", "$.rejection.result.announcement", then=rejected
+        )
         # If compensation itself cannot finish, the execution parks the order's saga input in
         # the saga DLQ and fails loudly (alarmed) rather than pretend; every step is idempotent,
         # so `make redrive` re-running the saga from that input completes it.
@@ -144,13 +169,10 @@ class OrderSagaConstruct(Construct):
             step.add_catch(unavailable, errors=["States.ALL"], result_path="$.error")
         confirm.add_catch(internal, errors=["States.ALL"], result_path="$.error")
 
-        definition = (
-            record.next(reserve)
-            .next(
-                sfn.Choice(self, "StockReserved?")
-                .when(sfn.Condition.string_equals("$.reservation.result.status", "RESERVED"), authorize)
-                .otherwise(out_of_stock)
-            )
+        definition = record.next(reserve).next(
+            sfn.Choice(self, "StockReserved?")
+            .when(sfn.Condition.string_equals("$.reservation.result.status", "RESERVED"), authorize)
+            .otherwise(out_of_stock)
         )
         authorize.next(
             sfn.Choice(self, "PaymentAuthorized?")
@@ -180,8 +202,9 @@ class OrderSagaConstruct(Construct):
             self,
             f"Park{name}",
             queue=self.saga_dlq,
-            message_body=sfn.TaskInput.from_object({field: sfn.JsonPath.object_at(f"$.{field}") for field in SAGA_INPUT}
-                                                   | {"failed_state": name}),
+            message_body=sfn.TaskInput.from_object(
+                {field: sfn.JsonPath.object_at(f"$.{field}") for field in SAGA_INPUT} | {"failed_state": name}
+            ),
             result_path=sfn.JsonPath.DISCARD,
             task_timeout=sfn.Timeout.duration(Duration.seconds(5)),
         )

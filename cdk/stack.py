@@ -33,7 +33,7 @@ class OrderflowStack(Stack):
             "FaultInjection",
             parameter_name=f"/{construct_id.lower()}/faults",
             string_value="{}",
-            description="orderflow fault injection: {\"<service>.<operation>\": {failure_rate, latency_ms, outage}}",
+            description='orderflow fault injection: {"<service>.<operation>": {failure_rate, latency_ms, outage}}',
         )
         shared = Shared(
             bus=self.bus.bus,

@@ -26,12 +26,20 @@ class Orderflow:
         return f"{self.cloud.api_url}{path}"
 
     def put_stock(self, sku: str, available: int, price_cents: int = 1000) -> requests.Response:
-        response = self.http.put(self.url(f"/inventory/{sku}"), json={"available": available, "price_cents": price_cents})
+        response = self.http.put(
+            self.url(f"/inventory/{sku}"), json={"available": available, "price_cents": price_cents}
+        )
         assert response.status_code == 200, response.text
         return response
 
-    def order(self, items: list[tuple[str, int]], token: str = "tok_visa", flow: str = "orchestrated",
-              headers: dict[str, str] | None = None, customer_id: str = "c-1") -> requests.Response:
+    def order(
+        self,
+        items: list[tuple[str, int]],
+        token: str = "tok_visa",
+        flow: str = "orchestrated",
+        headers: dict[str, str] | None = None,
+        customer_id: str = "c-1",
+    ) -> requests.Response:
         body = {
             "customer_id": customer_id,
             "items": [{"sku": sku, "quantity": quantity} for sku, quantity in items],
@@ -46,9 +54,11 @@ class Orderflow:
     def item(self, table: Any, key: dict[str, str]) -> dict[str, Any] | None:
         from boto3.dynamodb.types import TypeDeserializer
 
-        raw = self.cloud.client("dynamodb").get_item(
-            TableName=self.table_name(table), Key={k: {"S": v} for k, v in key.items()}, ConsistentRead=True
-        ).get("Item")
+        raw = (
+            self.cloud.client("dynamodb")
+            .get_item(TableName=self.table_name(table), Key={k: {"S": v} for k, v in key.items()}, ConsistentRead=True)
+            .get("Item")
+        )
         if raw is None:
             return None
         deserializer = TypeDeserializer()

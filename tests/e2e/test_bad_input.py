@@ -25,10 +25,7 @@ def _order(**overrides):
 def _snapshot(orderflow) -> dict[str, int]:
     orderflow.cloud.wait_idle()
     ddb = orderflow.cloud.client("dynamodb")
-    return {
-        name: ddb.scan(TableName=name, Select="COUNT")["Count"]
-        for name in ddb.list_tables()["TableNames"]
-    }
+    return {name: ddb.scan(TableName=name, Select="COUNT")["Count"] for name in ddb.list_tables()["TableNames"]}
 
 
 BAD_ORDERS = [
@@ -53,10 +50,7 @@ BAD_ORDERS = [
 @pytest.mark.parametrize(("case", "body", "status", "names"), BAD_ORDERS, ids=[c[0] for c in BAD_ORDERS])
 def test_bad_orders_are_refused_and_write_nothing(orderflow, sku, case, body, status, names):
     orderflow.put_stock(sku, available=5)
-    if isinstance(body, dict):
-        text = json.dumps(body).replace('"SKU"', json.dumps(sku))
-    else:
-        text = body
+    text = json.dumps(body).replace('"SKU"', json.dumps(sku)) if isinstance(body, dict) else body
     before = _snapshot(orderflow)
 
     response = orderflow.http.post(orderflow.url("/orders"), data=text, headers={"Content-Type": "application/json"})

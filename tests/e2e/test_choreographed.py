@@ -34,7 +34,11 @@ def test_choreographed_order_converges_to_confirmed_and_ships(orderflow, sku):
     assert orderflow.payment(order_id)["state"] == "CAPTURED"
     assert orderflow.shipment(order_id)["status"] == "SCHEDULED"
     assert _timeline(orderflow, order_id) == [
-        "OrderPlaced", "InventoryReserved", "PaymentCompleted", "OrderConfirmed", "ShipmentScheduled",
+        "OrderPlaced",
+        "InventoryReserved",
+        "PaymentCompleted",
+        "OrderConfirmed",
+        "ShipmentScheduled",
     ]
 
 
@@ -105,14 +109,16 @@ def test_both_paths_reach_the_same_outcomes_stock_payments_and_shipments(orderfl
         for sku, order_id in outcome:
             order = orderflow.order_item(order_id)
             payment = orderflow.payment(order_id)
-            rows.append((
-                order["status"],
-                order.get("reason"),
-                tuple(sorted(orderflow.stock(sku).items())),
-                payment["state"] if payment else None,
-                int(payment["amount_cents"]) if payment and payment.get("amount_cents") is not None else None,
-                orderflow.shipment(order_id) is not None,
-            ))
+            rows.append(
+                (
+                    order["status"],
+                    order.get("reason"),
+                    tuple(sorted(orderflow.stock(sku).items())),
+                    payment["state"] if payment else None,
+                    int(payment["amount_cents"]) if payment and payment.get("amount_cents") is not None else None,
+                    orderflow.shipment(order_id) is not None,
+                )
+            )
         results[flow] = rows
 
     assert results["orchestrated"] == results["choreographed"]

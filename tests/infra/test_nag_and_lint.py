@@ -38,7 +38,9 @@ def test_cfn_lint_finds_no_errors(synthesized):
     template = synthesized.outdir / f"{synthesized.stack_name}.template.json"
     result = subprocess.run(
         [exe, "--format", "parseable", "--ignore-checks", "W3005", "--", str(template)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     errors = [line for line in result.stdout.splitlines() if ":E" in line]
     assert not errors, "\n".join(errors)

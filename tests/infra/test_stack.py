@@ -116,8 +116,18 @@ def test_saga_is_an_express_state_machine_with_logging_and_tracing(synthesized):
 
 def test_saga_states_in_order_with_compensation(synthesized):
     states = _definition(synthesized, "OrderSaga")["States"]
-    forward = ["RecordOrder", "ReserveInventory", "StockReserved?", "AuthorizePayment", "PaymentAuthorized?",
-               "CalculateTax", "CapturePayment", "ConfirmOrder", "AnnounceOrderConfirmed", "OrderConfirmed"]
+    forward = [
+        "RecordOrder",
+        "ReserveInventory",
+        "StockReserved?",
+        "AuthorizePayment",
+        "PaymentAuthorized?",
+        "CalculateTax",
+        "CapturePayment",
+        "ConfirmOrder",
+        "AnnounceOrderConfirmed",
+        "OrderConfirmed",
+    ]
     for state in forward:
         assert state in states, state
     assert _definition(synthesized, "OrderSaga")["StartAt"] == "RecordOrder"
@@ -191,7 +201,10 @@ def test_queues_are_encrypted_tls_only_and_consumers_have_dlqs(synthesized):
     tls_only = set()
     for policy in policies.values():
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
-            if statement["Effect"] == "Deny" and statement.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false":
+            if (
+                statement["Effect"] == "Deny"
+                and statement.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false"
+            ):
                 tls_only.update(q["Ref"] for q in policy["Properties"]["Queues"])
     assert tls_only == set(queues), set(queues) - tls_only
     mappings = synthesized.resources("AWS::Lambda::EventSourceMapping")
@@ -218,7 +231,9 @@ def test_rules_feed_queues_with_a_retry_policy_and_a_dlq(synthesized):
 def test_choreography_rules_match_only_choreographed_events(synthesized):
     rules = synthesized.resources("AWS::Events::Rule")
     by_name = {lid: r["Properties"]["EventPattern"] for lid, r in rules.items()}
-    choreographed = [p for lid, p in by_name.items() if any(k in lid for k in ("Reserve", "Release", "Charge", "Refund", "Project"))]
+    choreographed = [
+        p for lid, p in by_name.items() if any(k in lid for k in ("Reserve", "Release", "Charge", "Refund", "Project"))
+    ]
     assert len(choreographed) == 6
     for pattern in choreographed:
         assert pattern["detail"] == {"metadata": {"flow": ["choreographed"]}}
@@ -229,7 +244,10 @@ def test_choreography_rules_match_only_choreographed_events(synthesized):
 def test_outbox_relay_reads_the_orders_stream_with_a_failure_destination(synthesized):
     synthesized.template.has_resource_properties(
         "AWS::DynamoDB::Table",
-        {"StreamSpecification": {"StreamViewType": "NEW_AND_OLD_IMAGES"}, "KeySchema": [{"AttributeName": "order_id", "KeyType": "HASH"}]},
+        {
+            "StreamSpecification": {"StreamViewType": "NEW_AND_OLD_IMAGES"},
+            "KeySchema": [{"AttributeName": "order_id", "KeyType": "HASH"}],
+        },
     )
     synthesized.template.has_resource_properties(
         "AWS::Lambda::EventSourceMapping",
@@ -238,7 +256,9 @@ def test_outbox_relay_reads_the_orders_stream_with_a_failure_destination(synthes
             "BisectBatchOnFunctionError": True,
             "FunctionResponseTypes": ["ReportBatchItemFailures"],
             "DestinationConfig": {"OnFailure": {"Destination": Match.any_value()}},
-            "FilterCriteria": {"Filters": [{"Pattern": json.dumps({"eventName": ["INSERT", "MODIFY"]}, separators=(",", ":"))}]},
+            "FilterCriteria": {
+                "Filters": [{"Pattern": json.dumps({"eventName": ["INSERT", "MODIFY"]}, separators=(",", ":"))}]
+            },
         },
     )
 

@@ -13,7 +13,10 @@ from shared.http import unsupported_media_type
     "content_type", ["application/x-www-form-urlencoded", "text/plain", "multipart/form-data; boundary=x"]
 )
 def test_a_body_that_is_not_json_is_refused_with_415_naming_the_header(content_type):
-    event = {"headers": {"content-type": content_type}, "body": '{"customer_id": "c", "payment": {"token": "tok_visa"}}'}
+    event = {
+        "headers": {"content-type": content_type},
+        "body": '{"customer_id": "c", "payment": {"token": "tok_visa"}}',
+    }
 
     response = unsupported_media_type(event)
 
