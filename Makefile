@@ -48,8 +48,8 @@ format: $(STAMP) ## apply ruff fixes and formatting
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
-typecheck: $(STAMP) ## mypy over functions/, cdk/ and local/
-	$(PY) -m mypy functions cdk local
+typecheck: $(STAMP) ## mypy over functions/, cdk/, local/ and ops/
+	$(PY) -m mypy functions cdk local ops
 
 cfn-lint: synth ## cfn-lint the synthesized template
 	$(VENV)/bin/cfn-lint cdk.out/Orderflow.template.json

@@ -18,7 +18,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from cdk.common import Shared
+from cdk.common import ServiceFunction, Shared
 from cdk.retries import add_retries, invoke_task
 
 # The saga's input, as the orders API starts it; what a parked saga keeps to be re-run.
@@ -39,14 +39,14 @@ class OrderSagaConstruct(Construct):
         construct_id: str,
         *,
         shared: Shared,
-        orders_tasks: sfn.IChainable | object,
-        inventory_tasks: object,
-        payments_tasks: object,
+        orders_tasks: ServiceFunction,
+        inventory_tasks: ServiceFunction,
+        payments_tasks: ServiceFunction,
     ) -> None:
         super().__init__(scope, construct_id)
-        orders_fn = orders_tasks.function  # type: ignore[attr-defined]
-        inventory_fn = inventory_tasks.function  # type: ignore[attr-defined]
-        payments_fn = payments_tasks.function  # type: ignore[attr-defined]
+        orders_fn = orders_tasks.function
+        inventory_fn = inventory_tasks.function
+        payments_fn = payments_tasks.function
         bus = shared.bus
 
         # An announcement EventBridge refused through every retry is parked here, whole,
