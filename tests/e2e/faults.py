@@ -16,7 +16,7 @@ from typing import Any
 
 from ops.checker import Report, check, queue_depth, scan
 from ops.clients import Clients, local_session
-from ops.resources import PAYMENTS_TABLE, Resources
+from ops.resources import INVENTORY_TABLE, ORDERS_TABLE, PAYMENTS_TABLE, SHIPMENTS_TABLE, Resources
 from ops.topology import DEAD_LETTER_QUEUES
 from shared.faults import _CACHE_SECONDS
 
@@ -87,9 +87,27 @@ class Ops:
     def depth(self, url: str) -> int:
         return queue_depth(self.clients.sqs, url)
 
+    def items(self, table_prefix: str, key: str = "pk") -> dict[str, dict[str, Any]]:
+        """Every item of one of the stack's tables by its key (one paginated, consistent scan)."""
+        return {str(item[key]): item for item in scan(self.clients.dynamodb, self.resources.table(table_prefix))}
+
     def payments_items(self) -> dict[str, dict[str, Any]]:
         """Every item of the payments table (PAY# records and the simulated processor's SIM# ledger)."""
-        return {str(item["pk"]): item for item in scan(self.clients.dynamodb, self.resources.table(PAYMENTS_TABLE))}
+        return self.items(PAYMENTS_TABLE)
+
+    def orders(self) -> dict[str, dict[str, Any]]:
+        return self.items(ORDERS_TABLE, "order_id")
+
+    def shipments(self) -> dict[str, dict[str, Any]]:
+        return self.items(SHIPMENTS_TABLE, "order_id")
+
+    def stock(self) -> dict[str, dict[str, int]]:
+        """sku -> its counters."""
+        return {
+            pk.removeprefix("SKU#"): {k: int(item[k]) for k in ("available", "reserved", "stocked")}
+            for pk, item in self.items(INVENTORY_TABLE).items()
+            if pk.startswith("SKU#")
+        }
 
     def receive_all(self, url: str, *, delete: bool) -> list[dict[str, Any]]:
         """Every message a queue holds now (bounded: stops at the first empty receive once depth is 0)."""
@@ -238,13 +256,13 @@ def effects(orderflow: Any, ops: Ops, order_ids: Iterable[str], skus: Iterable[s
     """Every effect an order can have, for these orders and skus, plus the global ledger and analytics."""
     ids = sorted(order_ids)
     analytics = orderflow.table_name(orderflow.stack.notifications.table)
-    payments = ops.payments_items()
+    orders, stock, payments, shipments = ops.orders(), ops.stock(), ops.payments_items(), ops.shipments()
     return {
-        "orders": {i: orderflow.order_item(i) for i in ids},
-        "stock": {sku: orderflow.stock(sku) for sku in sorted(skus)},
+        "orders": {i: orders.get(i) for i in ids},
+        "stock": {sku: stock.get(sku) for sku in sorted(skus)},
         "payments": {i: payments.get(f"PAY#{i}") for i in ids},
         "ledger": {pk: item for pk, item in payments.items() if pk.startswith("SIM#")},
-        "shipments": {i: orderflow.shipment(i) for i in ids},
+        "shipments": {i: shipments.get(i) for i in ids},
         "analytics": {str(item["pk"]): item for item in scan(ops.clients.dynamodb, analytics)},
         "timeline": {i: timeline(orderflow, i) for i in ids},
     }
