@@ -271,12 +271,6 @@ def test_the_callers_correlation_id_reaches_every_function_the_order_touched(ord
     assert timeline and {e["correlation_id"] for e in timeline} == {order.correlation_id}, timeline
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="orders-timeline logs nothing when it records an event (functions/orders/handlers/timeline.py _record), "
-    "so the correlation id of an order it handled is not in its logs",
-)
 def test_the_timeline_logs_the_correlation_id_of_every_order_it_recorded(orderflow, traffic):
     silent = [o.name for o in traffic.orders if "orders.timeline" not in _carrying(orderflow, traffic, o)]
     assert not silent

@@ -335,11 +335,14 @@ _ROUTES = (
 @app.not_found
 def _not_found(_: NotFoundError) -> Response:
     path = app.current_event.path or ""
+    method = app.current_event.http_method
     for pattern, methods in _ROUTES:
-        if pattern.match(path):
+        if pattern.match(path) and method not in methods:
             allowed = ", ".join(methods)
-            detail = {"method": app.current_event.http_method, "allowed": list(methods)}
+            detail = {"method": method, "allowed": list(methods)}
             return _error(405, "method not allowed", detail, {"Allow": allowed})
+    # A path of ours with the right method lands here when the id cannot be routed
+    # (e.g. "?" or "#" in it): no such order, so a 404.
     return _error(404, "no such route", {"path": path[:256]})
 
 

@@ -21,7 +21,9 @@ def recorder() -> TimelineRecorder:
 
 
 def _record(envelope: Envelope, data: EventData) -> None:
-    if not recorder().record(envelope, data):
+    if recorder().record(envelope, data):
+        logger.info("event recorded on the timeline")
+    else:
         logger.info("event already on the timeline; dropped")
 
 
