@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from inventory.domain.errors import SkuNotFound
 from inventory.handlers.dependencies import api_inventory
 from inventory.handlers.http_errors import ApiError, json_object_body, register_error_handlers
-from inventory.handlers.models import SetStockBody, Sku, StockItemView
+from inventory.handlers.models import ErrorBody, SetStockBody, Sku, StockItemView
 from inventory.observability import logger, metrics, tracer
 from shared.correlation import CORRELATION_HEADER, correlation_from_headers
 from shared.http import unsupported_media_type
@@ -27,7 +27,18 @@ register_error_handlers(
 )
 
 
-@app.put("/inventory/<sku>", middlewares=[json_object_body])
+def _responses(*errors: int) -> dict[int, dict[str, object]]:
+    """OpenAPI entries: the stock item on success, every error in the {"error", "details"} shape."""
+    return {
+        200: {"description": "the stock item", "content": {"application/json": {"model": StockItemView}}},
+        **{
+            code: {"description": HTTPStatus(code).phrase, "content": {"application/json": {"model": ErrorBody}}}
+            for code in errors
+        },
+    }
+
+
+@app.put("/inventory/<sku>", middlewares=[json_object_body], responses=_responses(400, 404, 415, 422, 500, 503))
 @tracer.capture_method
 def put_stock(sku: Sku, body: SetStockBody) -> StockItemView:
     item = api_inventory().set_stock(sku, body.available, body.price_cents)
@@ -35,7 +46,7 @@ def put_stock(sku: Sku, body: SetStockBody) -> StockItemView:
     return StockItemView(**item.view())
 
 
-@app.get("/inventory/<sku>")
+@app.get("/inventory/<sku>", responses=_responses(404, 422, 500, 503))
 @tracer.capture_method
 def get_stock(sku: Sku) -> StockItemView:
     return StockItemView(**api_inventory().get_stock(sku).view())

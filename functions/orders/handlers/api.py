@@ -203,7 +203,7 @@ def place_order(
 @app.get(
     "/orders/<order_id>",
     summary="An order's status",
-    responses=_responses({200: OrderView, 404: None, 503: None}),
+    responses=_responses({200: OrderView, 404: None, 422: None, 503: None}),
     tags=["orders"],
 )
 def get_order(order_id: Annotated[str, Path(min_length=1)]):  # returns Response (see place_order)
@@ -215,7 +215,7 @@ def get_order(order_id: Annotated[str, Path(min_length=1)]):  # returns Response
 @app.get(
     "/orders/<order_id>/timeline",
     summary="Every event of an order, oldest first",
-    responses=_responses({200: TimelineView, 404: None, 503: None}),
+    responses=_responses({200: TimelineView, 404: None, 422: None, 503: None}),
     tags=["orders"],
 )
 def get_timeline(order_id: Annotated[str, Path(min_length=1)]):  # returns Response (see place_order)
