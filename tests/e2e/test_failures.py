@@ -311,6 +311,15 @@ def test_a_payment_timing_out_in_the_saga_is_compensated(orderflow, ops, faults)
         )
         orderflow.cloud.wait_idle(timeout=120)  # the timed-out attempts' invocations finish too
 
+    # The client that got the 504 retries with its Idempotency-Key and now gets the decision.
+    retried = orderflow.order([(sku, 2)], customer_id=customer, headers={"Idempotency-Key": key})
+    assert retried.status_code == 503, retried.text
+    decision = retried.json()
+    assert (decision["order_id"], decision["status"], decision["reason"]) == (
+        order_id,
+        "REJECTED",
+        "PAYMENT_UNAVAILABLE",
+    )
     assert (order["status"], order.get("reason")) == ("REJECTED", "PAYMENT_UNAVAILABLE"), order
     assert orderflow.stock(sku) == {"available": 4, "reserved": 0, "stocked": 4}
     payment = orderflow.payment(order_id)
