@@ -249,7 +249,15 @@ class Payments:
         faults.inject(SERVICE, "void")
         for _ in range(_MAX_ATTEMPTS):
             payment = self._repository.get(order_id)
-            if payment is None or payment.state in (PaymentState.DECLINED, PaymentState.FAILED):
+            if payment is None:
+                # Nothing authorized yet, but an authorize attempt the saga gave up on may still
+                # be running: a VOIDED tombstone makes it release its hold instead of keeping it.
+                now = self._clock()
+                tombstone = Payment(order_id=order_id, state=PaymentState.VOIDED, created_at=now, updated_at=now)
+                if self._repository.create(tombstone):
+                    return PaymentOutcome("NOTHING_TO_DO")
+                continue
+            if payment.state in (PaymentState.DECLINED, PaymentState.FAILED):
                 return PaymentOutcome("NOTHING_TO_DO")
             if payment.state is PaymentState.VOIDED:
                 return PaymentOutcome("VOIDED", replayed=True)

@@ -104,6 +104,7 @@ def orderflow(synthesized) -> Iterator[Orderflow]:
         cloud.stop()
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
     """Stop the cloud after the last end-to-end test rather than at the end of the session:
     later suites use moto in-process (mock_aws), which resets every backend under it."""

@@ -39,9 +39,10 @@ class StepFunctionsSaga(SagaStarter):
             config=Config(
                 connect_timeout=3,
                 read_timeout=timeout_seconds,
-                # A retry would start a second execution; the saga's steps are idempotent,
-                # but one more attempt for throttling is all the caller's budget allows.
-                retries={"mode": "standard", "total_max_attempts": 2},
+                # No SDK retries: botocore would retry a read timeout too, starting a second
+                # execution and outliving API Gateway's 29 s. A throttled start is a 503 with
+                # Retry-After; the caller retries with its Idempotency-Key.
+                retries={"mode": "standard", "total_max_attempts": 1},
             ),
         )
 
