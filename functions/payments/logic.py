@@ -242,13 +242,19 @@ class Payments:
         )
         return PaymentOutcome("REFUNDED", replayed=replayed)
 
-    def void(self, order_id: str, correlation_id: str, flow: Flow) -> PaymentOutcome:
+    def void(self, order_id: str, correlation_id: str, flow: Flow, *, tombstone: bool = True) -> PaymentOutcome:
         """Undo whatever the payment holds: void an authorization; a capture cannot be voided,
         so it is refunded (a capture whose response was lost still ends with no net charge).
+
+        `tombstone`: with no payment yet, leave a VOIDED marker so that an authorize attempt
+        still in flight (the saga's compensation can overtake a timed-out task) releases its
+        hold. The choreographed OrderRejected path has no such attempt and passes False.
         """
         faults.inject(SERVICE, "void")
         for _ in range(_MAX_ATTEMPTS):
             payment = self._repository.get(order_id)
+            if payment is None and not tombstone:
+                return PaymentOutcome("NOTHING_TO_DO")
             if payment is None:
                 # Nothing authorized yet, but an authorize attempt the saga gave up on may still
                 # be running: a VOIDED tombstone makes it release its hold instead of keeping it.

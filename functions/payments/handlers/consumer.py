@@ -40,7 +40,11 @@ def on_inventory_reserved(envelope: Envelope, data: EventData) -> None:
 
 
 def on_order_rejected(envelope: Envelope, data: EventData) -> None:
-    outcome = consumer_payments().void(data.order_id, envelope.metadata.correlation_id, envelope.metadata.flow)
+    # An order is rejected on the bus only after inventory refused it or payment failed: no
+    # authorize can still be in flight, so no tombstone is needed (and none is left).
+    outcome = consumer_payments().void(
+        data.order_id, envelope.metadata.correlation_id, envelope.metadata.flow, tombstone=False
+    )
     record_outcome(outcome)
 
 
