@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from aws_cdk import Duration
 from aws_cdk import aws_events as events
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
+
+from cdk.common import dead_letter_queue
 
 ARCHIVE_RETENTION_DAYS = 30
 
@@ -24,10 +25,4 @@ class EventBusConstruct(Construct):
         )
         # EventBridge parks events here when it cannot deliver them to a target after its
         # retry policy; `make redrive` replays them onto the bus.
-        self.delivery_dlq = sqs.Queue(
-            self,
-            "DeliveryDeadLetterQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
+        self.delivery_dlq = dead_letter_queue(self, "DeliveryDeadLetterQueue")

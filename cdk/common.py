@@ -60,6 +60,17 @@ def service_code(service: str) -> lambda_.Code:
     )
 
 
+def dead_letter_queue(scope: Construct, construct_id: str) -> sqs.Queue:
+    """A DLQ as every one of orderflow's: encrypted, TLS-only, messages kept 14 days (alarmed by the stack)."""
+    return sqs.Queue(
+        scope,
+        construct_id,
+        encryption=sqs.QueueEncryption.SQS_MANAGED,
+        enforce_ssl=True,
+        retention_period=Duration.days(14),
+    )
+
+
 class ServiceFunction(Construct):
     def __init__(
         self,
@@ -143,13 +154,7 @@ class EventConsumer(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         timeout = function.function.timeout or DEFAULT_TIMEOUT
-        self.dlq = sqs.Queue(
-            self,
-            "DeadLetterQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
+        self.dlq = dead_letter_queue(self, "DeadLetterQueue")
         self.queue = sqs.Queue(
             self,
             "Queue",

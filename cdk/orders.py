@@ -7,11 +7,10 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
-from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from cdk.common import EventConsumer, ServiceFunction, Shared, choreographed, service_table
+from cdk.common import EventConsumer, ServiceFunction, Shared, choreographed, dead_letter_queue, service_table
 
 OUTCOME_EVENTS = ["InventoryReserved", "InventoryRejected", "PaymentCompleted", "PaymentFailed"]
 
@@ -74,13 +73,7 @@ class OrdersConstruct(Construct):
             environment=bus_env,
         )
         shared.bus.grant_put_events_to(self.relay.role)
-        self.relay_dlq = sqs.Queue(
-            self,
-            "RelayDeadLetterQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
+        self.relay_dlq = dead_letter_queue(self, "RelayDeadLetterQueue")
         self.relay.function.add_event_source(
             sources.DynamoEventSource(
                 self.table,

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from aws_cdk import Duration
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from cdk.common import EventConsumer, ServiceFunction, Shared, choreographed, service_table
+from cdk.common import EventConsumer, ServiceFunction, Shared, choreographed, dead_letter_queue, service_table
 from cdk.retries import TRANSIENT_ERRORS, add_retries, invoke_task
 
 TAX_RATE_BPS = "825"
@@ -44,13 +43,7 @@ class PaymentsConstruct(Construct):
         shared.bus.grant_put_events_to(self.tasks.role)
 
         # Payment workflows that could not even announce their failure park their input here.
-        self.workflow_dlq = sqs.Queue(
-            self,
-            "WorkflowDeadLetterQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
+        self.workflow_dlq = dead_letter_queue(self, "WorkflowDeadLetterQueue")
         self.workflow = self._workflow(shared)
         self.workflow_dlq.grant_send_messages(self.workflow)
 

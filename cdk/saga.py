@@ -13,12 +13,11 @@ from __future__ import annotations
 from aws_cdk import Duration
 from aws_cdk import aws_events as events
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from cdk.common import ServiceFunction, Shared
+from cdk.common import ServiceFunction, Shared, dead_letter_queue
 from cdk.retries import add_retries, invoke_task
 
 # The saga's input, as the orders API starts it; what a parked saga keeps to be re-run.
@@ -51,23 +50,11 @@ class OrderSagaConstruct(Construct):
 
         # An announcement EventBridge refused through every retry is parked here, whole,
         # for `make redrive` to publish; the order's decision itself is already durable.
-        self.announcement_dlq = sqs.Queue(
-            self,
-            "AnnouncementDeadLetterQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
+        self.announcement_dlq = dead_letter_queue(self, "AnnouncementDeadLetterQueue")
 
         # Sagas that could not finish (a compensation step or the first write failed through
         # every retry) park their original input here; `make redrive` re-runs them.
-        self.saga_dlq = sqs.Queue(
-            self,
-            "SagaDeadLetterQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
+        self.saga_dlq = dead_letter_queue(self, "SagaDeadLetterQueue")
 
         # --- forward path -------------------------------------------------------------
         record = invoke_task(self, "RecordOrder", orders_fn, "record", result_path="$.record", fields=ORDER_FIELDS)
