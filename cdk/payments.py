@@ -10,11 +10,10 @@ from __future__ import annotations
 from aws_cdk import Duration
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
-from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from cdk.common import EventConsumer, ServiceFunction, Shared, choreographed, dead_letter_queue, service_table
-from cdk.retries import TRANSIENT_ERRORS, add_retries, invoke_task
+from cdk.retries import TRANSIENT_ERRORS, invoke_task, park_input
 
 TAX_RATE_BPS = "825"
 # The workflow's input, as payments-consumer starts it; what a parked workflow keeps.
@@ -105,18 +104,7 @@ class PaymentsConstruct(Construct):
         # `fail` releases whatever is still held itself, so a void that cannot finish goes on to it.
         void.add_catch(fail, errors=["States.ALL"], result_path="$.void_error")
         # If even the failure cannot be announced, park the workflow's input for `make redrive`.
-        park = tasks.SqsSendMessage(
-            self,
-            "ParkWorkflow",
-            queue=self.workflow_dlq,
-            message_body=sfn.TaskInput.from_object(
-                {field: sfn.JsonPath.object_at(f"$.{field}") for field in WORKFLOW_INPUT}
-                | {"failed_state": "AnnouncePaymentFailed"}
-            ),
-            result_path=sfn.JsonPath.DISCARD,
-            task_timeout=sfn.Timeout.duration(Duration.seconds(5)),
-        )
-        add_retries(park)
+        park = park_input(self, "ParkWorkflow", self.workflow_dlq, WORKFLOW_INPUT, "AnnouncePaymentFailed")
         fail.add_catch(park, errors=["States.ALL"], result_path="$.fail_error")
         park.next(
             sfn.Fail(

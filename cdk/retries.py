@@ -11,6 +11,7 @@ from typing import Any
 
 from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
@@ -90,3 +91,22 @@ def invoke_task(
     )
     add_retries(task)
     return task
+
+
+def park_input(
+    scope: Construct, name: str, queue: sqs.IQueue, fields: tuple[str, ...], failed_state: str
+) -> tasks.SqsSendMessage:
+    """A last-resort step: send the execution's original input (and where it failed) to a DLQ
+    that `make redrive` re-runs from. Retried like any task; its own failure fails the execution."""
+    park = tasks.SqsSendMessage(
+        scope,
+        name,
+        queue=queue,
+        message_body=sfn.TaskInput.from_object(
+            {field: sfn.JsonPath.object_at(f"$.{field}") for field in fields} | {"failed_state": failed_state}
+        ),
+        result_path=sfn.JsonPath.DISCARD,
+        task_timeout=sfn.Timeout.duration(Duration.seconds(5)),
+    )
+    add_retries(park)
+    return park

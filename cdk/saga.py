@@ -18,7 +18,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from cdk.common import ServiceFunction, Shared, dead_letter_queue
-from cdk.retries import add_retries, invoke_task
+from cdk.retries import add_retries, invoke_task, park_input
 
 # The saga's input, as the orders API starts it; what a parked saga keeps to be re-run.
 SAGA_INPUT = ("order_id", "customer_id", "items", "total_cents", "payment_token", "correlation_id", "flow")
@@ -185,17 +185,7 @@ class OrderSagaConstruct(Construct):
 
     def _park(self, name: str, cause: str) -> sfn.IChainable:
         """Send the saga's original input to the saga DLQ, then fail with `name`."""
-        park = tasks.SqsSendMessage(
-            self,
-            f"Park{name}",
-            queue=self.saga_dlq,
-            message_body=sfn.TaskInput.from_object(
-                {field: sfn.JsonPath.object_at(f"$.{field}") for field in SAGA_INPUT} | {"failed_state": name}
-            ),
-            result_path=sfn.JsonPath.DISCARD,
-            task_timeout=sfn.Timeout.duration(Duration.seconds(5)),
-        )
-        add_retries(park)
+        park = park_input(self, f"Park{name}", self.saga_dlq, SAGA_INPUT, name)
         park.add_retry(errors=["States.TaskFailed"], interval=Duration.seconds(1), max_attempts=3, backoff_rate=2)
         return park.next(sfn.Fail(self, name, error=name, cause=cause))
 
