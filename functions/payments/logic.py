@@ -259,8 +259,8 @@ class Payments:
                 # Nothing authorized yet, but an authorize attempt the saga gave up on may still
                 # be running: a VOIDED tombstone makes it release its hold instead of keeping it.
                 now = self._clock()
-                tombstone = Payment(order_id=order_id, state=PaymentState.VOIDED, created_at=now, updated_at=now)
-                if self._repository.create(tombstone):
+                marker = Payment(order_id=order_id, state=PaymentState.VOIDED, created_at=now, updated_at=now)
+                if self._repository.create(marker):
                     return PaymentOutcome("NOTHING_TO_DO")
                 continue
             if payment.state in (PaymentState.DECLINED, PaymentState.FAILED):

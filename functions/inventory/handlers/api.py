@@ -7,6 +7,7 @@ from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -27,7 +28,7 @@ register_error_handlers(
 )
 
 
-def _responses(*errors: int) -> dict[int, dict[str, object]]:
+def _responses(*errors: int) -> dict[int, OpenAPIResponse]:
     """OpenAPI entries: the stock item on success, every error in the {"error", "details"} shape."""
     return {
         200: {"description": "the stock item", "content": {"application/json": {"model": StockItemView}}},

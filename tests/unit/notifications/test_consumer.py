@@ -122,7 +122,7 @@ def test_a_retry_after_a_failed_notification_notifies_without_counting_again(sta
     # Given SNS refuses the publish after analytics were written.
     monkeypatch.setattr(stack.handler, "notifier", SNSNotifier(stack.topic_arn + "-missing"))
     failed = stack.deliver(event)
-    assert len(failed['batchItemFailures']) == 1, failed
+    assert len(failed["batchItemFailures"]) == 1, failed
     assert counter(stack, "OrderConfirmed_count") == 1
     assert "notified_at" not in stack.item(f"EVENT#{event.metadata.event_id}")
     assert stack.notifications() == []
@@ -145,7 +145,7 @@ def test_a_crash_between_publish_and_mark_sends_a_copy_subscribers_can_drop(stac
 
     monkeypatch.setattr(stack.handler.analytics, "mark_notified", crash)
     failed = stack.deliver(event)
-    assert len(failed['batchItemFailures']) == 1, failed
+    assert len(failed["batchItemFailures"]) == 1, failed
     monkeypatch.setattr(stack.handler.analytics, "mark_notified", original)
     assert stack.deliver(event) == {"batchItemFailures": []}
 
@@ -175,7 +175,7 @@ def test_failure_rate_one_fails_every_record(stack):
     stack.set_faults({"notifications.*": {"failure_rate": 1.0}})
 
     failed = stack.deliver(confirmed(), rejected())
-    assert len(failed['batchItemFailures']) == 2, failed
+    assert len(failed["batchItemFailures"]) == 2, failed
     assert stack.item(DAY) is None
 
 

@@ -58,7 +58,6 @@ def test_record_retried_returns_the_stored_status(run, tables) -> None:
     assert len(tables.orders()) == 1
 
 
-
 def decision(result: dict) -> dict:
     """The task's result without its announcement, after checking the announcement matches."""
     result = dict(result)
@@ -69,6 +68,7 @@ def decision(result: dict) -> dict:
         assert announcement["detail"]["metadata"]["order_id"] == announcement["detail"]["data"]["order_id"]
         assert "payment_token" not in announcement["detail"]["data"]
     return result
+
 
 def test_record_of_a_different_order_under_the_same_id_raises(run) -> None:
     run(record_payload())

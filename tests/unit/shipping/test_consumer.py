@@ -112,7 +112,7 @@ def test_a_retry_after_a_failed_publish_still_announces(stack, monkeypatch, caps
     # whose every record failed fails the invocation, so SQS redelivers it.
     monkeypatch.setattr(stack.handler, "publisher", EventPublisher("no-such-bus"))
     failed = stack.deliver(event)
-    assert len(failed['batchItemFailures']) == 1, failed
+    assert len(failed["batchItemFailures"]) == 1, failed
     assert len(stack.shipments()) == 1
     assert stack.announced() == []
 
@@ -150,7 +150,7 @@ def test_an_outage_failing_the_whole_batch_fails_the_invocation(stack):
     stack.set_faults({"shipping.schedule": {"outage": True}})
 
     failed = stack.deliver(order_confirmed("ord-1"), order_confirmed("ord-2"))
-    assert len(failed['batchItemFailures']) == 2, failed
+    assert len(failed["batchItemFailures"]) == 2, failed
     assert stack.shipments() == []
 
 
