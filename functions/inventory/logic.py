@@ -72,14 +72,14 @@ class Inventory:
 
     # --- stock -------------------------------------------------------------------------
 
+    @faults.injectable(SERVICE, "set_stock")
     def set_stock(self, sku: str, available: int, price_cents: int) -> StockItem:
-        faults.inject(SERVICE, "set_stock")
         item = self._repository.set_stock(sku, available, price_cents)
         logger.info("stock set", extra={"sku": sku, "available": item.available, "reserved": item.reserved})
         return item
 
+    @faults.injectable(SERVICE, "get_stock")
     def get_stock(self, sku: str) -> StockItem:
-        faults.inject(SERVICE, "get_stock")
         item = self._repository.get_stock(sku)
         if item is None:
             raise SkuNotFound(sku)
@@ -87,9 +87,9 @@ class Inventory:
 
     # --- reservations ------------------------------------------------------------------
 
+    @faults.injectable(SERVICE, "reserve")
     def reserve_stock(self, request: ReservationRequest) -> ReservationOutcome:
         """Reserve every line of the order, or none; the first decision for an order is final."""
-        faults.inject(SERVICE, "reserve")
         reservation = self._repository.get_reservation(request.order_id)
         replayed = reservation is not None
         if reservation is None:
@@ -159,9 +159,9 @@ class Inventory:
             )
         self._publish(data, request.correlation_id, request.flow, at)
 
+    @faults.injectable(SERVICE, "release")
     def release_stock(self, order_id: str, correlation_id: str, flow: Flow) -> ReleaseOutcome:
         """Give an order's reserved units back, once. Without a reservation, leave a tombstone."""
-        faults.inject(SERVICE, "release")
         for _ in range(_MAX_ATTEMPTS):
             reservation = self._repository.get_reservation(order_id)
             if reservation is None:

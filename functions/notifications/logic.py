@@ -58,6 +58,7 @@ def build_record(metadata: EventMetadata, data: EventData) -> OutcomeRecord:
 
 
 @tracer.capture_method(capture_response=False)
+@faults.injectable("notifications", "notify")
 def handle_outcome(
     metadata: EventMetadata,
     data: EventData,
@@ -72,7 +73,6 @@ def handle_outcome(
     publish finds the mark missing and publishes; only a crash between publish and mark sends
     a second copy, which subscribers drop by ``event_id``.
     """
-    faults.inject("notifications", "notify")
     notification = build_notification(metadata, data)  # before any write: an unsupported event changes nothing
     result = analytics.record_outcome(build_record(metadata, data))
     if not result.first_time:

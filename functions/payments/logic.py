@@ -59,11 +59,11 @@ class Payments:
 
     # --- authorize -----------------------------------------------------------------------
 
+    @faults.injectable(SERVICE, "authorize")
     def authorize(
         self, order_id: str, amount_cents: int, payment_token: str, correlation_id: str, flow: Flow
     ) -> PaymentOutcome:
         """Hold the amount on the card. A decline is a result; PaymentProviderUnavailable raises."""
-        faults.inject(SERVICE, "authorize")
         stored = self._repository.get(order_id)
         if stored is not None:
             return self._authorize_replay(stored, correlation_id, flow)
@@ -118,9 +118,9 @@ class Payments:
 
     # --- tax -----------------------------------------------------------------------------
 
+    @faults.injectable(SERVICE, "calculate_tax")
     def calculate_tax(self, order_id: str, amount_cents: int) -> TaxOutcome:
         """Compute the tax and remember it on the record, so capture charges amount + tax."""
-        faults.inject(SERVICE, "calculate_tax")
         for _ in range(_MAX_ATTEMPTS):
             payment = self._require(order_id)
             if payment.amount_cents != amount_cents:
@@ -139,9 +139,9 @@ class Payments:
 
     # --- capture -------------------------------------------------------------------------
 
+    @faults.injectable(SERVICE, "capture")
     def capture(self, order_id: str, correlation_id: str, flow: Flow) -> PaymentOutcome:
         """Charge the authorized amount plus tax, once."""
-        faults.inject(SERVICE, "capture")
         payment = self._require(order_id)
         replayed = payment.state in _MONEY_HELD
         if not replayed:
@@ -200,9 +200,9 @@ class Payments:
 
     # --- refund, void, fail ----------------------------------------------------------------
 
+    @faults.injectable(SERVICE, "refund")
     def refund(self, order_id: str, correlation_id: str, flow: Flow) -> PaymentOutcome:
         """Give a capture back, once. Nothing captured -> NOTHING_TO_DO."""
-        faults.inject(SERVICE, "refund")
         payment = self._repository.get(order_id)
         if payment is None or payment.state not in _MONEY_HELD:
             return PaymentOutcome("NOTHING_TO_DO")
@@ -242,6 +242,7 @@ class Payments:
         )
         return PaymentOutcome("REFUNDED", replayed=replayed)
 
+    @faults.injectable(SERVICE, "void")
     def void(self, order_id: str, correlation_id: str, flow: Flow, *, tombstone: bool = True) -> PaymentOutcome:
         """Undo whatever the payment holds: void an authorization; a capture cannot be voided,
         so it is refunded (a capture whose response was lost still ends with no net charge).
@@ -250,7 +251,6 @@ class Payments:
         still in flight (the saga's compensation can overtake a timed-out task) releases its
         hold. The choreographed OrderRejected path has no such attempt and passes False.
         """
-        faults.inject(SERVICE, "void")
         for _ in range(_MAX_ATTEMPTS):
             payment = self._repository.get(order_id)
             if payment is None and not tombstone:
@@ -282,9 +282,9 @@ class Payments:
             return True
         return False
 
+    @faults.injectable(SERVICE, "fail")
     def fail(self, order_id: str, reason: FailureReason, correlation_id: str, flow: Flow) -> PaymentOutcome:
         """The workflow gave up on this payment: leave nothing held and announce PaymentFailed."""
-        faults.inject(SERVICE, "fail")
         # Each pass moves the record one step (void a hold, refund a capture, record the
         # failure); a lost race re-reads. At most three steps are ever needed.
         for _ in range(_MAX_ATTEMPTS + 2):
@@ -349,9 +349,9 @@ class PaymentWorkflow:
     def __init__(self, starter: WorkflowStarter) -> None:
         self._starter = starter
 
+    @faults.injectable(SERVICE, "start_workflow")
     def start(self, request: WorkflowRequest) -> bool:
         """True if this call started it; False if it was already started (a redelivered event)."""
-        faults.inject(SERVICE, "start_workflow")
         started = self._starter.start(request.order_id, request.execution_input())
         logger.info("payment workflow started" if started else "payment workflow already started")
         return started

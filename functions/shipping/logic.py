@@ -20,6 +20,7 @@ class EventSink(Protocol):
 
 
 @tracer.capture_method(capture_response=False)
+@faults.injectable("shipping", "schedule")
 def schedule_shipment(
     order: OrderConfirmed,
     metadata: EventMetadata,
@@ -34,7 +35,6 @@ def schedule_shipment(
     have stored it and then failed to publish. The event id is deterministic and the event's
     time is the shipment's creation time, so a repeat is an exact duplicate consumers drop.
     """
-    faults.inject("shipping", "schedule")
     candidate = Shipment(
         order_id=order.order_id,
         shipment_id=shipment_id_for(order.order_id),

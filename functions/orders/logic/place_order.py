@@ -29,7 +29,7 @@ from orders.logic.status import record_new
 from orders.models import PlaceOrderRequest
 from orders.observability import logger
 from shared.events import OrderLine
-from shared.faults import inject
+from shared.faults import injectable
 
 
 def saga_input(order: Order) -> dict[str, Any]:
@@ -75,6 +75,7 @@ class OrderPlacement:
             key_prefix="orders.place_order",
         )(self._place_keyed)
 
+    @injectable("orders", "place_order")
     def place(
         self,
         request: PlaceOrderRequest,
@@ -83,7 +84,6 @@ class OrderPlacement:
         idempotency_key: str | None = None,
         lambda_context: Any | None = None,
     ) -> PlacedOrder:
-        inject("orders", "place_order")
         if idempotency_key is None:
             order_id = new_order_id(request.customer_id, None)
             return self._place(request, order_id=order_id, correlation_id=correlation_id, keyed=False)

@@ -22,7 +22,7 @@ from shared.events import (
     PaymentCompleted,
     PaymentFailed,
 )
-from shared.faults import inject
+from shared.faults import injectable
 
 
 def status_change_for(data: EventData) -> StatusChange | None:
@@ -42,8 +42,8 @@ class StatusProjection:
         self._orders = orders
         self._clock = clock
 
+    @injectable("orders", "project")
     def apply(self, envelope: Envelope, data: EventData) -> Transition | None:
-        inject("orders", "project")
         if envelope.metadata.flow != "choreographed":
             # The saga decides orchestrated orders; their events only report.
             logger.debug("orchestrated order event ignored by the projection")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from orders.data.orders_repository import OrdersRepository
 from orders.data.timeline_repository import TimelineRepository
 from orders.domain import Order, OrderNotFoundError, TimelineEntry
-from shared.faults import inject
+from shared.faults import injectable
 
 _MAX_ORDER_ID = 128  # longer than any id we issue; also keeps DynamoDB's key size limit out of reach
 
@@ -15,15 +15,15 @@ class OrderQueries:
         self._orders = orders
         self._timeline = timeline
 
+    @injectable("orders", "get_order")
     def get_order(self, order_id: str) -> Order:
-        inject("orders", "get_order")
         order = self._orders.get(order_id) if len(order_id) <= _MAX_ORDER_ID else None
         if order is None:
             raise OrderNotFoundError(order_id)
         return order
 
+    @injectable("orders", "get_timeline")
     def get_timeline(self, order_id: str) -> list[TimelineEntry]:
-        inject("orders", "get_timeline")
         if len(order_id) > _MAX_ORDER_ID:
             raise OrderNotFoundError(order_id)
         entries = self._timeline.list(order_id)

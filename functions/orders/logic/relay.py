@@ -6,7 +6,7 @@ from orders.data.event_bus import EventBus
 from orders.domain import TERMINAL, Order
 from orders.logic.announcements import order_outcome, order_placed
 from shared.events import Envelope
-from shared.faults import inject
+from shared.faults import injectable
 
 
 def announcements(change: str, old: Order | None, new: Order | None) -> list[Envelope]:
@@ -27,8 +27,8 @@ class OutboxRelay:
     def __init__(self, *, bus: EventBus) -> None:
         self._bus = bus
 
+    @injectable("orders", "relay")
     def relay(self, change: str, old: Order | None, new: Order | None) -> list[Envelope]:
-        inject("orders", "relay")
         events = announcements(change, old, new)
         self._bus.publish(events)
         return events

@@ -15,7 +15,7 @@ from orders.data.orders_repository import OrdersRepository
 from orders.domain import Order, OrderConflictError, OrderNotFoundError, StatusChange, utc_now
 from orders.logic.announcements import order_outcome
 from orders.logic.status import advance, record_new
-from shared.faults import inject
+from shared.faults import injectable
 
 
 def _result(order: Order) -> dict[str, Any]:
@@ -40,9 +40,9 @@ class SagaTasks:
         self._bus = bus
         self._clock = clock
 
+    @injectable("orders", "record")
     def record(self, order: Order) -> dict[str, Any]:
         """Store the order as PENDING; a retried step gets the stored order's status back."""
-        inject("orders", "record")
         existing = record_new(self._orders, order)
         if existing is None:
             return {"status": "PENDING"}
@@ -52,20 +52,20 @@ class SagaTasks:
             raise OrderConflictError(f"order {order.order_id} already exists with different content")
         return _result(existing)
 
+    @injectable("orders", "confirm")
     def confirm(self, order_id: str, tax_cents: int | None = None) -> dict[str, Any]:
         """CONFIRMED, unless the order is already terminal: then its stored status (never flipped)."""
-        inject("orders", "confirm")
         transition = advance(self._orders, order_id, StatusChange(status="CONFIRMED", tax_cents=tax_cents), self._clock)
         return _decided(transition.order)
 
+    @injectable("orders", "reject")
     def reject(self, order_id: str, reason: str) -> dict[str, Any]:
-        inject("orders", "reject")
         transition = advance(self._orders, order_id, StatusChange(status="REJECTED", reason=reason), self._clock)
         return _decided(transition.order)
 
+    @injectable("orders", "announce")
     def announce(self, order_id: str) -> dict[str, Any]:
         """Publish OrderConfirmed/OrderRejected for the stored terminal status (same event id on every retry)."""
-        inject("orders", "announce")
         order = self._orders.get(order_id)
         if order is None:
             raise OrderNotFoundError(order_id)

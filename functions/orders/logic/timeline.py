@@ -8,7 +8,7 @@ from typing import Any
 from orders.data.timeline_repository import TimelineRepository
 from orders.domain import TimelineEntry, iso
 from shared.events import Envelope, EventData
-from shared.faults import inject
+from shared.faults import injectable
 
 # An allow-list, not a deny-list: a new field in an event stays out until someone decides it is safe.
 _SUMMARY_FIELDS = ("reason", "sku", "total_cents", "amount_cents", "tax_cents", "shipment_id")
@@ -51,7 +51,7 @@ class TimelineRecorder:
     def __init__(self, *, timeline: TimelineRepository) -> None:
         self._timeline = timeline
 
+    @injectable("orders", "timeline")
     def record(self, envelope: Envelope, data: EventData) -> bool:
         """True if stored, False for a redelivery of an event already on the timeline."""
-        inject("orders", "timeline")
         return self._timeline.add(timeline_entry(envelope, data))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 
 import boto3
@@ -112,3 +113,98 @@ def test_the_document_is_cached_briefly_then_reread(configure, monkeypatch):
     clock = time.monotonic() + 60
     monkeypatch.setattr(faults.time, "monotonic", lambda: clock)
     faults.inject("shipping", "schedule")
+
+
+# --- the failure classes: after commit, lost response, duplicate -----------------------------
+
+
+class Counter:
+    """An operation with a visible side effect: each run commits one write."""
+
+    def __init__(self) -> None:
+        self.writes = 0
+        self.lock = threading.Lock()
+        self.concurrent = 0
+        self.peak = 0
+
+    @faults.injectable("inventory", "reserve")
+    def reserve(self, amount: int) -> int:
+        with self.lock:
+            self.concurrent += 1
+            self.peak = max(self.peak, self.concurrent)
+        time.sleep(0.02)  # long enough for a twin started at the same barrier to overlap
+        with self.lock:
+            self.writes += amount
+            self.concurrent -= 1
+        return self.writes
+
+
+def test_after_commit_the_write_lands_then_the_call_raises(configure):
+    configure({"inventory.reserve": {"phase": "after"}})
+    counter = Counter()
+
+    with pytest.raises(faults.InjectedFault, match="after commit"):
+        counter.reserve(1)
+
+    assert counter.writes == 1
+
+
+def test_after_commit_with_latency_answers_late(configure):
+    configure({"inventory.reserve": {"phase": "after", "latency_ms": 80}})
+    counter = Counter()
+
+    started = time.monotonic()
+    assert counter.reserve(1) == 1
+    assert time.monotonic() - started >= 0.08
+
+
+def test_a_lost_response_commits_and_raises_lost_response(configure):
+    configure({"inventory.reserve": {"phase": "lost_response"}})
+    counter = Counter()
+
+    with pytest.raises(faults.LostResponse):
+        counter.reserve(1)
+
+    assert counter.writes == 1
+    assert issubclass(faults.LostResponse, faults.InjectedFault)
+
+
+def test_duplicate_runs_the_operation_twice_at_once(configure):
+    configure({"inventory.reserve": {"phase": "duplicate"}})
+    counter = Counter()
+
+    counter.reserve(1)
+
+    assert counter.writes == 2
+    assert counter.peak == 2  # both runs were in flight together
+
+
+def test_a_list_of_faults_applies_one_post_commit_class_per_call(configure):
+    configure(
+        {
+            "inventory.reserve": [
+                {"phase": "lost_response", "failure_rate": 0},
+                {"phase": "duplicate", "failure_rate": 1},
+            ]
+        }
+    )
+    counter = Counter()
+
+    counter.reserve(1)
+
+    assert counter.writes == 2
+
+
+def test_injected_faults_are_logged_with_their_class(configure, caplog):
+    configure({"inventory.reserve": {"phase": "lost_response"}})
+
+    with caplog.at_level("WARNING", logger="orderflow.faults"), pytest.raises(faults.LostResponse):
+        Counter().reserve(1)
+
+    assert [getattr(r, "fault_class", None) for r in caplog.records] == ["lost-response"]
+
+
+def test_an_unknown_phase_is_ignored(configure):
+    configure({"inventory.reserve": {"phase": "sometimes"}})
+
+    assert Counter().reserve(1) == 1
