@@ -1,4 +1,4 @@
-"""Inventory business logic: set stock, reserve an order's lines, release them.
+"""Inventory business logic: set and adjust stock, reserve an order's lines, release them.
 
 Both the saga task and the SQS consumer call ``reserve_stock``/``release_stock``, so an
 order's outcome is decided once and announced the same way whichever path it is on.
@@ -8,6 +8,8 @@ the item, returns the same result and re-announces it (the event id is determini
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -15,13 +17,23 @@ from typing import Protocol
 
 from inventory.data.repository import InventoryRepository
 from inventory.domain.errors import (
+    AdjustmentOutOfRange,
+    AdjustmentRecorded,
+    IdempotencyKeyReused,
     InsufficientStock,
     InventoryError,
     ReservationExists,
     ReservationNotActive,
     SkuNotFound,
+    StockChanged,
+    StockContention,
 )
 from inventory.domain.models import (
+    MAX_AVAILABLE,
+    Adjustment,
+    AdjustmentOutcome,
+    AdjustmentRecord,
+    Precondition,
     ReleaseOutcome,
     Reservation,
     ReservationOutcome,
@@ -45,6 +57,9 @@ SERVICE = "inventory"
 # Reserve and release race only on the RES# item; after losing a race the winner's item is
 # there to read, so a handful of attempts always converges.
 _MAX_ATTEMPTS = 3
+# An adjustment is a compare-and-set of the stock item; reservations moving units between
+# available and reserved make it read again. Past this many attempts: 503, retry with the key.
+_MAX_ADJUST_ATTEMPTS = 6
 
 
 class EventSink(Protocol):
@@ -73,10 +88,69 @@ class Inventory:
     # --- stock -------------------------------------------------------------------------
 
     @faults.injectable(SERVICE, "set_stock")
-    def set_stock(self, sku: str, available: int, price_cents: int) -> StockItem:
-        item = self._repository.set_stock(sku, available, price_cents)
-        logger.info("stock set", extra={"sku": sku, "available": item.available, "reserved": item.reserved})
+    def set_stock(
+        self, sku: str, available: int, price_cents: int, precondition: Precondition | None = None
+    ) -> StockItem:
+        """Create or overwrite available and price; PreconditionFailed if If-Match/If-None-Match fail."""
+        item = self._repository.set_stock(sku, available, price_cents, precondition)
+        logger.info(
+            "stock set",
+            extra={"sku": sku, "available": item.available, "reserved": item.reserved, "version": item.version},
+        )
         return item
+
+    @faults.injectable(SERVICE, "adjust_stock")
+    def adjust_stock(self, adjustment: Adjustment) -> AdjustmentOutcome:
+        """Add ``delta`` to available once per (sku, key); a retry returns the first result.
+
+        Each attempt reads the item and writes the result conditionally on that read, in one
+        transaction with the ADJ# record, so the adjustment is applied at most once and the
+        record holds exactly the item it produced. A refusal (404, 409) records nothing.
+        """
+        request_hash = adjustment.request_hash()
+        for attempt in range(_MAX_ADJUST_ATTEMPTS):
+            recorded = self._repository.get_adjustment(adjustment.sku, adjustment.key)
+            if recorded is not None:
+                if recorded.request_hash != request_hash:
+                    raise IdempotencyKeyReused(adjustment.sku)
+                logger.info("adjustment replayed", extra={"sku": adjustment.sku, "version": recorded.result.version})
+                return AdjustmentOutcome(item=recorded.result, replayed=True)
+            current = self._repository.get_stock(adjustment.sku)
+            if current is None:
+                raise SkuNotFound(adjustment.sku)
+            available = current.available + adjustment.delta
+            if not 0 <= available <= MAX_AVAILABLE:
+                raise AdjustmentOutOfRange(adjustment.sku, current.available, adjustment.delta, MAX_AVAILABLE)
+            result = replace(
+                current, available=available, stocked=available + current.reserved, version=current.version + 1
+            )
+            record = AdjustmentRecord(
+                sku=adjustment.sku,
+                key=adjustment.key,
+                delta=adjustment.delta,
+                reason=adjustment.reason,
+                request_hash=request_hash,
+                result=result,
+                created_at=self._clock(),
+            )
+            try:
+                self._repository.apply_adjustment(record, current)
+            except AdjustmentRecorded:
+                continue  # a concurrent request with this key won: the next read finds its record
+            except StockChanged:
+                time.sleep(random.uniform(0, 0.01 * 2**attempt))  # jitter, then read again
+                continue
+            logger.info(
+                "stock adjusted",
+                extra={
+                    "sku": adjustment.sku,
+                    "delta": adjustment.delta,
+                    "available": available,
+                    "version": result.version,
+                },
+            )
+            return AdjustmentOutcome(item=result)
+        raise StockContention(adjustment.sku)
 
     @faults.injectable(SERVICE, "get_stock")
     def get_stock(self, sku: str) -> StockItem:

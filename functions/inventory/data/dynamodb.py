@@ -1,8 +1,9 @@
 """DynamoDB implementation of the inventory repository (the only module here using boto3).
 
-Items: ``SKU#{sku}`` holds ``available``, ``reserved``, ``stocked`` and ``price_cents``;
-``RES#{order_id}`` holds the reservation. Every stock movement is one TransactWriteItems so
-``stocked = available + reserved`` holds after every committed write.
+Items: ``SKU#{sku}`` holds ``available``, ``reserved``, ``stocked``, ``price_cents`` and
+``version``; ``RES#{order_id}`` holds the reservation; ``ADJ#{sku}#{key}`` records an applied
+stock adjustment and the item it produced. Every stock movement is one conditional write (or
+one TransactWriteItems) so ``stocked = available + reserved`` holds after every committed write.
 """
 
 from __future__ import annotations
@@ -16,13 +17,23 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from inventory.domain.errors import (
+    AdjustmentRecorded,
     InsufficientStock,
+    PreconditionFailed,
     ReservationExists,
     ReservationNotActive,
+    StockChanged,
     StockInvariantViolated,
     TooManyLines,
 )
-from inventory.domain.models import MAX_DISTINCT_SKUS, Reservation, ReservationState, StockItem
+from inventory.domain.models import (
+    MAX_DISTINCT_SKUS,
+    AdjustmentRecord,
+    Precondition,
+    Reservation,
+    ReservationState,
+    StockItem,
+)
 from shared.events import OrderLine
 
 _serializer = TypeSerializer()
@@ -31,6 +42,11 @@ _deserializer = TypeDeserializer()
 
 def _sku_key(sku: str) -> dict[str, Any]:
     return {"pk": {"S": f"SKU#{sku}"}}
+
+
+def _adjustment_key(sku: str, key: str) -> dict[str, Any]:
+    # A sku never contains "#" (SKU_PATTERN), so the key part is unambiguous whatever it holds.
+    return {"pk": {"S": f"ADJ#{sku}#{key}"}}
 
 
 def _reservation_key(order_id: str) -> dict[str, Any]:
@@ -64,7 +80,77 @@ def _stock_from_item(item: Mapping[str, Any]) -> StockItem:
         reserved=values.get("reserved", 0),
         stocked=values.get("stocked", values["available"] + values.get("reserved", 0)),
         price_cents=values["price_cents"],
+        version=values.get("version", 0),
     )
+
+
+def _stock_view(item: StockItem) -> dict[str, Any]:
+    return {
+        "sku": item.sku,
+        "available": item.available,
+        "reserved": item.reserved,
+        "stocked": item.stocked,
+        "price_cents": item.price_cents,
+        "version": item.version,
+    }
+
+
+def _adjustment_to_item(record: AdjustmentRecord) -> dict[str, Any]:
+    return _to_item(
+        {
+            "pk": f"ADJ#{record.sku}#{record.key}",
+            "sku": record.sku,
+            "idempotency_key": record.key,
+            "delta": record.delta,
+            "reason": record.reason,
+            "request_hash": record.request_hash,
+            "result": _stock_view(record.result),
+            "created_at": record.created_at,
+        }
+    )
+
+
+def _adjustment_from_item(item: Mapping[str, Any]) -> AdjustmentRecord:
+    values = _from_item(item)
+    result = values["result"]
+    return AdjustmentRecord(
+        sku=values["sku"],
+        key=values["idempotency_key"],
+        delta=values["delta"],
+        reason=values.get("reason"),
+        request_hash=values["request_hash"],
+        result=StockItem(**result),
+        created_at=values["created_at"],
+    )
+
+
+def _version_condition(version: int) -> str:
+    """The stored version is ``version``; an item written before versions existed counts as 0."""
+    return (
+        "(#version = :expected_version OR attribute_not_exists(#version))"
+        if version == 0
+        else ("#version = :expected_version")
+    )
+
+
+def _precondition(precondition: Precondition) -> tuple[str | None, dict[str, Any]]:
+    """A ConditionExpression (and its values) for If-Match / If-None-Match, or None when unconditional."""
+    clauses: list[str] = []
+    values: dict[str, Any] = {}
+    if precondition.must_not_exist:
+        clauses.append("attribute_not_exists(pk)")
+    if precondition.must_exist or precondition.versions is not None:
+        clauses.append("attribute_exists(pk)")
+    if precondition.versions is not None:
+        versions = sorted(precondition.versions)
+        if not versions:
+            clauses.append("attribute_not_exists(pk)")  # only weak tags: never matches
+        else:
+            names = [f":if_match_{index}" for index in range(len(versions))]
+            values = {name: {"N": str(version)} for name, version in zip(names, versions, strict=True)}
+            listed = f"#version IN ({', '.join(names)})" if len(names) > 1 else f"#version = {names[0]}"
+            clauses.append(f"({listed} OR attribute_not_exists(#version))" if 0 in versions else listed)
+    return (" AND ".join(clauses) if clauses else None), values
 
 
 def _reservation_to_item(reservation: Reservation) -> dict[str, Any]:
@@ -123,26 +209,100 @@ class DynamoInventoryRepository:
         item = response.get("Item")
         return _stock_from_item(item) if item else None
 
-    def set_stock(self, sku: str, available: int, price_cents: int) -> StockItem:
+    def set_stock(
+        self, sku: str, available: int, price_cents: int, precondition: Precondition | None = None
+    ) -> StockItem:
         # One UpdateItem computes stocked from the *current* reserved, so a concurrent
-        # reservation can never be lost or double counted by a stock update.
-        response = self._client.update_item(
-            TableName=self._table,
-            Key=_sku_key(sku),
-            UpdateExpression=(
+        # reservation can never be lost or double counted by a stock update; If-Match and
+        # If-None-Match are its ConditionExpression, so no other write can slip in between.
+        condition, condition_values = _precondition(precondition or Precondition())
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": _sku_key(sku),
+            "UpdateExpression": (
                 "SET sku = :sku, available = :available, price_cents = :price, "
                 "reserved = if_not_exists(reserved, :zero), "
-                "stocked = if_not_exists(reserved, :zero) + :available"
+                "stocked = if_not_exists(reserved, :zero) + :available, "
+                "#version = if_not_exists(#version, :zero) + :one"
             ),
-            ExpressionAttributeValues={
+            "ExpressionAttributeNames": {"#version": "version"},
+            "ExpressionAttributeValues": {
                 ":sku": {"S": sku},
                 ":available": {"N": str(available)},
                 ":price": {"N": str(price_cents)},
                 ":zero": {"N": "0"},
+                ":one": {"N": "1"},
+                **condition_values,
             },
-            ReturnValues="ALL_NEW",
-        )
+            "ReturnValues": "ALL_NEW",
+        }
+        if condition is not None:
+            request["ConditionExpression"] = condition
+            request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        try:
+            response = self._client.update_item(**request)
+        except ClientError as error:
+            if not _is_condition_failure(error):
+                raise
+            old = error.response.get("Item")
+            raise PreconditionFailed(sku, _stock_from_item(old).version if old else None) from error
         return _stock_from_item(response["Attributes"])
+
+    def get_adjustment(self, sku: str, key: str) -> AdjustmentRecord | None:
+        response = self._client.get_item(TableName=self._table, Key=_adjustment_key(sku, key), ConsistentRead=True)
+        item = response.get("Item")
+        return _adjustment_from_item(item) if item else None
+
+    def apply_adjustment(self, record: AdjustmentRecord, expected: StockItem) -> None:
+        """Write ``record.result`` over the stock item if it is still ``expected``, and record the
+        adjustment under its key if the key is new: both, in one transaction, or neither.
+
+        Raises AdjustmentRecorded if the key already has a record, StockChanged if the stock
+        item is no longer ``expected`` (or another transaction was writing it).
+        """
+        result = record.result
+        actions: list[dict[str, Any]] = [
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": _sku_key(record.sku),
+                    "UpdateExpression": "SET available = :available, stocked = :stocked, #version = :version",
+                    "ConditionExpression": (
+                        "attribute_exists(pk) AND available = :expected_available "
+                        "AND reserved = :expected_reserved AND price_cents = :expected_price AND "
+                        + _version_condition(expected.version)
+                    ),
+                    "ExpressionAttributeNames": {"#version": "version"},
+                    "ExpressionAttributeValues": {
+                        ":available": {"N": str(result.available)},
+                        ":stocked": {"N": str(result.available + expected.reserved)},
+                        ":version": {"N": str(result.version)},
+                        ":expected_available": {"N": str(expected.available)},
+                        ":expected_reserved": {"N": str(expected.reserved)},
+                        ":expected_price": {"N": str(expected.price_cents)},
+                        ":expected_version": {"N": str(expected.version)},
+                    },
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": _adjustment_to_item(record),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+        ]
+        try:
+            self._client.transact_write_items(TransactItems=actions)
+        except ClientError as error:
+            if not _is_transaction_cancelled(error):
+                raise
+            codes = [reason.get("Code") for reason in _cancellation_codes(error)]
+            if len(codes) == len(actions) and codes[1] == "ConditionalCheckFailed":
+                raise AdjustmentRecorded(record.key) from error
+            if "ConditionalCheckFailed" in codes or "TransactionConflict" in codes:
+                raise StockChanged(record.sku) from error
+            raise
 
     def get_reservation(self, order_id: str) -> Reservation | None:
         response = self._client.get_item(TableName=self._table, Key=_reservation_key(order_id), ConsistentRead=True)

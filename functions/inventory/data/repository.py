@@ -5,14 +5,29 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol
 
-from inventory.domain.models import Reservation, StockItem
+from inventory.domain.models import AdjustmentRecord, Precondition, Reservation, StockItem
 
 
 class InventoryRepository(Protocol):
     def get_stock(self, sku: str) -> StockItem | None: ...
 
-    def set_stock(self, sku: str, available: int, price_cents: int) -> StockItem:
-        """Set available and price in one atomic write; reserved units stay reserved."""
+    def set_stock(
+        self, sku: str, available: int, price_cents: int, precondition: Precondition | None = None
+    ) -> StockItem:
+        """Set available and price in one atomic write; reserved units stay reserved; version + 1.
+
+        Raises PreconditionFailed, writing nothing, if ``precondition`` does not hold.
+        """
+        ...
+
+    def get_adjustment(self, sku: str, key: str) -> AdjustmentRecord | None: ...
+
+    def apply_adjustment(self, record: AdjustmentRecord, expected: StockItem) -> None:
+        """Replace the stock item ``expected`` by ``record.result`` and store ``record``, atomically.
+
+        Raises AdjustmentRecorded if the key is already recorded, StockChanged if the stored
+        item is no longer ``expected``; neither writes anything.
+        """
         ...
 
     def get_reservation(self, order_id: str) -> Reservation | None: ...

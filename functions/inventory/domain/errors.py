@@ -39,3 +39,51 @@ class StockInvariantViolated(InventoryError):
 
 class TooManyLines(InventoryError, ValueError):
     """More distinct SKUs than one DynamoDB transaction may carry alongside the reservation."""
+
+
+class PreconditionFailed(InventoryError):
+    """If-Match / If-None-Match did not hold; nothing was written.
+
+    ``current_version`` is the stored version, or None when the sku does not exist.
+    """
+
+    def __init__(self, sku: str, current_version: int | None) -> None:
+        super().__init__(f"precondition failed for {sku!r} (current version {current_version})")
+        self.sku = sku
+        self.current_version = current_version
+
+
+class AdjustmentOutOfRange(InventoryError):
+    """Applying the delta would take available below zero or above its maximum; nothing was written."""
+
+    def __init__(self, sku: str, available: int, delta: int, limit: int) -> None:
+        below = available + delta < 0
+        super().__init__(
+            f"{sku!r}: available {available} {'-' if delta < 0 else '+'} {abs(delta)} would be "
+            + ("below zero" if below else f"above the maximum {limit}")
+        )
+        self.sku = sku
+        self.available = available
+        self.delta = delta
+        self.below_zero = below
+        self.limit = limit
+
+
+class IdempotencyKeyReused(InventoryError):
+    """The Idempotency-Key was already used on this sku with a different request body."""
+
+    def __init__(self, sku: str) -> None:
+        super().__init__(f"idempotency key already used on {sku!r} with a different body")
+        self.sku = sku
+
+
+class AdjustmentRecorded(InventoryError):
+    """The data layer found an ADJ# item for this key: the adjustment was not applied (again)."""
+
+
+class StockChanged(InventoryError):
+    """The stock item changed between read and conditional write; read again and retry."""
+
+
+class StockContention(InventoryError):
+    """The stock item kept changing under an adjustment; technical and retryable by the caller."""

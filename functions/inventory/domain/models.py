@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -15,6 +17,14 @@ MAX_DISTINCT_SKUS = 25
 
 RejectReason = Literal["OUT_OF_STOCK", "UNKNOWN_SKU", "ALREADY_RELEASED"]
 
+# Bounds on every number the inventory API accepts (a request beyond them is a 422 naming the
+# field; an adjustment that would carry available past MAX_AVAILABLE is a 409).
+MAX_AVAILABLE = 1_000_000_000
+MAX_PRICE_CENTS = 100_000_000
+MAX_DELTA = 1_000_000
+MAX_REASON_LENGTH = 200
+MAX_IDEMPOTENCY_KEY_LENGTH = 128
+
 
 @dataclass(frozen=True)
 class StockItem:
@@ -23,6 +33,9 @@ class StockItem:
     reserved: int
     stocked: int
     price_cents: int
+    # Incremented by every write through the API (PUT and adjustments); items written before
+    # versions existed read as 0. Reservations and releases do not change it.
+    version: int = 0
 
     def view(self) -> dict[str, Any]:
         return {
@@ -30,7 +43,60 @@ class StockItem:
             "available": self.available,
             "reserved": self.reserved,
             "price_cents": self.price_cents,
+            "version": self.version,
         }
+
+
+@dataclass(frozen=True)
+class Precondition:
+    """What a conditional PUT requires of the stored item; the write itself checks it.
+
+    ``versions``: If-Match with entity tags, the stored version must be one of them (an empty
+    set never matches: only weak tags were sent, and If-Match compares strongly).
+    ``must_exist``: If-Match ``*``. ``must_not_exist``: If-None-Match ``*``.
+    """
+
+    versions: frozenset[int] | None = None
+    must_exist: bool = False
+    must_not_exist: bool = False
+
+    @property
+    def unconditional(self) -> bool:
+        return self.versions is None and not self.must_exist and not self.must_not_exist
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    """A relative change of available stock, applied at most once per (sku, key)."""
+
+    sku: str
+    key: str
+    delta: int
+    reason: str | None = None
+
+    def request_hash(self) -> str:
+        """What "the same request" means for a retry with the same key: same delta and reason."""
+        canonical = json.dumps({"delta": self.delta, "reason": self.reason}, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class AdjustmentRecord:
+    """The ADJ#{sku}#{key} item: the adjustment as applied, and the stock item it produced."""
+
+    sku: str
+    key: str
+    delta: int
+    reason: str | None
+    request_hash: str
+    result: StockItem
+    created_at: str
+
+
+@dataclass(frozen=True)
+class AdjustmentOutcome:
+    item: StockItem
+    replayed: bool = False
 
 
 class ReservationState(StrEnum):

@@ -1,37 +1,112 @@
-"""inventory-api: ``PUT /inventory/{sku}`` sets stock and price, ``GET /inventory/{sku}`` reads it."""
+"""inventory-api: ``PUT /inventory/{sku}`` sets stock and price, ``GET /inventory/{sku}`` reads it,
+``POST /inventory/{sku}/adjustments`` adds to (or takes from) available stock, once per Idempotency-Key.
+
+Every answer with a stock item carries its ``version`` and the same as an ``ETag`` header; a PUT
+with ``If-Match`` is a conditional write (412 when the version moved on), see docs/architecture.md.
+"""
 
 # No "from __future__ import annotations" here: Powertools resolves the route signatures
 # (path and body models) at runtime, and string annotations would not resolve.
 
+import re
 from http import HTTPStatus
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
-from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse, OpenAPIResponseHeader
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from inventory.domain.errors import SkuNotFound
+from inventory.domain.errors import (
+    AdjustmentOutOfRange,
+    IdempotencyKeyReused,
+    PreconditionFailed,
+    SkuNotFound,
+    StockContention,
+)
+from inventory.domain.models import Adjustment, Precondition, StockItem
 from inventory.handlers.dependencies import api_inventory
 from inventory.handlers.http_errors import ApiError, json_object_body, register_error_handlers
-from inventory.handlers.models import ErrorBody, SetStockBody, Sku, StockItemView
+from inventory.handlers.models import (
+    IDEMPOTENCY_HEADER,
+    AdjustmentBody,
+    ErrorBody,
+    IdempotencyKey,
+    IfMatch,
+    IfNoneMatch,
+    SetStockBody,
+    Sku,
+    StockItemView,
+)
 from inventory.observability import logger, metrics, tracer
 from shared.correlation import CORRELATION_HEADER, correlation_from_headers
 from shared.http import unsupported_media_type
 from shared.observability import bind_correlation
 
 app = APIGatewayRestResolver(enable_validation=True)
+REPLAYED_HEADER = "Idempotent-Replayed"
+
+
+def _precondition_failed(error: PreconditionFailed) -> ApiError:
+    if error.current_version is None:
+        message = "the sku does not exist"
+    else:
+        version = error.current_version
+        message = f'the stock item is at version {version}: GET it, then retry with If-Match: "{version}"'
+    details = {"sku": error.sku, "current_version": error.current_version, "message": message}
+    return ApiError(HTTPStatus.PRECONDITION_FAILED, "precondition_failed", details)
+
+
+def _out_of_range(error: AdjustmentOutOfRange) -> ApiError:
+    if error.below_zero:
+        code, message = "insufficient_stock", f"available {error.available} cannot go below zero"
+    else:
+        code, message = "stock_limit_exceeded", f"available cannot exceed {error.limit}"
+    details = {
+        "sku": error.sku,
+        "field": "delta",
+        "available": error.available,
+        "delta": error.delta,
+        "message": message,
+    }
+    return ApiError(HTTPStatus.CONFLICT, code, details)
+
+
+def _key_reused(_: IdempotencyKeyReused) -> ApiError:
+    detail = {
+        "field": IDEMPOTENCY_HEADER,
+        "location": "header",
+        "type": "idempotency_key_conflict",
+        "message": "this key was already used with a different request body; use a new key for a new adjustment",
+    }
+    return ApiError(HTTPStatus.UNPROCESSABLE_ENTITY, "idempotency_key_conflict", [detail])
+
+
 register_error_handlers(
     app,
     logger,
-    {SkuNotFound: lambda error: ApiError(HTTPStatus.NOT_FOUND, "sku_not_found", {"sku": error.sku})},
+    {
+        SkuNotFound: lambda error: ApiError(HTTPStatus.NOT_FOUND, "sku_not_found", {"sku": error.sku}),
+        PreconditionFailed: _precondition_failed,
+        AdjustmentOutOfRange: _out_of_range,
+        IdempotencyKeyReused: _key_reused,
+        StockContention: lambda _: ApiError(
+            HTTPStatus.SERVICE_UNAVAILABLE, "contention", {"message": "retry with the same Idempotency-Key"}
+        ),
+    },
 )
+
+_ETAG_HEADER: OpenAPIResponseHeader = {"description": 'The item\'s version, quoted ("7"): send it back as If-Match'}
 
 
 def _responses(*errors: int) -> dict[int, OpenAPIResponse]:
     """OpenAPI entries: the stock item on success, every error in the {"error", "details"} shape."""
     return {
-        200: {"description": "the stock item", "content": {"application/json": {"model": StockItemView}}},
+        200: {
+            "description": "the stock item",
+            "headers": {"ETag": _ETAG_HEADER},
+            "content": {"application/json": {"model": StockItemView}},
+        },
         **{
             code: {"description": HTTPStatus(code).phrase, "content": {"application/json": {"model": ErrorBody}}}
             for code in errors
@@ -39,18 +114,71 @@ def _responses(*errors: int) -> dict[int, OpenAPIResponse]:
     }
 
 
-@app.put("/inventory/<sku>", middlewares=[json_object_body], responses=_responses(400, 404, 415, 422, 500, 503))
+_ENTITY_TAG = re.compile(r'(W/)?"?([0-9]+)"?')
+
+
+def precondition(if_match: str | None, if_none_match: str | None) -> Precondition:
+    """The headers (already validated against their patterns) as a Precondition.
+
+    Weak tags (W/"7") never match: If-Match compares entity tags strongly (RFC 9110 13.1.1).
+    """
+    must_not_exist = if_none_match is not None
+    if if_match is None:
+        return Precondition(must_not_exist=must_not_exist)
+    if if_match.strip() == "*":
+        return Precondition(must_exist=True, must_not_exist=must_not_exist)
+    versions = set()
+    for tag in if_match.split(","):
+        found = _ENTITY_TAG.fullmatch(tag.strip())
+        if found and not found.group(1):
+            versions.add(int(found.group(2)))
+    return Precondition(versions=frozenset(versions), must_not_exist=must_not_exist)
+
+
+def _stock_response(item: StockItem, headers: dict[str, str] | None = None) -> Response[StockItemView]:
+    return Response(
+        status_code=HTTPStatus.OK,
+        content_type=content_types.APPLICATION_JSON,
+        body=StockItemView(**item.view()),
+        headers={"ETag": f'"{item.version}"', **(headers or {})},
+    )
+
+
+@app.put(
+    "/inventory/<sku>",
+    middlewares=[json_object_body],
+    responses=_responses(400, 404, 412, 415, 422, 500, 503),
+)
 @tracer.capture_method
-def put_stock(sku: Sku, body: SetStockBody) -> StockItemView:
-    item = api_inventory().set_stock(sku, body.available, body.price_cents)
+def put_stock(
+    sku: Sku, body: SetStockBody, if_match: IfMatch = None, if_none_match: IfNoneMatch = None
+) -> Response[StockItemView]:
+    item = api_inventory().set_stock(sku, body.available, body.price_cents, precondition(if_match, if_none_match))
     metrics.add_metric(name="StockSet", unit=MetricUnit.Count, value=1)
-    return StockItemView(**item.view())
+    return _stock_response(item)
 
 
 @app.get("/inventory/<sku>", responses=_responses(404, 422, 500, 503))
 @tracer.capture_method
-def get_stock(sku: Sku) -> StockItemView:
-    return StockItemView(**api_inventory().get_stock(sku).view())
+def get_stock(sku: Sku) -> Response[StockItemView]:
+    return _stock_response(api_inventory().get_stock(sku))
+
+
+@app.post(
+    "/inventory/<sku>/adjustments",
+    middlewares=[json_object_body],
+    responses=_responses(400, 404, 409, 415, 422, 500, 503),
+)
+@tracer.capture_method
+def adjust_stock(sku: Sku, body: AdjustmentBody, idempotency_key: IdempotencyKey) -> Response[StockItemView]:
+    outcome = api_inventory().adjust_stock(
+        Adjustment(sku=sku, key=idempotency_key, delta=body.delta, reason=body.reason)
+    )
+    if outcome.replayed:
+        metrics.add_metric(name="StockAdjustmentReplayed", unit=MetricUnit.Count, value=1)
+        return _stock_response(outcome.item, {REPLAYED_HEADER: "true"})
+    metrics.add_metric(name="StockAdjusted", unit=MetricUnit.Count, value=1)
+    return _stock_response(outcome.item)
 
 
 @logger.inject_lambda_context(clear_state=True)

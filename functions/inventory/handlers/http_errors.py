@@ -3,9 +3,10 @@
 Nothing in this module knows about inventory: a service registers its own domain
 exceptions through ``domain_errors``, so the module can move to ``shared`` as is.
 
-- malformed JSON -> 400 ``malformed_json``; other validation -> 422 ``validation_error``,
-  ``details`` listing ``{"field", "location", "type", "message"}`` per problem (inputs are never
-  echoed back, they may hold secrets);
+- malformed JSON -> 400 ``malformed_json``; a required header missing -> 400 ``missing_header``;
+  other validation -> 422 ``validation_error``, ``details`` listing
+  ``{"field", "location", "type", "message"}`` per problem (inputs are never echoed back, they
+  may hold secrets; a header is named as it is spelled, e.g. ``If-Match``);
 - unknown route -> 404 ``not_found``; unsupported content type -> 415;
 - a body that is JSON but not an object -> 422 (see ``json_object_body``);
 - injected or real transient faults -> 503; anything else -> 500 (logged with its traceback).
@@ -47,12 +48,19 @@ class ApiError:
 DomainErrorMapper = Callable[[Any], ApiError]
 
 
+def _header_name(name: str) -> str:
+    """Powertools reports headers lower-cased: "if-match" -> "If-Match"."""
+    return "-".join(part[:1].upper() + part[1:] for part in name.split("-"))
+
+
 def validation_details(errors: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Pydantic/Powertools error entries -> ``[{"field", "location", "type", "message"}]``."""
     details = []
     for error in errors:
         loc = [str(part) for part in error.get("loc", ())]
         location = loc[0] if loc else "request"
+        if location == "header" and len(loc) > 1:
+            loc[1] = _header_name(loc[1])
         details.append(
             {
                 "field": ".".join(loc[1:]) or location,
@@ -71,6 +79,10 @@ def _validation_error(error: RequestValidationError) -> ApiError:
         message = (malformed[0].get("ctx") or {}).get("error", "invalid JSON")
         details = [{"field": "body", "location": "body", "type": "json_invalid", "message": message}]
         return ApiError(HTTPStatus.BAD_REQUEST, "malformed_json", details)
+    missing_headers = [e for e in errors if e.get("type") == "missing" and tuple(e.get("loc", ()))[:1] == ("header",)]
+    if missing_headers:
+        # The request cannot be understood without it (API Gateway answers 400 for it too).
+        return ApiError(HTTPStatus.BAD_REQUEST, "missing_header", validation_details(missing_headers))
     return ApiError(HTTPStatus.UNPROCESSABLE_ENTITY, "validation_error", validation_details(errors))
 
 

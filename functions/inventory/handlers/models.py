@@ -4,14 +4,58 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from aws_lambda_powertools.event_handler.openapi.params import Path
-from pydantic import BaseModel, ConfigDict, Field, RootModel, StrictInt
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path
+from pydantic import BaseModel, ConfigDict, Field, RootModel, StrictInt, field_validator
+from pydantic_core import PydanticCustomError
 
+from inventory.domain.models import (
+    MAX_AVAILABLE,
+    MAX_DELTA,
+    MAX_IDEMPOTENCY_KEY_LENGTH,
+    MAX_PRICE_CENTS,
+    MAX_REASON_LENGTH,
+)
 from shared.events import Flow, OrderLine
 
 SKU_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
+# One entity tag: "7" as ETag sends it, 7 unquoted as a convenience, W/"7" (never matches: If-Match
+# compares strongly). If-Match takes "*" or a comma-separated list of them.
+_ENTITY_TAG = r'(?:W/)?"[0-9]{1,15}"|[0-9]{1,15}'
+IF_MATCH_PATTERN = rf"^[ \t]*(?:\*|(?:{_ENTITY_TAG})(?:[ \t]*,[ \t]*(?:{_ENTITY_TAG}))*)[ \t]*$"
+IF_NONE_MATCH_PATTERN = r"^[ \t]*\*[ \t]*$"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 Sku = Annotated[str, Path(description="Stock keeping unit", pattern=SKU_PATTERN)]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        max_length=256,
+        pattern=IF_MATCH_PATTERN,
+        description=(
+            'The version last read, as its ETag ("7"): the write happens only if the item is still at that '
+            "version, else 412 and nothing changes. * means the sku must exist."
+        ),
+    ),
+]
+IfNoneMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-None-Match",
+        max_length=16,
+        pattern=IF_NONE_MATCH_PATTERN,
+        description="* : create only, 412 if the sku exists. Without it and If-Match, PUT creates or overwrites.",
+    ),
+]
+IdempotencyKey = Annotated[
+    str,
+    Header(
+        alias=IDEMPOTENCY_HEADER,
+        min_length=1,
+        max_length=MAX_IDEMPOTENCY_KEY_LENGTH,
+        description="Required. Same key and body on this sku: applied once, the first result returned again.",
+    ),
+]
 
 
 class SetStockBody(BaseModel):
@@ -19,8 +63,24 @@ class SetStockBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    available: StrictInt = Field(ge=0)
-    price_cents: StrictInt = Field(gt=0)
+    available: StrictInt = Field(ge=0, le=MAX_AVAILABLE)
+    price_cents: StrictInt = Field(gt=0, le=MAX_PRICE_CENTS)
+
+
+class AdjustmentBody(BaseModel):
+    """POST /inventory/{sku}/adjustments: add ``delta`` (may be negative, never 0) to available."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    delta: StrictInt = Field(ge=-MAX_DELTA, le=MAX_DELTA, json_schema_extra={"not": {"const": 0}})
+    reason: str | None = Field(default=None, min_length=1, max_length=MAX_REASON_LENGTH, pattern=r"^[^\x00-\x1f\x7f]+$")
+
+    @field_validator("delta")
+    @classmethod
+    def _not_zero(cls, delta: int) -> int:
+        if delta == 0:
+            raise PydanticCustomError("not_zero", "Input should not be 0: an adjustment changes stock")
+        return delta
 
 
 class StockItemView(BaseModel):
@@ -28,6 +88,7 @@ class StockItemView(BaseModel):
     available: int
     reserved: int
     price_cents: int
+    version: int = Field(description="Incremented by every PUT and adjustment; also the ETag header")
 
 
 class _SagaTask(BaseModel):

@@ -17,13 +17,15 @@ def call(event, context):
 
 
 def test_put_sets_stock_and_price_and_get_reads_it(table, api_event, context):
-    status, body, _ = call(api_event("PUT", "apple-1", {"available": 7, "price_cents": 250}), context)
+    status, body, response = call(api_event("PUT", "apple-1", {"available": 7, "price_cents": 250}), context)
     assert status == 200
-    assert body == {"sku": "apple-1", "available": 7, "reserved": 0, "price_cents": 250}
+    assert body == {"sku": "apple-1", "available": 7, "reserved": 0, "price_cents": 250, "version": 1}
+    assert response["multiValueHeaders"]["ETag"] == ['"1"']
 
-    status, body, _ = call(api_event("GET", "apple-1"), context)
+    status, body, response = call(api_event("GET", "apple-1"), context)
     assert status == 200
-    assert body == {"sku": "apple-1", "available": 7, "reserved": 0, "price_cents": 250}
+    assert body == {"sku": "apple-1", "available": 7, "reserved": 0, "price_cents": 250, "version": 1}
+    assert response["multiValueHeaders"]["ETag"] == ['"1"']
 
 
 def test_put_keeps_reserved_units_reserved(table, api_event, context):
@@ -43,7 +45,7 @@ def test_put_keeps_reserved_units_reserved(table, api_event, context):
     status, body, _ = call(api_event("PUT", "pear", {"available": 10, "price_cents": 120}), context)
 
     assert status == 200
-    assert body == {"sku": "pear", "available": 10, "reserved": 2, "price_cents": 120}
+    assert body == {"sku": "pear", "available": 10, "reserved": 2, "price_cents": 120, "version": 2}
     item = api_inventory().get_stock("pear")
     assert item.stocked == item.available + item.reserved == 12
 
@@ -82,6 +84,9 @@ def test_malformed_json_is_400_and_writes_nothing(table, api_event, context, sca
         ({"available": -1, "price_cents": 100}, "available", "greater_than_equal"),
         ({"available": 5, "price_cents": 0}, "price_cents", "greater_than"),
         ({"available": 5, "price_cents": -3}, "price_cents", "greater_than"),
+        ({"available": 1_000_000_001, "price_cents": 100}, "available", "less_than_equal"),
+        ({"available": 5, "price_cents": 100_000_001}, "price_cents", "less_than_equal"),
+        ({"available": 10**30, "price_cents": 100}, "available", "less_than_equal"),
         ([{"available": 5, "price_cents": 100}], "body", "model_attributes_type"),
         (None, "body", "missing"),
     ],
