@@ -100,5 +100,18 @@ class ApiConstruct(Construct):
             "GET", inventory, request_validator=validator, request_parameters={"method.request.path.sku": True}
         )
         sku.add_method(
-            "PUT", inventory, request_validator=validator, request_parameters={"method.request.path.sku": True}
+            "PUT",
+            inventory,
+            request_validator=validator,
+            request_parameters={
+                "method.request.path.sku": True,
+                "method.request.header.If-Match": False,
+                "method.request.header.If-None-Match": False,
+            },
+        )
+        sku.add_resource("adjustments").add_method(
+            "POST",
+            inventory,
+            request_validator=validator,
+            request_parameters={"method.request.path.sku": True, "method.request.header.Idempotency-Key": True},
         )

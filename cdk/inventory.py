@@ -22,7 +22,9 @@ class InventoryConstruct(Construct):
             description="stock and price API",
             environment={"INVENTORY_TABLE": self.table.table_name},
         )
-        self.api.grant(["dynamodb:GetItem", "dynamodb:UpdateItem"], [self.table.table_arn])
+        # PutItem: an adjustment's ADJ# record, written in one TransactWriteItems with the stock
+        # update (a transaction is authorized per action it carries: UpdateItem and PutItem).
+        self.api.grant(["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"], [self.table.table_arn])
 
         self.tasks = ServiceFunction(
             self,

@@ -285,7 +285,41 @@ def test_every_api_method_requires_iam_authorization(synthesized):
         assert props.get("RequestValidatorId"), "every method validates its request"
         routes.add(props["HttpMethod"])
     assert routes == {"GET", "PUT", "POST"}
-    assert len(methods) == 5
+    assert len(methods) == 6
+
+
+def test_inventory_adjustments_route_requires_iam_and_an_idempotency_key(synthesized):
+    resources = synthesized.resources("AWS::ApiGateway::Resource")
+    (adjustments,) = [rid for rid, r in resources.items() if r["Properties"]["PathPart"] == "adjustments"]
+    parent = resources[adjustments]["Properties"]["ParentId"]["Ref"]
+    assert resources[parent]["Properties"]["PathPart"] == "{sku}"
+    (method,) = [
+        m["Properties"]
+        for m in synthesized.resources("AWS::ApiGateway::Method").values()
+        if m["Properties"]["ResourceId"] == {"Ref": adjustments}
+    ]
+    assert method["HttpMethod"] == "POST"
+    assert method["AuthorizationType"] == "AWS_IAM"
+    assert method["Integration"]["Type"] == "AWS_PROXY"
+    assert method.get("RequestValidatorId")
+    assert method["RequestParameters"] == {
+        "method.request.path.sku": True,
+        "method.request.header.Idempotency-Key": True,
+    }
+
+
+def test_inventory_api_may_write_the_adjustment_record_but_not_delete(synthesized):
+    policies = synthesized.resources("AWS::IAM::Policy")
+    api_role = synthesized.stack.get_logical_id(synthesized.stack.inventory.api.role.node.default_child)
+    statements = [
+        statement
+        for policy in policies.values()
+        if {"Ref": api_role} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    actions = {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    assert {"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"} <= actions
+    assert not {a for a in actions if a.startswith("dynamodb:") and "Delete" in a}
 
 
 def test_api_stage_has_access_logs_throttling_and_tracing(synthesized):
