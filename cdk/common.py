@@ -42,8 +42,10 @@ class Shared:
     powertools_layer: lambda_.ILayerVersion
     log_retention: logs.RetentionDays
     delivery_dlq: sqs.IQueue  # where EventBridge parks events it could not deliver to a target
-    faults_parameter_name: str
-    faults_parameter_arn: str
+    # The fault injection document; None (the default deployment) = no fault injection at all:
+    # no variable, no grant, no SSM read per call.
+    faults_parameter_name: str | None = None
+    faults_parameter_arn: str | None = None
 
 
 def powertools_layer(scope: Construct, version: str) -> lambda_.ILayerVersion:
@@ -106,16 +108,17 @@ class ServiceFunction(Construct):
                 resources=[self.log_group.log_group_arn],
             )
         )
-        self.role.add_to_policy(
-            iam.PolicyStatement(actions=["ssm:GetParameter"], resources=[shared.faults_parameter_arn])
-        )
         env = {
             "POWERTOOLS_SERVICE_NAME": service,
             "POWERTOOLS_METRICS_NAMESPACE": "orderflow",
             "POWERTOOLS_LOG_LEVEL": "INFO",
-            "ORDERFLOW_FAULTS_PARAMETER": shared.faults_parameter_name,
             **(environment or {}),
         }
+        if shared.faults_parameter_name and shared.faults_parameter_arn:
+            self.role.add_to_policy(
+                iam.PolicyStatement(actions=["ssm:GetParameter"], resources=[shared.faults_parameter_arn])
+            )
+            env["ORDERFLOW_FAULTS_PARAMETER"] = shared.faults_parameter_name
         self.function = lambda_.Function(
             self,
             "Function",

@@ -72,7 +72,6 @@ def acknowledge(stack: Stack) -> None:
     for queue, what in (
         (stack.bus.delivery_dlq, "EventBridge rule targets' dead-letter queue"),
         (stack.orders.relay_dlq, "the outbox relay stream mapping's on-failure destination"),
-        (stack.saga.announcement_dlq, "where the saga parks announcements EventBridge refused"),
         (stack.saga.saga_dlq, "where sagas that could not finish park their input for a re-run"),
         (stack.payments.workflow_dlq, "where payment workflows that could not announce their failure park"),
     ):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aws_cdk import Duration
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_stepfunctions as sfn
@@ -13,14 +14,35 @@ from constructs import Construct
 from cdk.common import EventConsumer, ServiceFunction, Shared, choreographed, dead_letter_queue, service_table
 
 OUTCOME_EVENTS = ["InventoryReserved", "InventoryRejected", "PaymentCompleted", "PaymentFailed"]
+# The sparse index of undecided orders by deadline (functions/orders/data/orders_repository.py).
+UNDECIDED_INDEX = "undecided-by-deadline"
+# How long one saga execution holds its order: the saga's timeout plus a margin.
+SAGA_LEASE = Duration.seconds(270)
+CHOREOGRAPHY_DEADLINE = Duration.minutes(30)
 
 
 class OrdersConstruct(Construct):
     def __init__(
-        self, scope: Construct, construct_id: str, *, shared: Shared, inventory_table: dynamodb.ITable
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        shared: Shared,
+        inventory_table: dynamodb.ITable,
+        choreography_deadline: Duration = CHOREOGRAPHY_DEADLINE,
     ) -> None:
         super().__init__(scope, construct_id)
         self.table = service_table(self, "Table", "order_id", stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES)
+        # Undecided orders by deadline: sparse (a decided order drops out), spread over 8 keys.
+        self.table.add_global_secondary_index(
+            index_name=UNDECIDED_INDEX,
+            partition_key=dynamodb.Attribute(name="undecided", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="deadline", type=dynamodb.AttributeType.STRING),
+        )
+        deadlines = {
+            "SAGA_LEASE_SECONDS": str(int(SAGA_LEASE.to_seconds())),
+            "CHOREOGRAPHY_DEADLINE_SECONDS": str(int(choreography_deadline.to_seconds())),
+        }
         self.events_table = service_table(self, "EventsTable", "order_id", "event_key")
         self.idempotency_table = service_table(self, "IdempotencyTable", "id", time_to_live_attribute="expiration")
         bus_env = {"EVENT_BUS_NAME": shared.bus.event_bus_name}
@@ -38,9 +60,11 @@ class OrdersConstruct(Construct):
                 "ORDER_EVENTS_TABLE": self.events_table.table_name,
                 "IDEMPOTENCY_TABLE": self.idempotency_table.table_name,
                 "INVENTORY_TABLE": inventory_table.table_name,
+                **deadlines,
             },
         )
-        self.api.grant(["dynamodb:GetItem", "dynamodb:PutItem"], [self.table.table_arn])
+        # UpdateItem: the saga lease (claim on a retry, release when the start was refused).
+        self.api.grant(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], [self.table.table_arn])
         self.api.grant(["dynamodb:Query"], [self.events_table.table_arn])
         self.api.grant(
             ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
@@ -57,7 +81,7 @@ class OrdersConstruct(Construct):
             service="orders",
             handler_module="saga_tasks",
             description="record, confirm and reject orders for the saga",
-            environment={"ORDERS_TABLE": self.table.table_name, **bus_env},
+            environment={"ORDERS_TABLE": self.table.table_name, "SAGA_LEASE_SECONDS": deadlines["SAGA_LEASE_SECONDS"]},
         )
         self.tasks.grant(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], [self.table.table_arn])
 
@@ -69,7 +93,7 @@ class OrdersConstruct(Construct):
             shared=shared,
             service="orders",
             handler_module="outbox_relay",
-            description="publish OrderPlaced and choreographed outcomes from the orders stream",
+            description="publish OrderPlaced and every order's outcome from the orders stream",
             environment=bus_env,
         )
         shared.bus.grant_put_events_to(self.relay.role)
@@ -123,6 +147,29 @@ class OrdersConstruct(Construct):
             patterns={"RecordEveryEvent": {"source": events.Match.prefix("orderflow.")}},
         )
 
+        # No order stays undecided: every minute, decide those past their deadline.
+        self.reconciler = ServiceFunction(
+            self,
+            "Reconciler",
+            shared=shared,
+            service="orders",
+            handler_module="reconciler",
+            description="reject orders left undecided past their deadline and start their compensation",
+            timeout=Duration.seconds(60),
+            environment={"ORDERS_TABLE": self.table.table_name},
+        )
+        self.reconciler.grant(["dynamodb:Query"], [f"{self.table.table_arn}/index/{UNDECIDED_INDEX}"])
+        self.reconciler.grant(["dynamodb:GetItem", "dynamodb:UpdateItem"], [self.table.table_arn])
+        self.reconcile_schedule = events.Rule(
+            self,
+            "ReconcileSchedule",
+            description="orders-reconciler every minute",
+            schedule=events.Schedule.rate(Duration.minutes(1)),
+            targets=[targets.LambdaFunction(self.reconciler.function, retry_attempts=2)],
+        )
+
     def use_saga(self, state_machine: sfn.StateMachine) -> None:
         self.api.function.add_environment("SAGA_STATE_MACHINE_ARN", state_machine.state_machine_arn)
         state_machine.grant_start_sync_execution(self.api.role)
+        self.reconciler.function.add_environment("SAGA_STATE_MACHINE_ARN", state_machine.state_machine_arn)
+        state_machine.grant_start_execution(self.reconciler.role)

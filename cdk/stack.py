@@ -27,25 +27,34 @@ class OrderflowStack(Stack):
         retention_days = int(ctx("orderflow:logRetentionDays") or 30)
 
         self.bus = EventBusConstruct(self, "EventBus")
-        # Fault injection document (see docs/operations.md). "{}" = no faults.
-        self.faults = ssm.StringParameter(
-            self,
-            "FaultInjection",
-            parameter_name=f"/{construct_id.lower()}/faults",
-            string_value="{}",
-            description='orderflow fault injection: {"<service>.<operation>": {failure_rate, latency_ms, outage}}',
-        )
+        # Fault injection (docs/operations.md) exists only where the context enables it: the local
+        # cloud and test stacks do; a deployment does not, unless `-c orderflow:faultInjection=true`.
+        self.faults: ssm.StringParameter | None = None
+        if _flag(ctx("orderflow:faultInjection")):
+            self.faults = ssm.StringParameter(
+                self,
+                "FaultInjection",
+                parameter_name=f"/{construct_id.lower()}/faults",
+                string_value="{}",
+                description='orderflow fault injection: {"<service>.<operation>": {phase, failure_rate, latency_ms}}',
+            )
         shared = Shared(
             bus=self.bus.bus,
             powertools_layer=powertools_layer(self, str(ctx("orderflow:powertoolsVersion") or "3.37.0")),
             log_retention=_retention(retention_days),
             delivery_dlq=self.bus.delivery_dlq,
-            faults_parameter_name=self.faults.parameter_name,
-            faults_parameter_arn=self.faults.parameter_arn,
+            faults_parameter_name=self.faults.parameter_name if self.faults else None,
+            faults_parameter_arn=self.faults.parameter_arn if self.faults else None,
         )
         self.inventory = InventoryConstruct(self, "Inventory", shared=shared)
         self.payments = PaymentsConstruct(self, "Payments", shared=shared)
-        self.orders = OrdersConstruct(self, "Orders", shared=shared, inventory_table=self.inventory.table)
+        self.orders = OrdersConstruct(
+            self,
+            "Orders",
+            shared=shared,
+            inventory_table=self.inventory.table,
+            choreography_deadline=Duration.minutes(int(ctx("orderflow:choreographyDeadlineMinutes") or 30)),
+        )
         self.shipping = ShippingConstruct(self, "Shipping", shared=shared)
         self.notifications = NotificationsConstruct(self, "Notifications", shared=shared)
         self.saga = OrderSagaConstruct(
@@ -78,7 +87,6 @@ class OrderflowStack(Stack):
         """Every DLQ of the system by a readable name; `make redrive` and the checker use these."""
         return {
             "event-delivery": self.bus.delivery_dlq,
-            "saga-announcements": self.saga.announcement_dlq,
             "saga": self.saga.saga_dlq,
             "payment-workflow": self.payments.workflow_dlq,
             "orders-relay": self.orders.relay_dlq,
@@ -104,6 +112,17 @@ class OrderflowStack(Stack):
             )
         cloudwatch.Alarm(
             self,
+            "SagaTimeouts",
+            alarm_description="orderflow: saga executions timed out; the reconciler decides their orders "
+            "(see docs/operations.md)",
+            metric=self.saga.state_machine.metric_timed_out(period=Duration.minutes(1)),
+            threshold=0,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        cloudwatch.Alarm(
+            self,
             "SagaFailures",
             alarm_description="orderflow: saga executions failed (compensation could not finish)",
             metric=self.saga.state_machine.metric_failed(period=Duration.minutes(1)),
@@ -112,6 +131,11 @@ class OrderflowStack(Stack):
             evaluation_periods=1,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
+
+
+def _flag(value: object) -> bool:
+    """A boolean context value; `-c name=true` on the CLI arrives as a string."""
+    return value is True or str(value).strip().lower() in ("true", "1", "yes")
 
 
 _RETENTION = {

@@ -29,6 +29,8 @@ log = logging.getLogger("local")
 # The CDK CLI adds these to every synthesis; without them there is no construct-path or asset
 # metadata in the template (the runner copes, but `find(path_contains=...)` wants paths).
 CLI_CONTEXT = {"aws:cdk:enable-path-metadata": True, "aws:cdk:enable-asset-metadata": True}
+# The local cloud is where faults are injected on purpose: its stack has the fault document.
+LOCAL_CONTEXT = {"orderflow:faultInjection": True}
 QUIET_JSII = {
     "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "1",
     "JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION": "1",
@@ -83,6 +85,7 @@ def synthesize(assembly: Path, app: str | None, console: Console) -> None:
     if cached.is_file():
         context.update(json.loads(cached.read_text()))
     context.update(CLI_CONTEXT)
+    context = {**LOCAL_CONTEXT, **context}
     env = {**os.environ, **QUIET_JSII, "CDK_OUTDIR": str(assembly), "CDK_CONTEXT_JSON": json.dumps(context)}
     started = time.monotonic()
     with console.status(f"synthesizing: {' '.join(command)}"):

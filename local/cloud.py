@@ -35,6 +35,7 @@ from local.functions import FAKE_CREDENTIALS, FunctionPool, FunctionSpec, Invoca
 from local.host import MotoHost
 from local.mappings import Activity, SqsPoller, StreamPoller, send_to_destination
 from local.provision import ProvisionedResource, Provisioner
+from local.schedules import Scheduler
 from local.template import TemplateResolver
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,8 @@ class LocalCloud:
         work_dir: where logs (`<work_dir>/logs/<function>.log`) and extracted code go.
         parameters: values for template parameters (else their defaults).
         prewarm: start one worker per function in the background at startup.
+        schedules: fire the template's `rate(...)` schedule rules on time (`scheduler.fire()`
+            fires one at a chosen time either way).
     """
 
     def __init__(
@@ -80,6 +83,7 @@ class LocalCloud:
         work_dir: str | Path | None = None,
         parameters: dict[str, Any] | None = None,
         prewarm: bool = False,
+        schedules: bool = True,
     ) -> None:
         self.assembly = assembly
         self.stack = stack
@@ -93,6 +97,8 @@ class LocalCloud:
         self.log_dir = self.work_dir / "logs"
         self.parameters = parameters or {}
         self.prewarm = prewarm
+        self.schedules = schedules
+        self.scheduler: Scheduler | None = None
         self.resources: dict[str, ProvisionedResource] = {}
         self.outputs: dict[str, Any] = {}
         self.functions: dict[str, FunctionPool] = {}  # function name -> pool
@@ -139,6 +145,9 @@ class LocalCloud:
             self._start_functions(self._provisioner.functions)
             self._start_mappings(self._provisioner)
             self._start_api()
+            self.scheduler = Scheduler(self)
+            if self.schedules:
+                self.scheduler.start()
             self._started = True
         except BaseException:
             self.stop()
@@ -261,6 +270,8 @@ class LocalCloud:
         The last cloud of the process stops the moto server and resets moto instead.
         """
         self._stopping.set()
+        if self.scheduler is not None:
+            self.scheduler.stop()
         if self._api_server is not None:
             self._api_server.stop()
             self._api_server = None

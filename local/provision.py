@@ -422,7 +422,7 @@ class Provisioner:
         if "ScheduleExpression" in props:
             request["ScheduleExpression"] = props["ScheduleExpression"]
             log.info(
-                "rule %s has a schedule (%s); schedules do not fire locally", logical_id, props["ScheduleExpression"]
+                "rule %s has a schedule (%s); the local scheduler fires it", logical_id, props["ScheduleExpression"]
             )
         if "Description" in props:
             request["Description"] = props["Description"]

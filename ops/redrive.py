@@ -147,9 +147,6 @@ def _handler(clients: Clients, resources: Resources, dlq: DeadLetterQueue, url: 
     if dlq.kind is DeadLetterKind.EVENT_DELIVERY:
         bus = resources.bus_name()
         return lambda message: _redeliver_event(clients, bus, message)
-    if dlq.kind is DeadLetterKind.ANNOUNCEMENT:
-        bus = resources.bus_name()
-        return lambda message: _publish_announcement(clients.events, bus, message)
     if dlq.kind is DeadLetterKind.SAGA_INPUT:
         saga = resources.state_machine_arn(SAGA_STATE_MACHINE, clients.stepfunctions)
         return lambda message: _rerun_saga(clients.stepfunctions, saga, message)
@@ -188,7 +185,7 @@ def _send(sqs: Any, url: str, body: str, attributes: dict[str, Any] | None = Non
     sqs.send_message(**kwargs)
 
 
-# --- EventBridge: delivery DLQ and parked announcements ------------------------------------------
+# --- EventBridge: the delivery DLQ ------------------------------------------
 
 
 def _put_events(events: Any, entry: dict[str, Any]) -> None:
@@ -225,20 +222,6 @@ def _redeliver_event(clients: Clients, bus: str, message: dict[str, Any]) -> Non
     if event.get("resources"):
         entry["Resources"] = event["resources"]
     _put_events(clients.events, entry)
-
-
-def _publish_announcement(events: Any, bus: str, message: dict[str, Any]) -> None:
-    parked = json.loads(message["Body"])
-    detail = parked["detail"]
-    _put_events(
-        events,
-        {
-            "EventBusName": bus,
-            "Source": parked["source"],
-            "DetailType": parked["detail_type"],
-            "Detail": detail if isinstance(detail, str) else json.dumps(detail),
-        },
-    )
 
 
 # --- parked saga and payment workflow inputs -------------------------------------------------------

@@ -14,8 +14,6 @@ class DeadLetterKind(StrEnum):
     CONSUMER = "consumer"
     # EventBridge's target DLQ: the body is the event, attributes name the rule and target.
     EVENT_DELIVERY = "event-delivery"
-    # The saga parked an announcement PutEvents refused: {"source", "detail_type", "detail"}.
-    ANNOUNCEMENT = "announcement"
     # The relay's on-failure destination: a pointer (DDBStreamBatchInfo) to stream records.
     STREAM_BATCH = "stream-batch"
     # A saga that could not finish parked its input (+ failed_state): run the saga again.
@@ -36,7 +34,6 @@ class DeadLetterQueue:
         return {
             DeadLetterKind.CONSUMER: f"its source queue ({self.source_prefix})",
             DeadLetterKind.EVENT_DELIVERY: "the queue named by TARGET_ARN, else the bus",
-            DeadLetterKind.ANNOUNCEMENT: "the bus (PutEvents)",
             DeadLetterKind.STREAM_BATCH: "orders-relay, with the records read back from the stream",
             DeadLetterKind.SAGA_INPUT: "a new saga execution (synchronous) with the parked input",
             DeadLetterKind.WORKFLOW_INPUT: "a new payment workflow execution with the parked input",
@@ -51,7 +48,6 @@ DEAD_LETTER_QUEUES: dict[str, DeadLetterQueue] = {
     dlq.name: dlq
     for dlq in (
         DeadLetterQueue("event-delivery", "EventBusDeliveryDeadLetterQueue", DeadLetterKind.EVENT_DELIVERY),
-        DeadLetterQueue("saga-announcements", "OrderSagaAnnouncementDeadLetterQueue", DeadLetterKind.ANNOUNCEMENT),
         DeadLetterQueue("saga", "OrderSagaSagaDeadLetterQueue", DeadLetterKind.SAGA_INPUT),
         DeadLetterQueue("payment-workflow", "PaymentsWorkflowDeadLetterQueue", DeadLetterKind.WORKFLOW_INPUT),
         DeadLetterQueue("orders-relay", "OrdersRelayDeadLetterQueue", DeadLetterKind.STREAM_BATCH),
@@ -72,8 +68,7 @@ CONSUMER_QUEUES: dict[str, str] = {
 # Whose messages can still advance an order's status, per flow (queue and DLQ alike).
 # Choreographed: OrderPlaced via the relay and the bus, inventory and payments deciding (and
 # a parked payment workflow), the projector recording. Orchestrated: only its own saga, so
-# only a parked saga input. Shipping, notifications and the timeline merely follow orders;
-# parked announcements are of orders already terminal.
+# only a parked saga input. Shipping, notifications and the timeline merely follow orders.
 MOVES_ORDERS: dict[str, frozenset[str]] = {
     "choreographed": frozenset(
         {"orders-relay", "event-delivery", "inventory", "payments", "orders-projector", "payment-workflow"}

@@ -34,7 +34,8 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     from app import build
 
     outdir = tmp_path_factory.mktemp("cdk.out")
-    app, stack = build(App(outdir=str(outdir)))
+    # The stack the tests run is a test stack: fault injection on (a deployment's default is off).
+    app, stack = build(App(outdir=str(outdir), context={"orderflow:faultInjection": True}))
     app.synth()
     template_json = json.loads((outdir / f"{stack.stack_name}.template.json").read_text())
     return Synthesized(

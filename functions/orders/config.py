@@ -31,12 +31,22 @@ class ApiConfig(_FromEnvironment):
     saga_state_machine_arn: str = Field(alias="SAGA_STATE_MACHINE_ARN", pattern=r"^arn:aws[a-z-]*:states:")
     # API Gateway gives up after 29 s; stop waiting for the saga before that so we can still answer.
     saga_timeout_seconds: float = Field(alias="SAGA_TIMEOUT_SECONDS", default=25.0, gt=0, le=300)
+    # How long one saga execution holds an order (the state machine's timeout plus a margin):
+    # no second execution starts for the order before it runs out.
+    saga_lease_seconds: int = Field(alias="SAGA_LEASE_SECONDS", default=270, gt=0, le=86_400)
+    # How long a choreographed order may stay undecided before the reconciler rejects it.
+    choreography_deadline_seconds: int = Field(alias="CHOREOGRAPHY_DEADLINE_SECONDS", default=1800, gt=0)
     idempotency_ttl_seconds: int = Field(alias="IDEMPOTENCY_TTL_SECONDS", default=86_400, ge=60)
 
 
 class SagaTasksConfig(_FromEnvironment):
     orders_table: str = Field(alias="ORDERS_TABLE", pattern=_TABLE_NAME)
-    event_bus_name: str = Field(alias="EVENT_BUS_NAME", min_length=1, max_length=1600)
+    saga_lease_seconds: int = Field(alias="SAGA_LEASE_SECONDS", default=270, gt=0, le=86_400)
+
+
+class ReconcilerConfig(_FromEnvironment):
+    orders_table: str = Field(alias="ORDERS_TABLE", pattern=_TABLE_NAME)
+    saga_state_machine_arn: str = Field(alias="SAGA_STATE_MACHINE_ARN", pattern=r"^arn:aws[a-z-]*:states:")
 
 
 class RelayConfig(_FromEnvironment):

@@ -52,6 +52,12 @@ class Order(BaseModel):
     correlation_id: str
     created_at: str
     updated_at: str
+    # The time by which the order must be decided: for an orchestrated order, the end of the
+    # lease of the saga execution running it (no second execution starts before it); past
+    # it, the reconciler decides the order. Only undecided orders carry `undecided` (the key
+    # of the sparse index the reconciler reads); a terminal status removes it.
+    deadline: str | None = None
+    undecided: str | None = None
 
     @property
     def is_terminal(self) -> bool:
@@ -66,6 +72,14 @@ class Order(BaseModel):
             and [(line.sku, line.quantity) for line in self.items]
             == [(line.sku, line.quantity) for line in other.items]
         )
+
+
+# The sparse index of undecided orders is spread over this many partition keys (no hot key).
+UNDECIDED_SHARDS = 8
+
+
+def undecided_shard(order_id: str) -> str:
+    return f"PENDING#{int(uuid.uuid5(_ORDER_ID_NAMESPACE, order_id)) % UNDECIDED_SHARDS}"
 
 
 class StatusChange(BaseModel):

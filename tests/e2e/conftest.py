@@ -93,7 +93,13 @@ _RUNNING: list[LocalCloud] = []
 @pytest.fixture(scope="session")
 def orderflow(synthesized) -> Iterator[Orderflow]:
     cloud = LocalCloud.from_assembly(
-        str(synthesized.outdir), stack=synthesized.stack_name, api_port=0, redelivery_delay=0.2, prewarm=True
+        str(synthesized.outdir),
+        stack=synthesized.stack_name,
+        api_port=0,
+        redelivery_delay=0.2,
+        prewarm=True,
+        # Tests fire the reconciler's schedule themselves, at the time they choose.
+        schedules=False,
     )
     cloud.start()
     _RUNNING.append(cloud)

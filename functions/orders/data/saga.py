@@ -30,6 +30,10 @@ class SagaStarter(ABC):
     def run(self, name: str, payload: dict[str, Any]) -> SagaExecution:
         """Run the saga to its end; raises SagaUnavailableError / SagaTimedOutError on transport faults."""
 
+    @abstractmethod
+    def start(self, name: str, payload: dict[str, Any]) -> str:
+        """Start an execution without waiting for it (a compensation run); its ARN."""
+
 
 class StepFunctionsSaga(SagaStarter):
     def __init__(self, state_machine_arn: str, timeout_seconds: float, client: Any | None = None) -> None:
@@ -63,3 +67,10 @@ class StepFunctionsSaga(SagaStarter):
             output=response.get("output") if isinstance(response.get("output"), str) else None,
             error=response.get("error") if isinstance(response.get("error"), str) else None,
         )
+
+    def start(self, name: str, payload: dict[str, Any]) -> str:
+        try:
+            response = self._client.start_execution(stateMachineArn=self._arn, name=name, input=json.dumps(payload))
+        except (ClientError, ConnectionError) as error:
+            raise SagaUnavailableError(f"the order saga could not be started: {type(error).__name__}") from error
+        return str(response["executionArn"])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 from functools import cache
 from typing import Annotated, Any
 
@@ -34,8 +35,6 @@ from orders.domain import (
     IdempotencyConflictError,
     InvalidOrderError,
     OrderNotFoundError,
-    SagaError,
-    SagaTimedOutError,
     SagaUnavailableError,
 )
 from orders.logic.place_order import OrderPlacement
@@ -73,6 +72,8 @@ def build_placement(config: ApiConfig, saga: SagaStarter | None = None) -> Order
         saga=saga or StepFunctionsSaga(config.saga_state_machine_arn, config.saga_timeout_seconds),
         idempotency_store=idempotency_store(config.idempotency_table),
         idempotency_ttl_seconds=config.idempotency_ttl_seconds,
+        saga_lease=timedelta(seconds=config.saga_lease_seconds),
+        choreography_deadline=timedelta(seconds=config.choreography_deadline_seconds),
     )
 
 
@@ -108,7 +109,8 @@ REJECTION_STATUS = {"OUT_OF_STOCK": 409, "PAYMENT_DECLINED": 402}
 
 def placement_response(placed: PlacedOrder) -> Response:
     """The HTTP answer to POST /orders for a placement outcome (also for idempotent replays)."""
-    if placed.flow == "choreographed":
+    if placed.flow == "choreographed" or placed.status not in ("CONFIRMED", "REJECTED"):
+        # Choreographed, or a saga that outlived the API's budget: the decision follows on Location.
         accepted = OrderAccepted(order_id=placed.order_id, status=placed.status, flow=placed.flow)
         return _json(202, accepted, {"Location": f"/orders/{placed.order_id}"})
     if placed.status == "CONFIRMED":
@@ -130,16 +132,15 @@ def placement_response(placed: PlacedOrder) -> Response:
 _DESCRIPTIONS = {
     200: "OK",
     201: "Confirmed by the saga",
-    202: "Accepted (choreographed); follow Location",
+    202: "Accepted: choreographed, or an orchestrated order whose saga outlived the API's 25 s budget "
+    "(status PENDING); the decision follows on GET Location",
     400: "Malformed request body",
     402: "Payment declined",
     404: "Not found",
     409: "Out of stock, or a retry with the same Idempotency-Key still in progress",
     415: "Unsupported content type",
     422: "Validation failed, unknown sku, or Idempotency-Key reused with another body",
-    502: "The order saga failed",
     503: "Temporarily unavailable, or rejected for a reason the caller cannot fix",
-    504: "The order saga timed out",
 }
 
 
@@ -157,7 +158,9 @@ def _responses(models: dict[int, Any]) -> dict[int, Any]:
 @app.post(
     "/orders",
     summary="Place an order",
-    description="flow=orchestrated answers with the saga's decision; flow=choreographed answers 202 at once.",
+    description="flow=orchestrated answers with the saga's decision (201/402/409), or 202 PENDING with Location "
+    "when the saga outlives the API's budget; flow=choreographed answers 202 at once. A retry with the same "
+    "Idempotency-Key never starts a second saga for the order: it answers the order's current status.",
     responses=_responses(
         {
             201: OrderConfirmedResponse,
@@ -167,9 +170,7 @@ def _responses(models: dict[int, Any]) -> dict[int, Any]:
             409: OrderRejectedResponse | ErrorResponse,
             415: None,
             422: None,
-            502: None,
             503: OrderRejectedResponse | ErrorResponse,
-            504: None,
         }
     ),
     tags=["orders"],
@@ -293,20 +294,6 @@ def _in_progress(_: IdempotencyAlreadyInProgressError) -> Response:
 @app.exception_handler(OrderNotFoundError)
 def _order_not_found(error: OrderNotFoundError) -> Response:
     return _error(404, "order not found", {"order_id": error.order_id[:128]})
-
-
-@app.exception_handler(SagaError)
-def _saga_failed(error: SagaError) -> Response:
-    # The cause is not returned nor logged: it may quote the saga's input, payment token included.
-    logger.error(
-        "order saga without a decision",
-        extra={"execution": error.execution, "saga_status": error.status, "saga_error": error.error},
-    )
-    status = 504 if isinstance(error, SagaTimedOutError) else 502
-    details = {"execution": error.execution, "status": error.status}
-    if error.error:
-        details["error"] = error.error
-    return _error(status, str(error), details)
 
 
 @app.exception_handler([SagaUnavailableError, CatalogUnavailableError, IdempotencyPersistenceLayerError, InjectedFault])

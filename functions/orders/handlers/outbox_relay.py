@@ -1,8 +1,8 @@
 """orders-relay: the orders table's stream (NEW_AND_OLD_IMAGES) -> the orderflow bus.
 
-INSERT announces OrderPlaced (both flows); a choreographed order reaching CONFIRMED/REJECTED
-announces its outcome. Records fail one by one (ReportBatchItemFailures); a retried record
-republishes the same events with the same ids.
+INSERT announces OrderPlaced (both flows); an order of either flow reaching CONFIRMED/REJECTED
+announces its outcome (the saga has no announcement step of its own). Records fail one by one
+(ReportBatchItemFailures); a retried record republishes the same events with the same ids.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""orders-tasks: the orders steps of the orchestrated saga (payloads per docs/architecture.md).
+"""orders-tasks: record, confirm and reject, the orders steps of the saga (payloads per docs/architecture.md).
 
 The state machine passes its whole state, so unknown fields are ignored. Technical failures
 raise (the state machine retries); business outcomes are returned.
@@ -6,6 +6,7 @@ raise (the state machine retries); business outcomes are returned.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import cache
 from typing import Annotated, Any, Literal
 
@@ -13,9 +14,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from orders.config import SagaTasksConfig, get_config
-from orders.data.event_bus import EventBridgeBus
 from orders.data.orders_repository import DynamoDBOrdersRepository
-from orders.domain import Order, iso, utc_now
+from orders.domain import Order, iso, undecided_shard, utc_now
 from orders.logic.saga_tasks import SagaTasks
 from orders.observability import logger, metrics, tracer, without_values
 from shared.events import Flow, OrderLine
@@ -48,14 +48,9 @@ class RejectTask(_Task):
     reason: str = Field(default="INTERNAL_ERROR", min_length=1, max_length=64)
 
 
-class AnnounceTask(_Task):
-    """Publish the stored outcome (OrderConfirmed/OrderRejected) with its deterministic event id."""
-
-    action: Literal["announce"]
-
-
-TaskRequest = Annotated[RecordTask | ConfirmTask | RejectTask | AnnounceTask, Field(discriminator="action")]
-_tasks_adapter: TypeAdapter[RecordTask | ConfirmTask | RejectTask | AnnounceTask] = TypeAdapter(TaskRequest)
+AnyTask = RecordTask | ConfirmTask | RejectTask
+TaskRequest = Annotated[AnyTask, Field(discriminator="action")]
+_tasks_adapter: TypeAdapter[AnyTask] = TypeAdapter(TaskRequest)
 
 
 class InvalidTaskError(ValueError):
@@ -64,11 +59,10 @@ class InvalidTaskError(ValueError):
 
 @cache
 def tasks() -> SagaTasks:
-    config = get_config(SagaTasksConfig)
-    return SagaTasks(orders=DynamoDBOrdersRepository(config.orders_table), bus=EventBridgeBus(config.event_bus_name))
+    return SagaTasks(orders=DynamoDBOrdersRepository(get_config(SagaTasksConfig).orders_table))
 
 
-def parse_task(event: Any) -> RecordTask | ConfirmTask | RejectTask | AnnounceTask:
+def parse_task(event: Any) -> AnyTask:
     try:
         return _tasks_adapter.validate_python(event)
     except ValidationError as error:
@@ -76,9 +70,10 @@ def parse_task(event: Any) -> RecordTask | ConfirmTask | RejectTask | AnnounceTa
         raise InvalidTaskError(f"invalid orders task payload: {without_values(error)}") from None
 
 
-def run_task(task: RecordTask | ConfirmTask | RejectTask | AnnounceTask) -> dict[str, Any]:
+def run_task(task: AnyTask) -> dict[str, Any]:
     if isinstance(task, RecordTask):
-        now = iso(utc_now())
+        moment = utc_now()
+        now = iso(moment)
         order = Order(
             order_id=task.order_id,
             customer_id=task.customer_id,
@@ -91,13 +86,14 @@ def run_task(task: RecordTask | ConfirmTask | RejectTask | AnnounceTask) -> dict
             correlation_id=task.correlation_id,
             created_at=now,
             updated_at=now,
+            # An order the saga records itself (a re-run from a parked input) holds its lease too.
+            deadline=iso(moment + timedelta(seconds=get_config(SagaTasksConfig).saga_lease_seconds)),
+            undecided=undecided_shard(task.order_id),
         )
         return tasks().record(order)
     if isinstance(task, ConfirmTask):
         return tasks().confirm(task.order_id, task.tax_cents)
-    if isinstance(task, RejectTask):
-        return tasks().reject(task.order_id, task.reason)
-    return tasks().announce(task.order_id)
+    return tasks().reject(task.order_id, task.reason)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
@@ -14,13 +14,17 @@ from orders.data.catalog import Catalog
 from orders.data.orders_repository import OrdersRepository
 from orders.data.saga import SagaStarter
 from orders.domain import (
+    TERMINAL,
     FieldProblem,
     IdempotencyConflictError,
     InvalidOrderError,
     Order,
     OrderConflictError,
+    SagaError,
+    SagaUnavailableError,
     iso,
     new_order_id,
+    undecided_shard,
     utc_now,
 )
 from orders.logic.placed import PlacedOrder
@@ -54,11 +58,15 @@ class OrderPlacement:
         saga: SagaStarter,
         idempotency_store: BasePersistenceLayer,
         idempotency_ttl_seconds: int,
+        saga_lease: timedelta = timedelta(seconds=270),
+        choreography_deadline: timedelta = timedelta(minutes=30),
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._orders = orders
         self._catalog = catalog
         self._saga = saga
+        self._saga_lease = saga_lease
+        self._choreography_deadline = choreography_deadline
         self._clock = clock
         # The key is the header alone: a reused key with any other body (customer included) is a conflict.
         self.idempotency_config = IdempotencyConfig(
@@ -90,11 +98,17 @@ class OrderPlacement:
         if lambda_context is not None:
             self.idempotency_config.register_lambda_context(lambda_context)
         # Only `placement` is hashed: the key names the record, the request body validates it.
-        return self._place_once(
+        placed: PlacedOrder = self._place_once(
             placement={"idempotency_key": idempotency_key, "request": request.canonical()},
             request=request,
             correlation_id=correlation_id,
         )
+        if placed.flow == "orchestrated" and placed.status not in TERMINAL:
+            # A stored "still deciding" answer: the decision may have been made since.
+            stored = self._orders.get(placed.order_id)
+            if stored is not None:
+                return PlacedOrder.of(stored)
+        return placed
 
     def _place_keyed(
         self, *, placement: dict[str, Any], request: PlaceOrderRequest, correlation_id: str
@@ -104,7 +118,9 @@ class OrderPlacement:
 
     def _place(self, request: PlaceOrderRequest, *, order_id: str, correlation_id: str, keyed: bool) -> PlacedOrder:
         lines = self._price(request)
-        now = iso(self._clock())
+        moment = self._clock()
+        now = iso(moment)
+        window = self._saga_lease if request.flow == "orchestrated" else self._choreography_deadline
         order = Order(
             order_id=order_id,
             customer_id=request.customer_id,
@@ -117,6 +133,8 @@ class OrderPlacement:
             correlation_id=correlation_id,
             created_at=now,
             updated_at=now,
+            deadline=iso(moment + window),
+            undecided=undecided_shard(order_id),
         )
         logger.append_keys(order_id=order_id)
         if keyed:
@@ -126,7 +144,7 @@ class OrderPlacement:
                 return self._resume(existing, order)
         if order.flow == "choreographed":
             return self._record_choreographed(order)
-        return self._run_saga(order)
+        return self._start_saga(order)
 
     def _price(self, request: PlaceOrderRequest) -> list[OrderLine]:
         problems: list[FieldProblem] = []
@@ -158,8 +176,14 @@ class OrderPlacement:
         logger.info("idempotent retry of an existing order", extra={"status": existing.status})
         if existing.flow == "choreographed" or existing.is_terminal:
             return PlacedOrder.of(existing)
-        # An orchestrated order without a decision: run the saga again; every step is idempotent.
-        return self._run_saga(existing)
+        # An orchestrated order without a decision: run the saga again only if no execution
+        # holds it (one execution per order); its lease ran out, so the last one has ended.
+        moment = self._clock()
+        until = iso(moment + self._saga_lease)
+        if not self._orders.claim(existing.order_id, iso(moment), until):
+            logger.info("a saga execution still holds this order: no second one", extra={"until": existing.deadline})
+            return PlacedOrder.of(existing)
+        return self._run_saga(existing.model_copy(update={"deadline": until}))
 
     def _record_choreographed(self, order: Order) -> PlacedOrder:
         # One PutItem: the table's stream (the outbox) announces OrderPlaced, never this function.
@@ -171,8 +195,35 @@ class OrderPlacement:
         logger.info("choreographed order recorded", extra={"total_cents": order.total_cents})
         return PlacedOrder.of(order)
 
+    def _start_saga(self, order: Order) -> PlacedOrder:
+        """Record the order holding its saga lease (the API's own write), then run the saga.
+
+        A concurrent request for the same order finds the record and does not start another.
+        """
+        existing = record_new(self._orders, order)
+        if existing is not None:
+            return self._resume(existing, order)
+        return self._run_saga(order)
+
     def _run_saga(self, order: Order) -> PlacedOrder:
-        execution = self._saga.run(order.order_id, saga_input(order))
-        placed = interpret_execution(execution, order)
+        """The saga's decision, or the order as stored (PENDING: 202) when it outlives our budget."""
+        try:
+            execution = self._saga.run(order.order_id, saga_input(order))
+            placed = interpret_execution(execution, order)
+        except SagaUnavailableError:
+            # Step Functions refused the start, so no execution holds the lease: give it back,
+            # so that the caller's retry (same Idempotency-Key) can start one.
+            if order.deadline is not None:
+                self._orders.release(order.order_id, order.deadline, iso(self._clock()))
+            raise
+        except SagaError as error:
+            # Still running, or ended without a decision (parked for redrive): the order says
+            # where it stands, and the reconciler decides it if nothing else does in time.
+            logger.warning(
+                "order saga gave no decision within the API's budget",
+                extra={"execution": error.execution, "saga_status": error.status, "saga_error": error.error},
+            )
+            stored = self._orders.get(order.order_id)
+            return PlacedOrder.of(stored or order)
         logger.info("order saga decided", extra={"status": placed.status, "reason": placed.reason})
         return placed

@@ -16,9 +16,10 @@ def announcements(change: str, old: Order | None, new: Order | None) -> list[Env
     if change == "INSERT":
         # Both flows: the orchestrated order's OrderPlaced feeds the timeline; rules keep it out of the dance.
         return [order_placed(new)]
-    # Choreographed terminal transitions only: the saga announces orchestrated outcomes itself.
+    # Every terminal transition, whichever flow decided it: the decision and its announcement
+    # are one write, so a CONFIRMED order always ships and a REJECTED one is always compensated.
     changed = old is None or old.status != new.status
-    if change == "MODIFY" and new.flow == "choreographed" and new.status in TERMINAL and changed:
+    if change == "MODIFY" and new.status in TERMINAL and changed:
         return [order_outcome(new)]
     return []
 

@@ -1,7 +1,10 @@
-"""The orders steps of the orchestrated saga: record, confirm, reject, announce.
+"""The orders steps of the orchestrated saga: record, confirm (the pivot) and reject.
 
 Business outcomes are results; only technical failures raise, so the state machine's
-Retry/Catch deal with faults and its Choice states with decisions.
+Retry/Catch deal with faults and its Choice states with decisions. Each answers with the
+stored order's status, reason and tax, whatever this call changed: a retried or duplicated
+step, or a confirm and a reject racing, all read the one decision the table holds. The
+outcome's announcement is not a saga step: the orders table's outbox relay publishes it.
 """
 
 from __future__ import annotations
@@ -10,34 +13,20 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from orders.data.event_bus import EventBus
 from orders.data.orders_repository import OrdersRepository
-from orders.domain import Order, OrderConflictError, OrderNotFoundError, StatusChange, utc_now
-from orders.logic.announcements import order_outcome
+from orders.domain import Order, OrderConflictError, StatusChange, utc_now
 from orders.logic.status import advance, record_new
 from shared.faults import injectable
 
 
 def _result(order: Order) -> dict[str, Any]:
-    result: dict[str, Any] = {"status": order.status}
-    if order.reason:
-        result["reason"] = order.reason
-    return result
-
-
-def _decided(order: Order) -> dict[str, Any]:
-    """The result of confirm/reject, with the announcement the saga's PutEvents step publishes."""
-    result = _result(order)
-    if order.status in ("CONFIRMED", "REJECTED"):
-        event = order_outcome(order)
-        result["announcement"] = {"detail_type": event.detail_type, "detail": event.detail()}
-    return result
+    """The stored decision; every key is always present, so the saga's end states can read it."""
+    return {"status": order.status, "reason": order.reason, "tax_cents": order.tax_cents}
 
 
 class SagaTasks:
-    def __init__(self, *, orders: OrdersRepository, bus: EventBus, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(self, *, orders: OrdersRepository, clock: Callable[[], datetime] = utc_now) -> None:
         self._orders = orders
-        self._bus = bus
         self._clock = clock
 
     @injectable("orders", "record")
@@ -45,7 +34,7 @@ class SagaTasks:
         """Store the order as PENDING; a retried step gets the stored order's status back."""
         existing = record_new(self._orders, order)
         if existing is None:
-            return {"status": "PENDING"}
+            return _result(order)
         if not (
             existing.same_request(order) and existing.items == order.items and existing.total_cents == order.total_cents
         ):
@@ -54,21 +43,12 @@ class SagaTasks:
 
     @injectable("orders", "confirm")
     def confirm(self, order_id: str, tax_cents: int | None = None) -> dict[str, Any]:
-        """CONFIRMED, unless the order is already terminal: then its stored status (never flipped)."""
+        """The pivot: CONFIRMED unless already terminal; then the stored status (never flipped)."""
         transition = advance(self._orders, order_id, StatusChange(status="CONFIRMED", tax_cents=tax_cents), self._clock)
-        return _decided(transition.order)
+        return _result(transition.order)
 
     @injectable("orders", "reject")
     def reject(self, order_id: str, reason: str) -> dict[str, Any]:
+        """Make the rejection durable unless the order was confirmed; answers the stored decision."""
         transition = advance(self._orders, order_id, StatusChange(status="REJECTED", reason=reason), self._clock)
-        return _decided(transition.order)
-
-    @injectable("orders", "announce")
-    def announce(self, order_id: str) -> dict[str, Any]:
-        """Publish OrderConfirmed/OrderRejected for the stored terminal status (same event id on every retry)."""
-        order = self._orders.get(order_id)
-        if order is None:
-            raise OrderNotFoundError(order_id)
-        event = order_outcome(order)
-        self._bus.publish([event])
-        return {**_result(order), "detail_type": event.detail_type, "event_id": event.metadata.event_id}
+        return _result(transition.order)

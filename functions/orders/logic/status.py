@@ -20,8 +20,10 @@ def record_new(orders: OrdersRepository, order: Order) -> Order | None:
     return existing
 
 
-def advance(orders: OrdersRepository, order_id: str, change: StatusChange, clock: Clock) -> Transition:
-    transition = orders.advance(order_id, change, iso(clock()))
+def advance(
+    orders: OrdersRepository, order_id: str, change: StatusChange, clock: Clock, *, overdue_before: str | None = None
+) -> Transition:
+    transition = orders.advance(order_id, change, iso(clock()), overdue_before=overdue_before)
     order = transition.order
     if transition.applied:
         logger.info("order status advanced", extra={"status": order.status, "reason": order.reason})

@@ -23,6 +23,7 @@ os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "orderflow")
 
 from orders import config as orders_config
+from orders.data.orders_repository import UNDECIDED_INDEX
 from orders.data.saga import SagaExecution, SagaStarter
 from orders.handlers import api, outbox_relay, projector, saga_tasks, timeline
 from orders.observability import logger as orders_logger
@@ -82,13 +83,27 @@ def cloud() -> Iterator[Any]:
         _reset_wiring()
 
 
-def _table(ddb: Any, name: str, keys: list[tuple[str, str]], stream: bool = False) -> None:
+def _table(
+    ddb: Any, name: str, keys: list[tuple[str, str]], stream: bool = False, index: tuple[str, str, str] | None = None
+) -> None:
+    attributes = {n for n, _ in keys} | (set(index[1:]) if index else set())
     spec: dict[str, Any] = {
         "TableName": name,
         "KeySchema": [{"AttributeName": n, "KeyType": t} for n, t in keys],
-        "AttributeDefinitions": [{"AttributeName": n, "AttributeType": "S"} for n, _ in keys],
+        "AttributeDefinitions": [{"AttributeName": n, "AttributeType": "S"} for n in sorted(attributes)],
         "BillingMode": "PAY_PER_REQUEST",
     }
+    if index:
+        spec["GlobalSecondaryIndexes"] = [
+            {
+                "IndexName": index[0],
+                "KeySchema": [
+                    {"AttributeName": index[1], "KeyType": "HASH"},
+                    {"AttributeName": index[2], "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ]
     if stream:
         spec["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
     ddb.create_table(**spec)
@@ -98,7 +113,7 @@ def _table(ddb: Any, name: str, keys: list[tuple[str, str]], stream: bool = Fals
 def aws(cloud: Any) -> Iterator[Any]:
     """Fresh tables of docs/architecture.md (key schemas as documented) for each test, inventory priced."""
     ddb = cloud
-    _table(ddb, ORDERS_TABLE, [("order_id", "HASH")], stream=True)
+    _table(ddb, ORDERS_TABLE, [("order_id", "HASH")], stream=True, index=(UNDECIDED_INDEX, "undecided", "deadline"))
     _table(ddb, ORDER_EVENTS_TABLE, [("order_id", "HASH"), ("event_key", "RANGE")])
     _table(ddb, IDEMPOTENCY_TABLE, [("id", "HASH")])
     ddb.update_time_to_live(
@@ -152,10 +167,19 @@ def context() -> FakeContext:
 
 
 class FakeSaga(SagaStarter):
-    """Answers like StartSyncExecution would; records each call."""
+    """Answers like StartSyncExecution would; records each call (`started`: StartExecution's)."""
+
+    @staticmethod
+    def arn(name: str) -> str:
+        return f"arn:aws:states:{REGION}:{ACCOUNT}:express:order-saga:{name}:1"
+
+    def start(self, name: str, payload: dict[str, Any]) -> str:
+        self.started.append((name, payload))
+        return self.arn(name)
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.started: list[tuple[str, dict[str, Any]]] = []
         self.answer: Any = {"status": "CONFIRMED", "tax_cents": 80}
         self.execution_status = "SUCCEEDED"
         self.raise_error: Exception | None = None
@@ -170,7 +194,7 @@ class FakeSaga(SagaStarter):
             else json.dumps({"order_id": payload["order_id"], **self.answer})
         )
         return SagaExecution(
-            execution=f"arn:aws:states:{REGION}:{ACCOUNT}:express:order-saga:{name}:1",
+            execution=self.arn(name),
             status=self.execution_status,
             output=output if self.execution_status == "SUCCEEDED" else None,
             error=None if self.execution_status == "SUCCEEDED" else "States.TaskFailed",

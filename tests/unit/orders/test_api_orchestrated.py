@@ -9,7 +9,7 @@ from botocore.exceptions import ReadTimeoutError
 from botocore.stub import Stubber
 
 from orders.data.saga import SagaExecution, StepFunctionsSaga
-from orders.domain import Order, SagaFailedError, SagaTimedOutError, SagaUnavailableError
+from orders.domain import Order, SagaFailedError, SagaTimedOutError, SagaUnavailableError, iso, utc_now
 from orders.handlers.api import placement_response
 from orders.logic.placed import PlacedOrder
 from orders.logic.saga_outcome import interpret_execution
@@ -40,8 +40,11 @@ def test_the_saga_gets_the_documented_input_named_after_the_order(client, saga, 
         "correlation_id": "corr-o",
         "flow": "orchestrated",
     }
-    # The saga's first step records the order; the API itself writes nothing on this path.
-    assert tables.orders() == []
+    # The API records the order before it starts the saga: it holds the saga's lease (no second
+    # execution before it runs out) and sits in the reconciler's index until decided.
+    [stored] = tables.orders()
+    assert stored["order_id"] == name and stored["status"] == "PENDING"
+    assert stored["undecided"].startswith("PENDING#") and stored["deadline"] > stored["created_at"]
 
 
 def test_confirmed_is_201_with_the_order(client, saga) -> None:
@@ -78,36 +81,52 @@ def test_rejections_map_to_their_status(client, saga, reason, status) -> None:
     assert response.body == {"order_id": saga.calls[0][0], "status": "REJECTED", "reason": reason}
 
 
-@pytest.mark.parametrize(("execution_status", "http_status"), [("FAILED", 502), ("TIMED_OUT", 504), ("ABORTED", 502)])
-def test_execution_without_a_decision_is_a_json_error_naming_the_execution(
-    client, saga, execution_status, http_status
-) -> None:
+@pytest.mark.parametrize("execution_status", ["FAILED", "TIMED_OUT", "ABORTED"])
+def test_execution_without_a_decision_is_202_pending_with_location(client, saga, tables, execution_status) -> None:
     saga.execution_status = execution_status
 
     response = client.post_order(orchestrated())
 
-    assert response.status == http_status
-    assert response.body["details"]["execution"].endswith(f":{saga.calls[0][0]}:1")
-    assert response.body["details"]["status"] == execution_status
-    assert response.body["error"]
+    order_id = saga.calls[0][0]
+    assert response.status == 202
+    assert response.body == {"order_id": order_id, "status": "PENDING", "flow": "orchestrated"}
+    assert response.headers["Location"] == f"/orders/{order_id}"
+    assert tables.orders()[0]["status"] == "PENDING"  # the reconciler decides it if nothing else does
+
+
+def test_a_saga_that_outlives_the_api_budget_is_202_pending(client, saga) -> None:
+    saga.raise_error = SagaTimedOutError("no answer in time", execution="o", status="TIMED_OUT")
+
+    response = client.post_order(orchestrated())
+
+    assert response.status == 202 and response.body["status"] == "PENDING"
+    assert response.headers["Location"] == f"/orders/{response.body['order_id']}"
 
 
 @pytest.mark.parametrize("output", ["not json", "[1, 2]", "null", json.dumps({"status": "MAYBE"}), ""])
-def test_unreadable_saga_output_is_502(client, saga, output) -> None:
+def test_unreadable_saga_output_is_202_with_the_stored_status(client, saga, output) -> None:
     saga.answer = output
 
     response = client.post_order(orchestrated())
 
-    assert response.status == 502
+    assert response.status == 202 and response.body["status"] == "PENDING"
 
 
-def test_saga_that_cannot_be_started_is_503(client, saga) -> None:
+def test_saga_that_cannot_be_started_is_503_and_a_retry_starts_it(client, saga, tables) -> None:
+    headers = {"Idempotency-Key": "o-unstarted"}
     saga.raise_error = SagaUnavailableError("throttled")
 
-    response = client.post_order(orchestrated())
+    response = client.post_order(orchestrated(), headers=headers)
 
     assert response.status == 503
     assert response.headers["Retry-After"] == "1"
+    # Nothing runs the order: the lease is given back, so the retry may start the saga.
+    [stored] = tables.orders()
+    assert stored["deadline"] <= iso(utc_now())
+    saga.raise_error = None
+    retried = client.post_order(orchestrated(), headers=headers)
+    assert retried.status == 201
+    assert len(saga.calls) == 2 and saga.calls[0][0] == saga.calls[1][0]
 
 
 def test_same_key_runs_the_saga_once_and_replays_the_answer(client, saga) -> None:
@@ -122,17 +141,61 @@ def test_same_key_runs_the_saga_once_and_replays_the_answer(client, saga) -> Non
     assert len(saga.calls) == 1
 
 
-def test_a_failed_saga_is_not_cached_so_a_retry_runs_it_again(client, saga) -> None:
+def test_a_retry_while_the_saga_holds_the_order_never_starts_a_second_execution(client, saga, tables) -> None:
     headers = {"Idempotency-Key": "o-2"}
-    saga.execution_status = "FAILED"
-    failed = client.post_order(orchestrated(), headers=headers)
-    saga.execution_status = "SUCCEEDED"
+    saga.raise_error = SagaTimedOutError("no answer in time", execution="o", status="TIMED_OUT")
+    first = client.post_order(orchestrated(), headers=headers)
+    saga.raise_error = None
 
     retried = client.post_order(orchestrated(), headers=headers)
 
-    assert failed.status == 502 and retried.status == 201
-    assert len(saga.calls) == 2
-    assert saga.calls[0][0] == saga.calls[1][0]  # deterministic order id: the saga's steps dedupe on it
+    assert first.status == retried.status == 202
+    assert len(saga.calls) == 1
+
+
+def test_a_retry_answers_the_decision_made_since_the_202(client, saga, tables) -> None:
+    import boto3
+
+    headers = {"Idempotency-Key": "o-2b"}
+    saga.raise_error = SagaTimedOutError("no answer in time", execution="o", status="TIMED_OUT")
+    first = client.post_order(orchestrated(), headers=headers)
+    # the saga decides after the API answered
+    boto3.resource("dynamodb").Table("orders-test").update_item(
+        Key={"order_id": first.body["order_id"]},
+        UpdateExpression="SET #s = :s, status_rank = :r, tax_cents = :t REMOVE undecided",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":s": "CONFIRMED", ":r": 9, ":t": 7},
+    )
+
+    retried = client.post_order(orchestrated(), headers=headers)
+
+    assert first.status == 202 and retried.status == 201 and retried.body["tax_cents"] == 7
+    assert len(saga.calls) == 1
+
+
+def test_a_retry_after_the_lease_ran_out_runs_the_saga_again_on_the_same_order(client, saga, tables) -> None:
+    import boto3
+
+    from orders.domain import new_order_id
+
+    order_id = new_order_id("cust-42", "o-2c")
+    saga.execution_status = "FAILED"  # parked: the execution ended without a decision
+    first = client.post_order(orchestrated(), headers={"Idempotency-Key": "o-2c"})
+    boto3.resource("dynamodb").Table("orders-test").update_item(
+        Key={"order_id": order_id},
+        UpdateExpression="SET deadline = :past",
+        ExpressionAttributeValues={":past": "2000-01-01T00:00:00.000000Z"},
+    )
+    saga.execution_status = "SUCCEEDED"
+
+    # past the idempotency record (another key for the same order is not possible: a new client
+    # request without the record reaches the stored order through its deterministic id)
+    boto3.resource("dynamodb").Table("idempotency-test").delete_item(Key={"id": tables.idempotency()[0]["id"]})
+    retried = client.post_order(orchestrated(), headers={"Idempotency-Key": "o-2c"})
+
+    assert first.status == 202 and retried.status == 201
+    assert [name for name, _ in saga.calls] == [order_id, order_id]
+    assert tables.orders()[0]["deadline"] > "2000"
 
 
 def test_keyed_retry_of_a_decided_order_answers_from_the_stored_order(client, saga, tables) -> None:

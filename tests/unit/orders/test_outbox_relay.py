@@ -96,15 +96,17 @@ def test_choreographed_rejection_publishes_order_rejected_with_the_reason(reposi
     assert events[1]["detail"]["data"] == {"order_id": "o-3", "customer_id": "cust-r", "reason": "OUT_OF_STOCK"}
 
 
-def test_orchestrated_order_gets_order_placed_but_its_outcome_is_left_to_the_saga(repository, relay, bus_queue) -> None:
+def test_orchestrated_order_gets_order_placed_and_its_outcome_from_the_outbox(repository, relay, bus_queue) -> None:
+    """The saga has no announcement step: its decision and the OrderConfirmed owed are one write."""
     repository.create(_order("o-4", flow="orchestrated"))
     _advance(repository, "o-4", "CONFIRMED")
 
     relay()
 
-    [event] = bus_queue.drain()
-    assert event["detail-type"] == "OrderPlaced"
-    assert event["detail"]["metadata"]["flow"] == "orchestrated"
+    placed, confirmed = bus_queue.drain()
+    assert placed["detail-type"] == "OrderPlaced" and confirmed["detail-type"] == "OrderConfirmed"
+    assert confirmed["detail"]["metadata"]["flow"] == "orchestrated"
+    assert confirmed["detail"]["metadata"]["event_id"] == event_id_for("o-4", "OrderConfirmed")
 
 
 def test_modify_without_a_status_change_and_remove_publish_nothing(repository, relay, bus_queue) -> None:

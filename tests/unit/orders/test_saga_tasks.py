@@ -1,4 +1,4 @@
-"""orders-tasks: record / confirm / reject / announce, idempotent and forward-only."""
+"""orders-tasks: record / confirm (the pivot) / reject: idempotent, forward-only, answering the stored decision."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import pytest
 from orders.domain import OrderConflictError, OrderNotFoundError
 from orders.handlers import saga_tasks
 from orders.handlers.saga_tasks import InvalidTaskError
-from shared.events import event_id_for
 
 
 def record_payload(order_id: str = "o-1", **overrides):
@@ -41,11 +40,16 @@ def _metrics(out: str, name: str) -> list[dict]:
     return [m for m in (json.loads(line) for line in out.splitlines() if '"_aws"' in line) if name in m]
 
 
-def test_record_stores_a_pending_order(run, tables) -> None:
-    assert run(record_payload()) == {"status": "PENDING"}
+PENDING = {"status": "PENDING", "reason": None, "tax_cents": None}
+
+
+def test_record_stores_a_pending_order_holding_its_saga_lease(run, tables) -> None:
+    assert run(record_payload()) == PENDING
 
     [item] = tables.orders()
     assert item["status"] == "PENDING" and item["status_rank"] == 0 and item["flow"] == "orchestrated"
+    # a re-run from a parked input records the order itself: it is undecided until its deadline
+    assert item["undecided"].startswith("PENDING#") and item["deadline"] > item["created_at"]
     assert item["total_cents"] == 2500 and item["correlation_id"] == "corr-s"
     assert "reservation" not in item
 
@@ -54,20 +58,15 @@ def test_record_retried_returns_the_stored_status(run, tables) -> None:
     run(record_payload())
     run({"action": "confirm", "order_id": "o-1", "correlation_id": "corr-s"})
 
-    assert run(record_payload()) == {"status": "CONFIRMED"}
+    assert run(record_payload()) == {"status": "CONFIRMED", "reason": None, "tax_cents": None}
     assert len(tables.orders()) == 1
+    assert "undecided" not in tables.orders()[0]  # a decided order leaves the reconciler's index
 
 
 def decision(result: dict) -> dict:
-    """The task's result without its announcement, after checking the announcement matches."""
-    result = dict(result)
-    announcement = result.pop("announcement", None)
-    if result["status"] in ("CONFIRMED", "REJECTED"):
-        expected = {"CONFIRMED": "OrderConfirmed", "REJECTED": "OrderRejected"}[result["status"]]
-        assert announcement is not None and announcement["detail_type"] == expected
-        assert announcement["detail"]["metadata"]["order_id"] == announcement["detail"]["data"]["order_id"]
-        assert "payment_token" not in announcement["detail"]["data"]
-    return result
+    """The stored decision without empty keys (every key is always present for the saga's end states)."""
+    assert set(result) == {"status", "reason", "tax_cents"}
+    return {k: v for k, v in result.items() if v is not None}
 
 
 def test_record_of_a_different_order_under_the_same_id_raises(run) -> None:
@@ -84,8 +83,7 @@ def test_confirm_and_duplicate_confirm(run, tables, capsys) -> None:
     first = run({"action": "confirm", "order_id": "o-1", "correlation_id": "c", "tax_cents": 200})
     second = run({"action": "confirm", "order_id": "o-1", "correlation_id": "c"})
 
-    assert decision(first) == decision(second) == {"status": "CONFIRMED"}
-    assert first["announcement"] == second["announcement"], "a retried confirm re-announces the same event"
+    assert decision(first) == decision(second) == {"status": "CONFIRMED", "tax_cents": 200}
     [item] = tables.orders()
     assert item["status_rank"] == 9 and item["tax_cents"] == 200
     confirmed = _metrics(capsys.readouterr().out, "OrderConfirmed")
@@ -127,7 +125,7 @@ def test_reject_counts_the_reason(run, capsys) -> None:
     assert rejected["reason"] == "PAYMENT_DECLINED" and rejected["flow"] == "orchestrated"
 
 
-@pytest.mark.parametrize("action", ["confirm", "reject", "announce"])
+@pytest.mark.parametrize("action", ["confirm", "reject"])
 def test_steps_on_an_unknown_order_raise_so_the_saga_retries(run, action) -> None:
     with pytest.raises(OrderNotFoundError):
         run({"action": action, "order_id": "missing", "correlation_id": "c", "reason": "OUT_OF_STOCK"})
@@ -151,29 +149,10 @@ def test_payload_outside_the_contract_raises_without_echoing_values(run, payload
     assert "12345678" not in str(raised.value) and "tok_visa" not in str(raised.value)
 
 
-def test_announce_publishes_the_stored_outcome_with_its_deterministic_id(run, bus_queue) -> None:
-    run(record_payload())
-    run({"action": "reject", "order_id": "o-1", "correlation_id": "corr-s", "reason": "OUT_OF_STOCK"})
-
-    first = run({"action": "announce", "order_id": "o-1", "correlation_id": "corr-s"})
-    again = run({"action": "announce", "order_id": "o-1", "correlation_id": "corr-s"})
-
-    assert first == again
-    assert first["detail_type"] == "OrderRejected" and first["event_id"] == event_id_for("o-1", "OrderRejected")
-    published = bus_queue.drain()
-    assert [e["detail-type"] for e in published] == ["OrderRejected", "OrderRejected"]
-    assert published[0]["detail"] == published[1]["detail"]  # a re-announcement is the same event
-    detail = published[0]["detail"]
-    assert detail["metadata"]["flow"] == "orchestrated" and detail["metadata"]["correlation_id"] == "corr-s"
-    assert detail["data"] == {"order_id": "o-1", "customer_id": "cust-1", "reason": "OUT_OF_STOCK"}
-
-
-def test_announce_of_an_undecided_order_raises(run, bus_queue) -> None:
-    run(record_payload())
-
-    with pytest.raises(ValueError, match="not terminal"):
+def test_announce_is_no_longer_a_task(run) -> None:
+    """The outcome's announcement is the outbox relay's (one write with the decision), not a saga step."""
+    with pytest.raises(InvalidTaskError):
         run({"action": "announce", "order_id": "o-1", "correlation_id": "c"})
-    assert bus_queue.drain() == []
 
 
 def test_record_counts_order_placed_once(run, capsys) -> None:
