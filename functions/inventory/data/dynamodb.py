@@ -150,6 +150,13 @@ def _precondition(precondition: Precondition) -> tuple[str | None, dict[str, Any
             values = {name: {"N": str(version)} for name, version in zip(names, versions, strict=True)}
             listed = f"#version IN ({', '.join(names)})" if len(names) > 1 else f"#version = {names[0]}"
             clauses.append(f"({listed} OR attribute_not_exists(#version))" if 0 in versions else listed)
+    if precondition.excluded_versions:
+        excluded = sorted(precondition.excluded_versions)
+        names = [f":if_none_match_{index}" for index in range(len(excluded))]
+        values.update({name: {"N": str(version)} for name, version in zip(names, excluded, strict=True)})
+        listed = f"#version IN ({', '.join(names)})" if len(names) > 1 else f"#version = {names[0]}"
+        at_excluded = f"({listed} OR attribute_not_exists(#version))" if 0 in excluded else listed
+        clauses.append(f"(attribute_not_exists(pk) OR NOT {at_excluded})")
     return (" AND ".join(clauses) if clauses else None), values
 
 

@@ -52,17 +52,15 @@ class Precondition:
     """What a conditional PUT requires of the stored item; the write itself checks it.
 
     ``versions``: If-Match with entity tags, the stored version must be one of them (an empty
-    set never matches: only weak tags were sent, and If-Match compares strongly).
+    set never matches: no strong tag of ours was sent, and If-Match compares strongly).
     ``must_exist``: If-Match ``*``. ``must_not_exist``: If-None-Match ``*``.
+    ``excluded_versions``: If-None-Match with entity tags, the item (if any) must be at none of them.
     """
 
     versions: frozenset[int] | None = None
     must_exist: bool = False
     must_not_exist: bool = False
-
-    @property
-    def unconditional(self) -> bool:
-        return self.versions is None and not self.must_exist and not self.must_not_exist
+    excluded_versions: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)

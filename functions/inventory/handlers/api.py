@@ -114,25 +114,34 @@ def _responses(*errors: int) -> dict[int, OpenAPIResponse]:
     }
 
 
-_ENTITY_TAG = re.compile(r'(W/)?"?([0-9]+)"?')
+_ENTITY_TAG = re.compile(r'(W/)?("?)([0-9]{1,15})\2')
+
+
+def _versions(field: str, *, weak: bool) -> frozenset[int]:
+    """The versions an If-Match/If-None-Match list names; weak tags count only if ``weak``."""
+    versions = set()
+    for tag in field.split(","):
+        found = _ENTITY_TAG.fullmatch(tag.strip())
+        if found and (weak or not found.group(1)):
+            versions.add(int(found.group(3)))
+    return frozenset(versions)
 
 
 def precondition(if_match: str | None, if_none_match: str | None) -> Precondition:
-    """The headers (already validated against their patterns) as a Precondition.
+    """The conditional headers as a Precondition (RFC 9110 13.1.1 and 13.1.2).
 
-    Weak tags (W/"7") never match: If-Match compares entity tags strongly (RFC 9110 13.1.1).
+    If-Match compares strongly: a weak tag (W/"7") never matches, and neither does a tag that is
+    not a version, so a malformed If-Match answers 412. If-None-Match compares weakly.
     """
-    must_not_exist = if_none_match is not None
+    must_not_exist = if_none_match is not None and if_none_match.strip() == "*"
+    excluded = _versions(if_none_match, weak=True) if if_none_match is not None and not must_not_exist else frozenset()
     if if_match is None:
-        return Precondition(must_not_exist=must_not_exist)
+        return Precondition(must_not_exist=must_not_exist, excluded_versions=excluded)
     if if_match.strip() == "*":
-        return Precondition(must_exist=True, must_not_exist=must_not_exist)
-    versions = set()
-    for tag in if_match.split(","):
-        found = _ENTITY_TAG.fullmatch(tag.strip())
-        if found and not found.group(1):
-            versions.add(int(found.group(2)))
-    return Precondition(versions=frozenset(versions), must_not_exist=must_not_exist)
+        return Precondition(must_exist=True, must_not_exist=must_not_exist, excluded_versions=excluded)
+    return Precondition(
+        versions=_versions(if_match, weak=False), must_not_exist=must_not_exist, excluded_versions=excluded
+    )
 
 
 def _stock_response(item: StockItem, headers: dict[str, str] | None = None) -> Response[StockItemView]:

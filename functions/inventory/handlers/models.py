@@ -18,11 +18,10 @@ from inventory.domain.models import (
 from shared.events import Flow, OrderLine
 
 SKU_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
-# One entity tag: "7" as ETag sends it, 7 unquoted as a convenience, W/"7" (never matches: If-Match
-# compares strongly). If-Match takes "*" or a comma-separated list of them.
-_ENTITY_TAG = r'(?:W/)?"[0-9]{1,15}"|[0-9]{1,15}'
-IF_MATCH_PATTERN = rf"^[ \t]*(?:\*|(?:{_ENTITY_TAG})(?:[ \t]*,[ \t]*(?:{_ENTITY_TAG}))*)[ \t]*$"
-IF_NONE_MATCH_PATTERN = r"^[ \t]*\*[ \t]*$"
+# If-Match and If-None-Match take "*" or a comma-separated list of entity tags: "7" as ETag sends
+# it (7 unquoted is read the same). A tag that is not one of our versions matches nothing, so a
+# malformed If-Match fails closed (412) rather than turning the write unconditional.
+MAX_PRECONDITION_LENGTH = 256
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 Sku = Annotated[str, Path(description="Stock keeping unit", pattern=SKU_PATTERN)]
@@ -30,11 +29,11 @@ IfMatch = Annotated[
     str | None,
     Header(
         alias="If-Match",
-        max_length=256,
-        pattern=IF_MATCH_PATTERN,
+        max_length=MAX_PRECONDITION_LENGTH,
         description=(
-            'The version last read, as its ETag ("7"): the write happens only if the item is still at that '
-            "version, else 412 and nothing changes. * means the sku must exist."
+            'The version last read, as its ETag ("7"), or a comma-separated list: the write happens only if the '
+            "item is still at one of them, else 412 and nothing changes. * means the sku must exist. Weak tags "
+            '(W/"7") and anything that is not a version never match.'
         ),
     ),
 ]
@@ -42,9 +41,11 @@ IfNoneMatch = Annotated[
     str | None,
     Header(
         alias="If-None-Match",
-        max_length=16,
-        pattern=IF_NONE_MATCH_PATTERN,
-        description="* : create only, 412 if the sku exists. Without it and If-Match, PUT creates or overwrites.",
+        max_length=MAX_PRECONDITION_LENGTH,
+        description=(
+            "* : create only, 412 if the sku exists; entity tags: 412 if the item is at one of them. "
+            "Without it and If-Match, PUT creates or overwrites."
+        ),
     ),
 ]
 IdempotencyKey = Annotated[

@@ -188,11 +188,28 @@ def test_put_without_preconditions_creates_and_overwrites(table, put):
     assert stored(table, "plum")["available"] == 6
 
 
-@pytest.mark.parametrize(("header", "value"), [("If-Match", "seven"), ("If-Match", '"7'), ("If-None-Match", '"3"')])
-def test_a_malformed_precondition_header_is_422_naming_it_and_writes_nothing(
-    table, api_event, context, scan_items, header, value
+@pytest.mark.parametrize("if_match", ["seven", '"1', '"99999999999999999999"', ""])
+def test_an_if_match_naming_no_version_fails_closed_with_412(table, put, scan_items, if_match):
+    put("plum", 5)
+    before = scan_items()
+
+    status, body, _ = put("plum", 6, if_match=if_match)
+
+    assert (status, body["error"]) == (412, "precondition_failed")
+    assert scan_items() == before
+
+
+@pytest.mark.parametrize(("if_none_match", "status"), [('"1"', 412), ('W/"1"', 412), ('"2", "3"', 200), ("junk", 200)])
+def test_if_none_match_with_tags_refuses_only_the_versions_named(table, put, if_none_match, status):
+    put("plum", 5)
+    assert put("plum", 6, if_none_match=if_none_match)[0] == status
+
+
+@pytest.mark.parametrize("header", ["If-Match", "If-None-Match"])
+def test_an_overlong_precondition_header_is_422_naming_it_and_writes_nothing(
+    table, api_event, context, scan_items, header
 ):
-    event = api_event("PUT", "plum", {"available": 5, "price_cents": 100}, headers={header: value})
+    event = api_event("PUT", "plum", {"available": 5, "price_cents": 100}, headers={header: '"1",' * 80})
 
     status, body, _ = call(event, context)
 
