@@ -39,8 +39,8 @@ def routes(template: dict[str, Any]) -> list[Route]:
             queue_to_function[arn["Fn::GetAtt"][0]] = mapping["Properties"]["FunctionName"]["Ref"]
     out = []
     for logical_id, rule in sorted(resources.items()):
-        if rule["Type"] != "AWS::Events::Rule":
-            continue
+        if rule["Type"] != "AWS::Events::Rule" or "EventPattern" not in rule["Properties"]:
+            continue  # a schedule (the reconciler's) routes no event
         pattern = rule["Properties"]["EventPattern"]
         for target in rule["Properties"]["Targets"]:
             queue = target["Arn"]["Fn::GetAtt"][0]
@@ -94,6 +94,18 @@ def render(template: dict[str, Any]) -> str:
     for r in all_routes:
         matched = ", ".join(r.detail_types) + (f" from {', '.join(r.sources)}" if r.sources else "")
         lines.append(f"| `{r.rule}` | {matched} | {', '.join(r.flows)} | `{r.queue}` | `{r.handler}` |")
+    schedules = {
+        logical_id: resource["Properties"]
+        for logical_id, resource in sorted(template["Resources"].items())
+        if resource["Type"] == "AWS::Events::Rule" and "ScheduleExpression" in resource["Properties"]
+    }
+    if schedules:
+        lines += ["", "## Schedules", "", "| rule | schedule | handler |", "|---|---|---|"]
+        for logical_id, properties in schedules.items():
+            for target in properties["Targets"]:
+                function = template["Resources"][target["Arn"]["Fn::GetAtt"][0]]
+                handler = function["Properties"]["Handler"].removesuffix(".lambda_handler")
+                lines.append(f"| `{logical_id}` | `{properties['ScheduleExpression']}` | `{handler}` |")
     lines += ["", "## Fields", ""]
     for detail_type, model in EVENT_TYPES.items():
         fields = ", ".join(f"`{name}`" for name in model.model_fields)

@@ -155,7 +155,7 @@ class OrdersConstruct(Construct):
             service="orders",
             handler_module="reconciler",
             description="reject orders left undecided past their deadline and start their compensation",
-            timeout=Duration.seconds(60),
+            timeout=Duration.seconds(29),
             environment={"ORDERS_TABLE": self.table.table_name},
         )
         self.reconciler.grant(["dynamodb:Query"], [f"{self.table.table_arn}/index/{UNDECIDED_INDEX}"])

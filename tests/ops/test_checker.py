@@ -332,7 +332,6 @@ def test_a_message_that_drives_choreography_can_still_move_it(world: World, pref
         "ShippingEventsQueue",
         "NotificationsEventsDeadLetterQueue",
         "OrdersTimelineEventsQueue",
-        "OrderSagaAnnouncementDeadLetterQueue",
     ],
 )
 def test_a_message_that_only_follows_orders_cannot(world: World, prefix: str) -> None:

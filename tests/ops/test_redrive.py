@@ -163,36 +163,6 @@ def test_undelivered_events_without_a_queue_target_go_back_onto_the_bus(world: W
     )
 
 
-# --- parked saga announcements ---------------------------------------------------------------------
-
-
-def test_parked_announcements_are_published_on_the_bus(world: World, bus_capture: str) -> None:
-    detail = {"metadata": {"order_id": "o-9", "event_id": "e-9"}, "data": {"order_id": "o-9", "reason": "X"}}
-    world.send(
-        "OrderSagaAnnouncementDeadLetterQueue",
-        {"source": "orderflow.orders", "detail_type": "OrderRejected", "detail": detail},
-    )
-    assert run(world, "saga-announcements")["saga-announcements"].moved == 1
-    [event] = captured(world, bus_capture)
-    assert (event["detail-type"], event["detail"]) == ("OrderRejected", detail)
-    assert world.depth("OrderSagaAnnouncementDeadLetterQueue") == 0
-
-
-def test_a_refused_put_events_keeps_the_announcement(world: World) -> None:
-    refusing = Wrapped(
-        world.clients.events,
-        put_events=lambda **_: {
-            "FailedEntryCount": 1,
-            "Entries": [{"ErrorCode": "ThrottlingException", "ErrorMessage": "slow down"}],
-        },
-    )
-    world.send("OrderSagaAnnouncementDeadLetterQueue", {"source": "orderflow.orders", "detail_type": "X", "detail": {}})
-    result = run(world, "saga-announcements", clients=dataclasses.replace(world.clients, events=refusing))
-    assert (result["saga-announcements"].moved, result["saga-announcements"].failed) == (0, 1)
-    assert "ThrottlingException" in result["saga-announcements"].errors[0]
-    assert world.depth("OrderSagaAnnouncementDeadLetterQueue") == 1
-
-
 # --- the relay's stream batches --------------------------------------------------------------------
 
 
