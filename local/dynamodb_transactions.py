@@ -7,32 +7,54 @@ the old one (the runner's stream pollers, any open shard iterator) silently stop
 records after the first cancelled transaction; and the records of the cancelled writes stay
 in the old shard. It is also O(table size) per transaction, quadratic over a benchmark.
 
-This version behaves as DynamoDB does: all conditions are evaluated against the state before
-the transaction; only if every one holds are the writes applied (under the runner's DynamoDB
-lock, so nobody sees a half-applied transaction), and a write that fails validation midway
-is undone on just the items involved, its stream records included. A cancelled transaction
-leaves no stream records.
+This version behaves as DynamoDB does. It first takes the lock of every item it touches without
+waiting (local.dynamodb_locks): an item that another transaction or write holds cancels it with
+a `TransactionConflict` reason for that item. Holding them all, it evaluates every condition
+against the state before the transaction; only if every one holds are the writes applied, and
+a write that fails validation midway is undone on just the items involved, its stream records
+included (the shards' locks are held meanwhile, so no stream reader has seen them). A cancelled
+transaction leaves no stream records.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from typing import Any
 
+from local.dynamodb_locks import LOCKS, ItemId, cancelled, item_id
+
 
 def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+    from moto.dynamodb.exceptions import TooManyTransactionsException
+
+    if len(transact_items) > 100:
+        raise TooManyTransactionsException()
+    items = [_item_id(self, entry) for entry in transact_items]
+    with LOCKS.tables({item[0] for item in items if item}), LOCKS.transaction(items) as conflicts:
+        if conflicts:
+            raise cancelled(len(transact_items), conflicts)
+        _transact_write_items(self, transact_items, items)
+
+
+def _item_id(backend: Any, entry: Any) -> ItemId | None:
+    try:
+        op_type, op = next(iter(entry.items()))
+        return item_id(backend.get_table(op["TableName"]), op["Item"] if op_type == "Put" else op["Key"])
+    except Exception:  # malformed: reported by the checks below
+        return None
+
+
+def _transact_write_items(self: Any, transact_items: list[dict[str, Any]], items: list[ItemId | None]) -> None:
     from moto.dynamodb.comparisons import get_filter_expression
     from moto.dynamodb.exceptions import (
         ConditionalCheckFailed,
         MockValidationException,
         MultipleTransactionsException,
-        TooManyTransactionsException,
         TransactionCanceledException,
         TransactWriteSingleOpException,
     )
 
-    if len(transact_items) > 100:
-        raise TooManyTransactionsException()
     targets: set[tuple[str, str]] = set()
     errors: list[tuple[str, str, dict[str, Any]] | tuple[None, None, None]] = []
     operations: list[tuple[str, dict[str, Any], str, dict[str, Any]]] = []
@@ -75,6 +97,16 @@ def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> Non
     writes = [(table_name, key) for op_type, _, table_name, key in operations if op_type != "ConditionCheck"]
     snapshot = [_snapshot(self, table_name, key) for table_name, key in writes]
     shards = {id(table.stream_shard): table.stream_shard for table, *_ in snapshot if table.stream_shard is not None}
+    with contextlib.ExitStack() as held:
+        held.enter_context(LOCKS.applying(items))  # from here on, readers wait for the outcome
+        for shard_id in sorted(shards):
+            held.enter_context(LOCKS.shard(shards[shard_id]))
+        _apply(self, operations, snapshot, shards)
+
+
+def _apply(self: Any, operations: list[Any], snapshot: list[Any], shards: dict[int, Any]) -> None:
+    from moto.dynamodb.exceptions import MockValidationException, TransactionCanceledException
+
     stream_lengths = {shard_id: len(shard.items) for shard_id, shard in shards.items()}
     try:
         for op_type, op, table_name, key in operations:
@@ -96,7 +128,7 @@ def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> Non
     except Exception as error:
         for saved in reversed(snapshot):
             _restore(*saved)
-        # Stream readers take the same lock, so nobody has seen these records: drop them.
+        # Stream readers take the shards' locks, held since before these writes: drop them.
         for shard_id, length in stream_lengths.items():
             del shards[shard_id].items[length:]
         if isinstance(error, MockValidationException):

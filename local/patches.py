@@ -3,11 +3,16 @@
 Each patch is installed once per process (idempotent) and, where it needs the running local
 cloud, asks the active `RuntimeHooks`; with none active moto behaves as it does unpatched.
 
+- DynamoDB isolates requests as the service does (local.dynamodb_locks, installed by
+  local.dynamodb_requests): each item has its own lock, so single-item operations are atomic
+  per item (moto alone loses updates on conditional writes) while different items proceed in
+  parallel. TransactWriteItems / TransactGetItems take all their items without waiting, and an
+  item held by another transaction or write cancels them (`TransactionCanceledException`, reason
+  `TransactionConflict`); a single-item write to an item held by a transaction gets
+  `TransactionConflictException`. Query and Scan have their table to themselves while they run.
+  The locks emulate the service; service code never takes them.
 - TransactWriteItems checks every condition before writing and never swaps tables (see
   local.dynamodb_transactions: moto's rollback orphans the table's stream shard).
-- DynamoDB item operations run under one process-wide lock: moto's DynamoDB is not atomic
-  under concurrency (lost updates on conditional writes were measured), and DynamoDB itself
-  is atomic per item. The lock emulates the service; service code never takes it.
 - Lambda invocations run the function's real code in worker processes (local.functions)
   instead of Docker; asynchronous invokes (`InvocationType=Event`) return at once.
 - Step Functions gets `StartSyncExecution`, and executions are tracked so the runner knows
@@ -30,31 +35,16 @@ import json
 import logging
 import threading
 import uuid
-from collections.abc import Callable
 from typing import Any, Protocol
+
+from local.dynamodb_locks import LOCKS
 
 log = logging.getLogger(__name__)
 
-DYNAMODB_LOCK = threading.RLock()
 STREAM_ACTIVITY = threading.Condition()
 EXECUTIONS = threading.Condition()
 SYNC_EXECUTION_LIMIT_SECONDS = 300  # Express workflows run at most five minutes
 
-DYNAMODB_ITEM_METHODS = (
-    "put_item",
-    "update_item",
-    "delete_item",
-    "get_item",
-    "query",
-    "scan",
-    "batch_get_item",
-    "batch_write_item",
-    "transact_write_items",
-    "transact_get_items",
-    "execute_statement",
-    "execute_transaction",
-    "batch_execute_statement",
-)
 RUNNER_TARGET_SERVICES = ("lambda", "states", "sns")
 
 
@@ -138,28 +128,14 @@ def install() -> None:
 # -- DynamoDB --------------------------------------------------------------------------------
 
 
-def _locked(method: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(method)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with DYNAMODB_LOCK:
-            return method(*args, **kwargs)
-
-    return wrapper
-
-
 def _patch_dynamodb() -> None:
     from moto.dynamodb.models import DynamoDBBackend
-    from moto.dynamodbstreams.models import DynamoDBStreamsBackend
 
+    from local import dynamodb_requests
     from local.dynamodb_transactions import transact_write_items
 
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
-    for name in DYNAMODB_ITEM_METHODS:
-        method = getattr(DynamoDBBackend, name, None)
-        if method is not None:
-            setattr(DynamoDBBackend, name, _locked(method))
-    # A stream reader sees a transaction's records all at once, never half of them.
-    DynamoDBStreamsBackend.get_records = _locked(DynamoDBStreamsBackend.get_records)  # type: ignore[method-assign]
+    dynamodb_requests.install()
 
 
 def _patch_streams() -> None:
@@ -169,7 +145,9 @@ def _patch_streams() -> None:
 
     @functools.wraps(original_add)
     def add(self: Any, old: Any, new: Any) -> None:
-        original_add(self, old, new)
+        # moto numbers a record by the shard's length: concurrent writers need the shard's lock.
+        with LOCKS.shard(self):
+            original_add(self, old, new)
         with STREAM_ACTIVITY:
             STREAM_ACTIVITY.notify_all()
 
