@@ -8,6 +8,8 @@ one TransactWriteItems) so ``stocked = available + reserved`` holds after every 
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -34,6 +36,7 @@ from inventory.domain.models import (
     ReservationState,
     StockItem,
 )
+from inventory.logic import ReservationContention
 from shared.events import OrderLine
 
 _serializer = TypeSerializer()
@@ -206,6 +209,36 @@ def _is_condition_failure(error: ClientError) -> bool:
     return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
+# Reserve and release move stock of every line in one transaction, so concurrent orders of a hot
+# SKU meet there and DynamoDB cancels all but one with TransactionConflict. A few quick retries
+# with full jitter absorb a burst; past them the caller's retry (the saga's, SQS's) takes over.
+_CONFLICT_ATTEMPTS = 5
+_CONFLICT_BASE_DELAY_S = 0.02
+_CONFLICT_MAX_DELAY_S = 0.5
+
+
+def _is_conflict_only(error: ClientError) -> bool:
+    """Cancelled only because other requests held the items: no condition refused it."""
+    if not _is_transaction_cancelled(error):
+        return False
+    codes = {reason.get("Code") for reason in _cancellation_codes(error)}
+    return "TransactionConflict" in codes and codes <= {"TransactionConflict", "None", None}
+
+
+def _move_stock(client: Any, actions: list[dict[str, Any]], order_id: str) -> None:
+    """One reserve/release transaction, retried on conflicts; ReservationContention when they persist."""
+    for attempt in range(_CONFLICT_ATTEMPTS):
+        try:
+            client.transact_write_items(TransactItems=actions)
+            return
+        except ClientError as error:
+            if not _is_conflict_only(error):
+                raise
+            if attempt + 1 == _CONFLICT_ATTEMPTS:
+                raise ReservationContention(order_id) from error
+        time.sleep(random.uniform(0, min(_CONFLICT_MAX_DELAY_S, _CONFLICT_BASE_DELAY_S * 2**attempt)))
+
+
 class DynamoInventoryRepository:
     def __init__(self, table_name: str, client: Any | None = None) -> None:
         self._table = table_name
@@ -344,7 +377,7 @@ class DynamoInventoryRepository:
             }
         )
         try:
-            self._client.transact_write_items(TransactItems=actions)
+            _move_stock(self._client, actions, reservation.order_id)
         except ClientError as error:
             if not _is_transaction_cancelled(error):
                 raise
@@ -354,7 +387,7 @@ class DynamoInventoryRepository:
             for sku, reason in zip(skus, reasons, strict=False):
                 if reason.get("Code") == "ConditionalCheckFailed":
                     raise InsufficientStock(sku, known="Item" in reason) from error
-            # TransactionConflict, throttling, ...: technical, the caller's retry handles it
+            # throttling, validation, ...: technical, the caller's retry handles it
             raise
 
     def record_decision(self, reservation: Reservation) -> bool:
@@ -402,7 +435,7 @@ class DynamoInventoryRepository:
             }
         )
         try:
-            self._client.transact_write_items(TransactItems=actions)
+            _move_stock(self._client, actions, reservation.order_id)
         except ClientError as error:
             if not _is_transaction_cancelled(error):
                 raise
