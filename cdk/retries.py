@@ -34,6 +34,8 @@ TRANSIENT_ERRORS = [
     "PaymentContention",  # a concurrent write to the same payment won the condition
     "ReservationContention",
     "TransactionCanceledException",  # DynamoDB transaction conflict
+    "TransactionConflictException",  # a single write met an item a transaction holds
+    "LostResponse",  # the step committed and its answer was lost (fault injection)
     "ProvisionedThroughputExceededException",
     "ThrottlingException",
     "Sandbox.Timedout",
