@@ -84,7 +84,10 @@ class DynamoSimulatorLedger:
 
     def get_authorization(self, authorization_id: str) -> SimAuthorization | None:
         values = self._get(f"SIM#AUTH#{authorization_id}")
-        return SimAuthorization(**values) if values else None
+        if not values:
+            return None
+        values.pop("max_capture_cents", None)  # written by earlier versions, which allowed 120 %
+        return SimAuthorization(**values)
 
     def create_authorization(self, authorization: SimAuthorization) -> bool:
         return self._write(
@@ -108,7 +111,7 @@ class DynamoSimulatorLedger:
                     "TableName": self._table,
                     "Key": key(f"SIM#AUTH#{capture.authorization_id}"),
                     "UpdateExpression": "SET #state = :captured, capture_id = :capture_id",
-                    "ConditionExpression": "#state = :authorized AND max_capture_cents >= :amount",
+                    "ConditionExpression": "#state = :authorized AND amount_cents >= :amount",
                     "ExpressionAttributeNames": _STATE,
                     "ExpressionAttributeValues": {
                         ":captured": {"S": "CAPTURED"},

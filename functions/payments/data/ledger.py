@@ -11,8 +11,8 @@ SimAuthorizationState = Literal["AUTHORIZED", "CAPTURED", "VOIDED"]
 @dataclass(frozen=True)
 class SimAuthorization:
     authorization_id: str
+    # what the card holds, and the most a capture may charge (no tolerance above it)
     amount_cents: int
-    max_capture_cents: int
     state: SimAuthorizationState
     capture_id: str | None = None
 
@@ -48,8 +48,8 @@ class SimulatorLedger(Protocol):
     def record_capture(self, capture: SimCapture) -> bool:
         """Capture the authorization and store the capture, atomically.
 
-        False if the authorization was no longer AUTHORIZED, the amount exceeds its capture
-        limit, or the capture already exists.
+        False if the authorization was no longer AUTHORIZED, the amount exceeds the authorized
+        amount, or the capture already exists.
         """
         ...
 

@@ -2,9 +2,15 @@
 
 Logic talks to a card processor only through ``PaymentProvider``. ``SimulatedCardProcessor``
 implements it in test mode; a real adapter (Stripe PaymentIntents with manual capture, Adyen
-authorise/capture/refund/cancel, ...) would implement the same four calls, pass our
-idempotency keys through as the provider's own (Stripe's ``Idempotency-Key`` header, Adyen's
+authorise/capture/refund/cancel, ...) would implement the same calls, pass our idempotency
+keys through as the provider's own (Stripe's ``Idempotency-Key`` header, Adyen's
 ``idempotency-key``), and translate its errors into the exceptions below.
+
+The two look-ups (``find_authorization``, ``find_capture``) retrieve what the provider did
+under one of our idempotency keys, as real processors let you retrieve an object by your own
+reference (Stripe: search by metadata / the idempotent replay; Adyen: ``merchantReference``).
+Compensation uses them to find an authorization or a capture whose answer was lost before the
+PAY# record could note it, so that no hold and no charge is ever left behind.
 
 Exception class names are part of the contract: Lambda reports the class name as the
 ``errorType`` and Step Functions retries on ``PaymentProviderUnavailable`` by that name.
@@ -13,6 +19,8 @@ Exception class names are part of the contract: Lambda reports the class name as
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Literal
 
 
 class PaymentProviderError(Exception):
@@ -35,6 +43,28 @@ class PaymentProviderRejected(PaymentProviderError):
     """The provider refused the request itself (double capture, over-refund, unknown id, ...)."""
 
 
+AuthorizationState = Literal["AUTHORIZED", "CAPTURED", "VOIDED"]
+
+
+@dataclass(frozen=True)
+class AuthorizationInfo:
+    """What the provider holds under an authorization."""
+
+    authorization_id: str
+    amount_cents: int
+    state: AuthorizationState
+
+
+@dataclass(frozen=True)
+class CaptureInfo:
+    """What the provider charged under a capture (and gave back of it so far)."""
+
+    capture_id: str
+    authorization_id: str
+    amount_cents: int
+    refunded_cents: int
+
+
 class PaymentProvider(ABC):
     @abstractmethod
     def authorize(self, idempotency_key: str, token: str, amount_cents: int) -> str:
@@ -45,7 +75,8 @@ class PaymentProvider(ABC):
 
     @abstractmethod
     def capture(self, authorization_id: str, amount_cents: int, *, idempotency_key: str) -> str:
-        """Charge an authorization (at most once); returns the capture id."""
+        """Charge an authorization, at most once and at most its authorized amount; returns the
+        capture id. Raises PaymentProviderRejected for a voided or already captured authorization."""
 
     @abstractmethod
     def refund(self, capture_id: str, amount_cents: int, *, idempotency_key: str) -> str:
@@ -54,3 +85,11 @@ class PaymentProvider(ABC):
     @abstractmethod
     def void(self, authorization_id: str) -> None:
         """Release an uncaptured authorization; voiding a voided one is a no-op."""
+
+    @abstractmethod
+    def find_authorization(self, idempotency_key: str) -> AuthorizationInfo | None:
+        """The authorization made under ``idempotency_key``, if any (declines leave none)."""
+
+    @abstractmethod
+    def find_capture(self, idempotency_key: str) -> CaptureInfo | None:
+        """The capture made under ``idempotency_key``, if any."""

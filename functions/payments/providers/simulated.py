@@ -9,9 +9,10 @@ Test tokens (as in the architecture contract):
 - any other token is declined as invalid (``invalid_token``).
 
 It keeps its own ledger (``SIM#...`` items in the payments table, behind ``SimulatorLedger``)
-and enforces what a processor enforces: capture at most once and at most 120 % of the
-authorization (tax is added after authorizing), refunds never above what was captured,
-and an idempotency key replays its first answer.
+and enforces what a processor enforces: capture at most once and never above the authorized
+amount (the authorization already holds the tax), refunds never above what was captured, and
+an idempotency key replays its first answer. ``find_authorization`` / ``find_capture`` retrieve
+what was done under an idempotency key (ids are derived from the key, so a look-up is one read).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from typing import Final
 
 from payments.data.ledger import SimAuthorization, SimCapture, SimRefund, SimulatorLedger
 from payments.providers.base import (
+    AuthorizationInfo,
+    CaptureInfo,
     CardDeclined,
     PaymentProvider,
     PaymentProviderRejected,
@@ -28,8 +31,6 @@ from payments.providers.base import (
 )
 
 TRANSIENT_FAILURES: Final = 2
-# Processors let a capture exceed the authorization a little (tips, tax); ours allows 20 %.
-CAPTURE_TOLERANCE_PERCENT: Final = 120
 
 _APPROVE, _DECLINE, _TRANSIENT, _UNAVAILABLE = "approve", "decline", "transient", "unavailable"
 TEST_TOKENS: Final = {
@@ -45,10 +46,6 @@ _ATTEMPTS: Final = 2
 def derive_id(prefix: str, idempotency_key: str) -> str:
     """Ids follow from the idempotency key, so a retried request finds its own earlier result."""
     return f"{prefix}_{hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]}"
-
-
-def max_capture_cents(authorized_cents: int) -> int:
-    return authorized_cents * CAPTURE_TOLERANCE_PERCENT // 100
 
 
 class SimulatedCardProcessor(PaymentProvider):
@@ -78,7 +75,6 @@ class SimulatedCardProcessor(PaymentProvider):
             SimAuthorization(
                 authorization_id=authorization_id,
                 amount_cents=amount_cents,
-                max_capture_cents=max_capture_cents(amount_cents),
                 state="AUTHORIZED",
             )
         )
@@ -97,7 +93,7 @@ class SimulatedCardProcessor(PaymentProvider):
                 return capture_id
             if authorization.state == "VOIDED":
                 raise PaymentProviderRejected("authorization was voided")
-            if not 0 < amount_cents <= authorization.max_capture_cents:
+            if not 0 < amount_cents <= authorization.amount_cents:
                 raise PaymentProviderRejected("capture amount exceeds the authorization")
             capture = SimCapture(capture_id=capture_id, authorization_id=authorization_id, amount_cents=amount_cents)
             if self._ledger.record_capture(capture):
@@ -107,12 +103,14 @@ class SimulatedCardProcessor(PaymentProvider):
     def refund(self, capture_id: str, amount_cents: int, *, idempotency_key: str) -> str:
         refund_id = derive_id("ref", idempotency_key)
         for _ in range(_ATTEMPTS):
+            # the capture first, then the key: a twin's refund that lands in between is then
+            # seen as this key's replay rather than as "nothing left to refund"
+            capture = self._ledger.get_capture(capture_id)
             existing = self._ledger.get_refund(refund_id)
             if existing is not None:
                 if (existing.capture_id, existing.amount_cents) != (capture_id, amount_cents):
                     raise PaymentProviderRejected("idempotency key reused with a different refund")
                 return refund_id
-            capture = self._ledger.get_capture(capture_id)
             if capture is None:
                 raise PaymentProviderRejected("unknown capture")
             if not 0 < amount_cents <= capture.amount_cents - capture.refunded_cents:
@@ -132,6 +130,18 @@ class SimulatedCardProcessor(PaymentProvider):
             if self._ledger.record_void(authorization_id):
                 return
         raise PaymentProviderUnavailable("ledger contention")
+
+    def find_authorization(self, idempotency_key: str) -> AuthorizationInfo | None:
+        authorization = self._ledger.get_authorization(derive_id("auth", idempotency_key))
+        if authorization is None:
+            return None
+        return AuthorizationInfo(authorization.authorization_id, authorization.amount_cents, authorization.state)
+
+    def find_capture(self, idempotency_key: str) -> CaptureInfo | None:
+        capture = self._ledger.get_capture(derive_id("cap", idempotency_key))
+        if capture is None:
+            return None
+        return CaptureInfo(capture.capture_id, capture.authorization_id, capture.amount_cents, capture.refunded_cents)
 
     def _authorization(self, authorization_id: str) -> SimAuthorization:
         authorization = self._ledger.get_authorization(authorization_id)

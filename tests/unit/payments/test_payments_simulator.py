@@ -69,17 +69,43 @@ def test_tok_unavailable_always_fails_transiently(processor, items):
     assert items("SIM#AUTH#") == []
 
 
-def test_capture_is_allowed_up_to_120_percent_of_the_authorization(processor):
-    over = processor.authorize("authorize:o-1", "tok_visa", 1000)
+def test_a_capture_above_the_authorization_is_refused(processor, items):
+    """As real processors do: the authorization holds the full amount (tax included), no more."""
+    over = processor.authorize("authorize:o-1", "tok_visa", 1083)
     with pytest.raises(PaymentProviderRejected):
-        processor.capture(over, 1201, idempotency_key="capture:o-1")
+        processor.capture(over, 1084, idempotency_key="capture:o-1")
+    assert items("SIM#CAP#") == []
+    assert items("SIM#AUTH#")[0]["state"]["S"] == "AUTHORIZED", "a refused capture changes nothing"
 
-    exact = processor.authorize("authorize:o-2", "tok_visa", 1000)
-    assert processor.capture(exact, 1200, idempotency_key="capture:o-2").startswith("cap_")
+    exact = processor.authorize("authorize:o-2", "tok_visa", 1083)
+    assert processor.capture(exact, 1083, idempotency_key="capture:o-2").startswith("cap_")
+
+
+def test_find_by_idempotency_key(processor):
+    assert processor.find_authorization("authorize:o-1") is None
+    assert processor.find_capture("capture:o-1") is None
+    authorization_id = processor.authorize("authorize:o-1", "tok_visa", 1083)
+    found = processor.find_authorization("authorize:o-1")
+    assert (found.authorization_id, found.amount_cents, found.state) == (authorization_id, 1083, "AUTHORIZED")
+
+    capture_id = processor.capture(authorization_id, 1083, idempotency_key="capture:o-1")
+    processor.refund(capture_id, 1000, idempotency_key="refund:o-1")
+
+    capture = processor.find_capture("capture:o-1")
+    assert (capture.capture_id, capture.authorization_id, capture.amount_cents, capture.refunded_cents) == (
+        capture_id,
+        authorization_id,
+        1083,
+        1000,
+    )
+    assert processor.find_authorization("authorize:o-1").state == "CAPTURED"
+    with pytest.raises(CardDeclined):
+        processor.authorize("authorize:o-2", "tok_chargeDeclined", 1083)
+    assert processor.find_authorization("authorize:o-2") is None, "a decline leaves nothing to find"
 
 
 def test_an_authorization_is_captured_once(processor, items):
-    authorization_id = processor.authorize("authorize:o-1", "tok_visa", 1000)
+    authorization_id = processor.authorize("authorize:o-1", "tok_visa", 1083)
 
     capture_id = processor.capture(authorization_id, 1083, idempotency_key="capture:o-1")
 
