@@ -1,8 +1,13 @@
-"""Payments: the provider adapter, and the service's own authorize -> tax -> capture workflow.
+"""Payments: the provider adapter, and the service's own tax -> authorize -> capture workflow.
 
 The workflow is orchestration *inside* the payments bounded context (the hybrid): the
 choreographed path hears InventoryReserved and starts it; the orchestrated saga runs the
 same three tasks itself. Either way the tasks announce PaymentCompleted / PaymentFailed.
+
+CalculateTax (pure) -> AuthorizePayment (holds amount + tax) -> CapturePayment (charges exactly
+that). Only a capture that answers CAPTURED ends in PaymentCompleted: a payment that is final
+already (voided, refunded, failed: a redriven workflow after compensation) goes to the
+void/fail path, which leaves nothing held and announces PaymentFailed.
 """
 
 from __future__ import annotations
@@ -78,11 +83,15 @@ class PaymentsConstruct(Construct):
     def _workflow(self, shared: Shared) -> sfn.StateMachine:
         fn = self.tasks.function
 
-        charge = {"amount_cents.$": "$.amount_cents", "payment_token.$": "$.payment_token"}
-        authorize = invoke_task(self, "AuthorizePayment", fn, "authorize", result_path="$.authorization", fields=charge)
         tax = invoke_task(
             self, "CalculateTax", fn, "calculate_tax", result_path="$.tax", fields={"amount_cents.$": "$.amount_cents"}
         )
+        charge = {
+            "amount_cents.$": "$.amount_cents",
+            "tax_cents.$": "$.tax.result.tax_cents",
+            "payment_token.$": "$.payment_token",
+        }
+        authorize = invoke_task(self, "AuthorizePayment", fn, "authorize", result_path="$.authorization", fields=charge)
         capture = invoke_task(self, "CapturePayment", fn, "capture", result_path="$.capture")
         void = invoke_task(self, "VoidAuthorization", fn, "void", result_path="$.void")
         fail = invoke_task(
@@ -114,25 +123,29 @@ class PaymentsConstruct(Construct):
                 cause="the payment failure could not be announced; redrive the workflow",
             )
         )
-        for state in (authorize, tax, capture):
+        for state in (tax, authorize, capture):
             state.add_catch(void, errors=["States.ALL"], result_path="$.error")
 
         completed = sfn.Succeed(self, "PaymentCompleted")
         declined = sfn.Succeed(self, "PaymentDeclined", comment="authorize announced PaymentFailed")
-        definition = authorize.next(
+        capture.next(
+            sfn.Choice(self, "Captured?")
+            .when(sfn.Condition.string_equals("$.capture.result.status", "CAPTURED"), completed)
+            # a final payment (voided, refunded, failed): release anything held, announce the failure
+            .otherwise(void)
+        )
+        definition = tax.next(authorize).next(
             sfn.Choice(self, "Authorized?")
-            .when(
-                sfn.Condition.string_equals("$.authorization.result.status", "AUTHORIZED"),
-                tax.next(capture).next(completed),
-            )
-            .otherwise(declined)
+            .when(sfn.Condition.string_equals("$.authorization.result.status", "AUTHORIZED"), capture)
+            .when(sfn.Condition.string_equals("$.authorization.result.status", "DECLINED"), declined)
+            .otherwise(void)
         )
         log_group = logs.LogGroup(self, "WorkflowLogs", retention=shared.log_retention)
         return sfn.StateMachine(
             self,
             "Workflow",
             state_machine_type=sfn.StateMachineType.STANDARD,
-            comment="payments' own workflow: authorize -> tax -> capture, void on failure",
+            comment="payments' own workflow: tax -> authorize -> capture, void on failure",
             definition_body=sfn.DefinitionBody.from_chainable(definition),
             timeout=Duration.minutes(15),
             tracing_enabled=True,

@@ -361,8 +361,10 @@ def test_an_authorize_attempt_completing_after_compensation_holds_no_money(order
 
     # The last attempt, had it been slow rather than failed, would still be running in its Lambda
     # when the saga's 8 s task timeout moved on to compensation; it completes only now.
+    amount = int(order["total_cents"])
+    tax = _payments_task(orderflow, order, "calculate_tax", amount_cents=amount)["tax_cents"]
     late = _payments_task(
-        orderflow, order, "authorize", amount_cents=int(order["total_cents"]), payment_token=order["payment_token"]
+        orderflow, order, "authorize", amount_cents=amount, tax_cents=tax, payment_token=order["payment_token"]
     )
     payment = orderflow.payment(order["order_id"])
     held = ops.payments_items().get(f"SIM#AUTH#{derive_id('auth', 'authorize:' + order['order_id'])}")

@@ -180,13 +180,28 @@ def test_saga_failures_are_caught_by_compensation(synthesized):
     assert states["AnnounceOrderConfirmedParked"]["Next"] == "OrderConfirmed"
 
 
-def test_payment_workflow_is_authorize_tax_capture(synthesized):
+def test_payment_workflow_is_tax_authorize_capture(synthesized):
     definition = _definition(synthesized, "PaymentsWorkflow")
     states = definition["States"]
-    assert definition["StartAt"] == "AuthorizePayment"
-    assert states["Authorized?"]["Choices"][0]["Next"] == "CalculateTax"
-    assert states["CalculateTax"]["Next"] == "CapturePayment"
-    for step in ("AuthorizePayment", "CalculateTax", "CapturePayment"):
+    assert definition["StartAt"] == "CalculateTax"
+    assert states["CalculateTax"]["Next"] == "AuthorizePayment"
+    authorize = states["AuthorizePayment"]["Parameters"]["Payload"]
+    assert authorize["amount_cents.$"] == "$.amount_cents"
+    assert authorize["tax_cents.$"] == "$.tax.result.tax_cents", "the hold includes the tax"
+    authorized = states["Authorized?"]
+    assert [(c["StringEquals"], c["Next"]) for c in authorized["Choices"]] == [
+        ("AUTHORIZED", "CapturePayment"),
+        ("DECLINED", "PaymentDeclined"),
+    ]
+    assert authorized["Default"] == "VoidAuthorization", "a final payment never goes on to capture"
+    assert states["CapturePayment"]["Next"] == "Captured?"
+    captured = states["Captured?"]
+    assert [(c["Variable"], c["StringEquals"], c["Next"]) for c in captured["Choices"]] == [
+        ("$.capture.result.status", "CAPTURED", "PaymentCompleted")
+    ]
+    assert captured["Default"] == "VoidAuthorization", "only CAPTURED ends in PaymentCompleted"
+    assert states["VoidAuthorization"]["Next"] == "AnnouncePaymentFailed"
+    for step in ("CalculateTax", "AuthorizePayment", "CapturePayment"):
         assert [c["Next"] for c in states[step]["Catch"]] == ["VoidAuthorization"]
     synthesized.template.has_resource_properties(
         "AWS::StepFunctions::StateMachine", {"StateMachineType": "STANDARD", "TracingConfiguration": {"Enabled": True}}

@@ -10,7 +10,12 @@ FailureReason = Literal["PAYMENT_DECLINED", "PAYMENT_UNAVAILABLE"]
 
 
 class PaymentState(StrEnum):
-    """Forward-only: AUTHORIZED -> CAPTURED -> REFUNDED; AUTHORIZED -> VOIDED; DECLINED; FAILED."""
+    """Forward-only: AUTHORIZED -> CAPTURED -> REFUNDED; AUTHORIZED -> VOIDED; AUTHORIZED -> REFUNDED
+    (a capture whose answer was lost, found and given back by compensation); DECLINED; FAILED.
+
+    VOIDED, REFUNDED, DECLINED and FAILED are final: no step, however often or concurrently it is
+    replayed, moves a payment out of them (see ``FINAL_STATES``).
+    """
 
     AUTHORIZED = "AUTHORIZED"
     DECLINED = "DECLINED"
@@ -20,11 +25,14 @@ class PaymentState(StrEnum):
     FAILED = "FAILED"
 
 
+FINAL_STATES = frozenset({PaymentState.VOIDED, PaymentState.REFUNDED, PaymentState.DECLINED, PaymentState.FAILED})
+
+
 @dataclass(frozen=True)
 class Payment:
     order_id: str
     state: PaymentState
-    # the order amount before tax; a capture charges amount_cents + tax_cents
+    # the order amount before tax; authorize holds and capture charges amount_cents + tax_cents
     amount_cents: int | None = None
     tax_cents: int | None = None
     authorization_id: str | None = None

@@ -24,12 +24,18 @@ _Amount = Annotated[StrictInt, Field(gt=0, validation_alias=AliasChoices("amount
 
 
 class AuthorizeTask(_Task):
+    """Hold amount_cents + tax_cents (tax from calculate_tax, which runs first)."""
+
     action: Literal["authorize"]
     amount_cents: _Amount
+    # required: the hold is the full amount, tax included (a capture can never exceed it)
+    tax_cents: StrictInt = Field(ge=0)
     payment_token: str = Field(min_length=1)
 
 
 class CalculateTaxTask(_Task):
+    """Pure: the tax on amount_cents at TAX_RATE_BPS; needs no payment record."""
+
     action: Literal["calculate_tax"]
     amount_cents: _Amount
 

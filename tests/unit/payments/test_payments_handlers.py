@@ -28,10 +28,15 @@ def metric_names(capsys) -> set[str]:
     return names
 
 
-def test_authorize_tax_capture_through_the_handler(table, bus, context, capsys):
-    authorized = tasks.lambda_handler(task("authorize", amount_cents=2000, payment_token="tok_visa"), context)
-    assert authorized == {"status": "AUTHORIZED", "authorization_id": authorized["authorization_id"]}
+def test_tax_authorize_capture_through_the_handler(table, bus, context, capsys, items):
     assert tasks.lambda_handler(task("calculate_tax", amount_cents=2000), context) == {"tax_cents": 165}
+    assert items() == [], "tax needs no payment record"
+    authorized = tasks.lambda_handler(
+        task("authorize", amount_cents=2000, tax_cents=165, payment_token="tok_visa"), context
+    )
+    assert authorized == {"status": "AUTHORIZED", "authorization_id": authorized["authorization_id"]}
+    [hold] = items("SIM#AUTH#")
+    assert hold["amount_cents"]["N"] == "2165"
 
     captured = tasks.lambda_handler(task("capture"), context)
 
@@ -51,13 +56,18 @@ def test_authorize_tax_capture_through_the_handler(table, bus, context, capsys):
 def test_saga_shaped_input_is_accepted(table, context):
     """The saga sends total_cents and carries earlier results along."""
     event = task(
-        "authorize", total_cents=1500, payment_token="tok_visa", reservation={"result": {"status": "RESERVED"}}
+        "authorize",
+        total_cents=1500,
+        tax_cents=124,
+        payment_token="tok_visa",
+        reservation={"result": {"status": "RESERVED"}},
+        tax={"result": {"tax_cents": 124}},
     )
     assert tasks.lambda_handler(event, context)["status"] == "AUTHORIZED"
 
 
 def test_provider_unavailable_leaves_the_handler_under_its_own_class_name(table, bus, context, capsys):
-    event = task("authorize", amount_cents=1000, payment_token="tok_transient")
+    event = task("authorize", amount_cents=1000, tax_cents=83, payment_token="tok_transient")
     for _ in range(2):
         with pytest.raises(Exception) as raised:
             tasks.lambda_handler(event, context)
@@ -70,7 +80,9 @@ def test_provider_unavailable_leaves_the_handler_under_its_own_class_name(table,
 
 
 def test_decline_is_a_result_not_an_error(table, bus, context, capsys):
-    result = tasks.lambda_handler(task("authorize", amount_cents=1000, payment_token="tok_chargeDeclined"), context)
+    result = tasks.lambda_handler(
+        task("authorize", amount_cents=1000, tax_cents=83, payment_token="tok_chargeDeclined"), context
+    )
 
     assert result == {"status": "DECLINED", "reason": "PAYMENT_DECLINED"}
     [event] = bus.events()
@@ -94,9 +106,12 @@ def test_fail_announces_payment_failed(table, bus, context):
     "event",
     [
         task("charge_twice"),
-        task("authorize", amount_cents=0, payment_token="tok_visa"),
-        task("authorize", amount_cents="1000", payment_token="tok_visa"),
-        task("authorize", amount_cents=1000),
+        task("authorize", amount_cents=0, tax_cents=0, payment_token="tok_visa"),
+        task("authorize", amount_cents="1000", tax_cents=83, payment_token="tok_visa"),
+        task("authorize", amount_cents=1000, tax_cents=83),
+        task("authorize", amount_cents=1000, payment_token="tok_visa"),  # the hold must include the tax
+        task("authorize", amount_cents=1000, tax_cents=-1, payment_token="tok_visa"),
+        task("authorize", amount_cents=1000, tax_cents="83", payment_token="tok_visa"),
         task("fail", reason="BORED"),
         {"action": "capture", "order_id": "o-1", "flow": "orchestrated"},
     ],
@@ -111,7 +126,6 @@ def test_malformed_tasks_raise_before_anything_happens(table, bus, context, item
 def test_tax_rate_comes_from_the_environment(table, context, monkeypatch):
     monkeypatch.setenv("TAX_RATE_BPS", "1000")
     dependencies.reset()
-    tasks.lambda_handler(task("authorize", amount_cents=999, payment_token="tok_visa"), context)
     assert tasks.lambda_handler(task("calculate_tax", amount_cents=999), context) == {"tax_cents": 100}
 
 
@@ -176,7 +190,7 @@ def test_orchestrated_inventory_reserved_is_left_to_the_saga(table, workflow, co
 
 
 def test_order_rejected_refunds_a_capture_once(table, bus, workflow, context, sqs_batch):
-    tasks.lambda_handler(task("authorize", "o-8", amount_cents=1000, payment_token="tok_visa"), context)
+    tasks.lambda_handler(task("authorize", "o-8", amount_cents=1000, tax_cents=83, payment_token="tok_visa"), context)
     tasks.lambda_handler(task("capture", "o-8"), context)
     bus.events()
     rejected = new_event(
@@ -191,6 +205,12 @@ def test_order_rejected_refunds_a_capture_once(table, bus, workflow, context, sq
     assert len(refunded) == 2 and len({e["detail"]["metadata"]["event_id"] for e in refunded}) == 1
     assert refunded[0]["detail"]["data"]["amount_cents"] == 1083
     assert tasks.lambda_handler(task("refund", "o-8"), context) == {"status": "REFUNDED"}
+    # a payment workflow redriven after the refund: never captured or completed again
+    assert tasks.lambda_handler(task("calculate_tax", "o-8", amount_cents=1000), context) == {"tax_cents": 83}
+    authorize = task("authorize", "o-8", amount_cents=1000, tax_cents=83, payment_token="tok_visa")
+    assert tasks.lambda_handler(authorize, context) == {"status": "REFUNDED"}
+    assert tasks.lambda_handler(task("capture", "o-8"), context) == {"status": "REFUNDED"}
+    assert "PaymentCompleted" not in [e["detail-type"] for e in bus.events()]
 
 
 def test_order_rejected_without_a_payment_changes_nothing(table, bus, workflow, context, sqs_batch, items):

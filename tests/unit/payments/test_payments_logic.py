@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from payments.data.dynamodb import DynamoPaymentRepository, DynamoSimulatorLedger
-from payments.domain.errors import InvalidPaymentState, PaymentAmountMismatch, PaymentNotFound
+from payments.domain.errors import InvalidPaymentState, PaymentNotFound
 from payments.domain.models import PaymentState
 from payments.logic import Payments
 from payments.providers.base import PaymentProviderUnavailable
@@ -33,12 +35,13 @@ def payments(table, publisher) -> Payments:
 
 
 def authorize(payments: Payments, order_id: str = "o-1", token: str = "tok_visa", amount: int = 1000):
-    return payments.authorize(order_id, amount, token, "corr-1", "orchestrated")
+    """The step order of the saga and the workflow: tax first, then authorize amount + tax."""
+    tax = payments.calculate_tax(order_id, amount).tax_cents
+    return payments.authorize(order_id, amount, tax, token, "corr-1", "orchestrated")
 
 
 def charge(payments: Payments, order_id: str = "o-1", amount: int = 1000):
     authorize(payments, order_id, amount=amount)
-    payments.calculate_tax(order_id, amount)
     return payments.capture(order_id, "corr-1", "orchestrated")
 
 
@@ -86,8 +89,8 @@ def test_unavailable_provider_always_raises(payments, items):
 
 
 def test_capture_charges_amount_plus_tax_and_a_second_capture_charges_nothing(payments, repository, publisher, items):
-    authorize(payments)
     assert payments.calculate_tax("o-1", 1000).result() == {"tax_cents": 83}
+    authorize(payments)
 
     first = payments.capture("o-1", "corr-1", "orchestrated")
     second = payments.capture("o-1", "corr-1", "orchestrated")
@@ -114,32 +117,62 @@ def test_capture_charges_amount_plus_tax_and_a_second_capture_charges_nothing(pa
     }
 
 
-def test_tax_is_remembered_so_a_rate_change_does_not_reprice_a_retry(table, publisher):
+def test_tax_is_pure_and_needs_no_payment_record(payments, items):
+    assert payments.calculate_tax("o-1", 1000).result() == {"tax_cents": 83}
+    assert payments.calculate_tax("o-1", 1000).result() == {"tax_cents": 83}
+    assert items() == [], "nothing read into existence, nothing written"
+
+
+def test_authorize_holds_amount_plus_tax_and_capture_charges_exactly_that(payments, repository, items):
+    authorized = payments.authorize("o-1", 2000, 165, "tok_visa", "corr-1", "orchestrated")
+
+    [hold] = items("SIM#AUTH#")
+    assert hold["amount_cents"]["N"] == "2165", "the hold is the full amount, tax included"
+    stored = repository.get("o-1")
+    assert (stored.amount_cents, stored.tax_cents, stored.authorization_id) == (
+        2000,
+        165,
+        authorized.details["authorization_id"],
+    )
+
+    captured = payments.capture("o-1", "corr-1", "orchestrated")
+    assert captured.details | {"capture_id": None} == {
+        "capture_id": None,
+        "amount_cents": 2000,
+        "tax_cents": 165,
+        "captured_cents": 2165,
+    }
+    [capture] = items("SIM#CAP#")
+    assert capture["amount_cents"]["N"] == "2165"
+
+
+def test_a_replayed_authorize_keeps_the_first_tax_even_if_the_rate_changed(table, publisher):
     authorize(build(table, publisher, 825))
-    assert build(table, publisher, 825).calculate_tax("o-1", 1000).tax_cents == 83
 
     retried = build(table, publisher, 1000)
-    assert retried.calculate_tax("o-1", 1000).tax_cents == 83
+    assert authorize(retried).result()["status"] == "AUTHORIZED"
     assert retried.capture("o-1", "corr-1", "orchestrated").details["captured_cents"] == 1083
 
 
-def test_capture_without_a_tax_step_still_charges_the_tax(payments):
+def test_capture_of_an_authorization_without_its_tax_is_refused(payments, repository):
+    """A record written before the hold included the tax: the processor would refuse amount + tax."""
     authorize(payments)
-    assert payments.capture("o-1", "corr-1", "orchestrated").details["captured_cents"] == 1083
+    stored = repository.get("o-1")
+    assert repository.transition(PaymentState.AUTHORIZED, replace(stored, tax_cents=None))
+    with pytest.raises(InvalidPaymentState):
+        payments.capture("o-1", "corr-1", "orchestrated")
 
 
-def test_tax_on_another_amount_than_authorized_is_refused(payments):
-    authorize(payments)
-    with pytest.raises(PaymentAmountMismatch):
-        payments.calculate_tax("o-1", 999)
-
-
-def test_capture_needs_an_authorization(payments):
+def test_capture_needs_an_authorization(payments, publisher, items):
     with pytest.raises(PaymentNotFound):
         payments.capture("o-1", "corr-1", "orchestrated")
     authorize(payments, token="tok_chargeDeclined")
-    with pytest.raises(InvalidPaymentState):
-        payments.capture("o-1", "corr-1", "orchestrated")
+    assert payments.capture("o-1", "corr-1", "orchestrated").result() == {
+        "status": "DECLINED",
+        "reason": "PAYMENT_DECLINED",
+    }
+    assert "PaymentCompleted" not in publisher.types()
+    assert items("SIM#CAP#") == []
 
 
 def test_refund_twice_refunds_once_and_reannounces(payments, repository, publisher, items):
@@ -182,8 +215,7 @@ def test_void_releases_the_authorization_once(payments, repository, items):
     assert repository.get("o-1").state is PaymentState.VOIDED
     [authorization] = items("SIM#AUTH#")
     assert authorization["state"]["S"] == "VOIDED"
-    with pytest.raises(InvalidPaymentState):
-        payments.capture("o-1", "corr-1", "orchestrated")
+    assert payments.capture("o-1", "corr-1", "orchestrated").result() == {"status": "VOIDED"}
 
 
 def test_void_of_a_capture_refunds_it_so_nothing_stays_charged(payments, repository, publisher):
@@ -206,8 +238,14 @@ def test_fail_before_any_authorization_records_failed_and_refuses_a_late_authori
     assert publisher.events[0].data == {"order_id": "o-1", "reason": "PAYMENT_UNAVAILABLE"}
     assert publisher.events[0].metadata.flow == "choreographed"
     late = authorize(payments)
-    assert late.result() == {"status": "DECLINED", "reason": "PAYMENT_UNAVAILABLE"}
+    assert late.result() == {"status": "FAILED", "reason": "PAYMENT_UNAVAILABLE"}
     assert items("SIM#AUTH#") == [], "the provider was never asked"
+    first, again = publisher.events
+    assert (again.detail_type, again.metadata.event_id, again.data) == (
+        first.detail_type,
+        first.metadata.event_id,
+        first.data,
+    ), "the same PaymentFailed again, nothing new"
 
 
 def test_fail_after_authorize_voids_the_hold(payments, repository, items):
