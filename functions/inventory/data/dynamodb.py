@@ -358,9 +358,18 @@ class DynamoInventoryRepository:
                 "Update": {
                     "TableName": self._table,
                     "Key": _sku_key(sku),
-                    "UpdateExpression": "SET available = available - :q, reserved = reserved + :q",
+                    # A reservation moves stock too: it bumps the version an If-Match PUT checks.
+                    "UpdateExpression": (
+                        "SET available = available - :q, reserved = reserved + :q, "
+                        "#version = if_not_exists(#version, :zero) + :one"
+                    ),
+                    "ExpressionAttributeNames": {"#version": "version"},
                     "ConditionExpression": "attribute_exists(pk) AND available >= :q",
-                    "ExpressionAttributeValues": {":q": {"N": str(quantities[sku])}},
+                    "ExpressionAttributeValues": {
+                        ":q": {"N": str(quantities[sku])},
+                        ":zero": {"N": "0"},
+                        ":one": {"N": "1"},
+                    },
                     # Lets us tell an unknown SKU (no item returned) from one short of stock.
                     "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                 }
@@ -410,9 +419,18 @@ class DynamoInventoryRepository:
                 "Update": {
                     "TableName": self._table,
                     "Key": _sku_key(sku),
-                    "UpdateExpression": "SET available = available + :q, reserved = reserved - :q",
+                    # A reservation moves stock too: it bumps the version an If-Match PUT checks.
+                    "UpdateExpression": (
+                        "SET available = available + :q, reserved = reserved - :q, "
+                        "#version = if_not_exists(#version, :zero) + :one"
+                    ),
+                    "ExpressionAttributeNames": {"#version": "version"},
                     "ConditionExpression": "reserved >= :q",
-                    "ExpressionAttributeValues": {":q": {"N": str(quantities[sku])}},
+                    "ExpressionAttributeValues": {
+                        ":q": {"N": str(quantities[sku])},
+                        ":zero": {"N": "0"},
+                        ":one": {"N": "1"},
+                    },
                 }
             }
             for sku in skus

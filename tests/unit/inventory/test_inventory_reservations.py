@@ -216,3 +216,15 @@ def test_more_distinct_skus_than_one_transaction_holds_is_a_technical_error(inve
     lines = [line(f"sku-{n}", 1) for n in range(26)]
     with pytest.raises(TooManyLines):
         inventory.reserve_stock(request("o-12", *lines))
+
+
+def test_reserving_and_releasing_bump_the_version_an_if_match_put_checks(inventory, repository):
+    before = inventory.set_stock("plum", 5, 300).version
+
+    inventory.reserve_stock(request("o-v", line("plum", 2, 300)))
+    reserved = repository.get_stock("plum")
+    inventory.release_stock("o-v", "corr-1", "orchestrated")
+    released = repository.get_stock("plum")
+
+    assert reserved is not None and released is not None
+    assert reserved.version == before + 1 and released.version == before + 2
