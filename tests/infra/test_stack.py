@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_cdk.assertions import Match
+from aws_cdk.assertions import Match, Template
 
 from cdk.retries import LAMBDA_SERVICE_ERRORS, TRANSIENT_ERRORS
 
@@ -15,6 +15,7 @@ EXPECTED_HANDLERS = {
     "orders.handlers.outbox_relay.lambda_handler",
     "orders.handlers.projector.lambda_handler",
     "orders.handlers.timeline.lambda_handler",
+    "orders.handlers.reconciler.lambda_handler",
     "inventory.handlers.api.lambda_handler",
     "inventory.handlers.saga_tasks.lambda_handler",
     "inventory.handlers.consumer.lambda_handler",
@@ -115,36 +116,50 @@ def test_saga_is_an_express_state_machine_with_logging_and_tracing(synthesized):
 
 
 def test_saga_states_in_order_with_compensation(synthesized):
-    states = _definition(synthesized, "OrderSaga")["States"]
-    forward = [
-        "RecordOrder",
-        "ReserveInventory",
-        "StockReserved?",
-        "AuthorizePayment",
-        "PaymentAuthorized?",
-        "CalculateTax",
-        "CapturePayment",
-        "ConfirmOrder",
-        "AnnounceOrderConfirmed",
-        "OrderConfirmed",
+    definition = _definition(synthesized, "OrderSaga")
+    states = definition["States"]
+    assert definition["StartAt"] == "RecordOrder"
+
+    def choices(state: str) -> list[tuple[str, str, str]]:
+        return [(c["Variable"], c["StringEquals"], c["Next"]) for c in states[state]["Choices"]]
+
+    # An execution that finds its order decided (a redrive, the reconciler's compensation run)
+    # only answers (CONFIRMED) or only compensates (REJECTED); it never reserves or charges again.
+    assert states["RecordOrder"]["Next"] == "AlreadyDecided?"
+    assert choices("AlreadyDecided?") == [
+        ("$.order.result.status", "CONFIRMED", "OrderConfirmed"),
+        ("$.order.result.status", "REJECTED", "RefundPayment"),
     ]
-    for state in forward:
-        assert state in states, state
-    assert _definition(synthesized, "OrderSaga")["StartAt"] == "RecordOrder"
-    assert states["RecordOrder"]["Next"] == "ReserveInventory"
-    assert states["CalculateTax"]["Next"] == "CapturePayment"
-    assert states["CapturePayment"]["Next"] == "ConfirmOrder"
-    assert states["ConfirmOrder"]["Next"] == "AnnounceOrderConfirmed"
-    assert states["AnnounceOrderConfirmed"]["Resource"].endswith(":events:putEvents")
-    # Compensation undoes in reverse order, then rejects and announces.
+    assert states["AlreadyDecided?"]["Default"] == "ReserveInventory"
+    # Forward: reserve, tax, authorize the full amount, capture, then the pivot.
+    assert states["ReserveInventory"]["Next"] == "StockReserved?"
+    assert choices("StockReserved?") == [("$.reservation.result.status", "RESERVED", "CalculateTax")]
+    assert states["CalculateTax"]["Next"] == "AuthorizePayment"
+    assert states["AuthorizePayment"]["Parameters"]["Payload"]["tax_cents.$"] == "$.tax.result.tax_cents"
+    assert choices("PaymentAuthorized?") == [
+        ("$.authorization.result.status", "AUTHORIZED", "CapturePayment"),
+        ("$.authorization.result.status", "DECLINED", "RejectDeclined"),
+    ]
+    assert states["PaymentAuthorized?"]["Default"] == "RejectPaymentUnavailable"
+    assert choices("PaymentCaptured?") == [("$.capture.result.status", "CAPTURED", "ConfirmOrder")]
+    assert states["PaymentCaptured?"]["Default"] == "RejectPaymentUnavailable", "a final payment never confirms"
+    # The pivot: after ConfirmOrder the saga only answers.
+    assert states["ConfirmOrder"]["Next"] == "Confirmed?"
+    assert choices("Confirmed?") == [("$.order.result.status", "CONFIRMED", "OrderConfirmed")]
+    assert states["Confirmed?"]["Default"] == "RefundPayment", "rejected meanwhile (the reconciler): compensate"
+    assert states["OrderConfirmed"]["Type"] == "Pass" and "Next" not in states["OrderConfirmed"]
+    # No announcement step: the outbox relay publishes the stored outcome.
+    assert not [name for name, state in states.items() if state.get("Resource", "").endswith(":events:putEvents")]
+    # Compensation makes the rejection durable first, and crosses the pivot never.
+    for decision in ("RejectOutOfStock", "RejectDeclined", "RejectPaymentUnavailable", "RejectInternalError"):
+        assert states[decision]["Next"] == "RejectOrder", decision
+    assert states["RejectOrder"]["Next"] == "RejectionDurable?"
+    assert choices("RejectionDurable?") == [("$.order.result.status", "CONFIRMED", "OrderConfirmed")]
+    assert states["RejectionDurable?"]["Default"] == "RefundPayment"
     assert states["RefundPayment"]["Next"] == "VoidAuthorization"
     assert states["VoidAuthorization"]["Next"] == "ReleaseInventory"
-    assert states["ReleaseInventory"]["Next"] == "RejectOrder"
-    assert states["RejectOrder"]["Next"] == "AnnounceOrderRejected"
-    assert states["StockReserved?"]["Default"] == "RejectOutOfStock"
-    assert states["RejectOutOfStock"]["Next"] == "RejectOrder", "nothing to undo when nothing was reserved"
-    assert states["PaymentAuthorized?"]["Default"] == "RejectDeclined"
-    assert states["RejectDeclined"]["Next"] == "RefundPayment"
+    assert states["ReleaseInventory"]["Next"] == "OrderRejected"
+    assert states["OrderRejected"]["Parameters"]["reason.$"] == "$.order.result.reason", "the stored reason"
 
 
 def test_every_task_has_a_timeout_and_retries_transient_errors(synthesized):
@@ -168,6 +183,7 @@ def test_saga_failures_are_caught_by_compensation(synthesized):
     assert catches["ReserveInventory"] == ["RejectInternalError"]
     for step in ("AuthorizePayment", "CalculateTax", "CapturePayment"):
         assert catches[step] == ["RejectPaymentUnavailable"], step
+    # a confirm that failed through its retries may have landed: RejectOrder (conditional) finds out
     assert catches["ConfirmOrder"] == ["RejectInternalError"]
     for step in ("RefundPayment", "VoidAuthorization", "ReleaseInventory", "RejectOrder"):
         assert catches[step] == ["ParkCompensationFailed"], step
@@ -176,8 +192,6 @@ def test_saga_failures_are_caught_by_compensation(synthesized):
     assert states["CompensationFailed"]["Type"] == "Fail"
     parked = states["ParkCompensationFailed"]["Parameters"]["MessageBody"]
     assert {"order_id.$", "items.$", "payment_token.$", "correlation_id.$"} <= set(parked)
-    assert catches["AnnounceOrderConfirmed"] == ["AnnounceOrderConfirmedParked"]
-    assert states["AnnounceOrderConfirmedParked"]["Next"] == "OrderConfirmed"
 
 
 def test_payment_workflow_is_tax_authorize_capture(synthesized):
@@ -233,8 +247,58 @@ def test_queues_are_encrypted_tls_only_and_consumers_have_dlqs(synthesized):
         assert queue["Properties"]["VisibilityTimeout"] >= 6 * 10
 
 
-def test_rules_feed_queues_with_a_retry_policy_and_a_dlq(synthesized):
+def _event_rules(synthesized) -> dict[str, Any]:
+    return {k: r for k, r in synthesized.resources("AWS::Events::Rule").items() if "EventPattern" in r["Properties"]}
+
+
+def test_the_reconciler_runs_every_minute_and_saga_timeouts_are_alarmed(synthesized):
     rules = synthesized.resources("AWS::Events::Rule")
+    [schedule] = [r for r in rules.values() if "ScheduleExpression" in r["Properties"]]
+    assert schedule["Properties"]["ScheduleExpression"] == "rate(1 minute)"
+    [target] = schedule["Properties"]["Targets"]
+    reconciler = synthesized.template_json["Resources"][target["Arn"]["Fn::GetAtt"][0]]
+    assert reconciler["Properties"]["Handler"] == "orders.handlers.reconciler.lambda_handler"
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] == 2
+    synthesized.template.has_resource_properties(
+        "AWS::DynamoDB::Table",
+        {
+            "GlobalSecondaryIndexes": [
+                Match.object_like(
+                    {
+                        "IndexName": "undecided-by-deadline",
+                        "KeySchema": [
+                            {"AttributeName": "undecided", "KeyType": "HASH"},
+                            {"AttributeName": "deadline", "KeyType": "RANGE"},
+                        ],
+                    }
+                )
+            ]
+        },
+    )
+    alarms = synthesized.resources("AWS::CloudWatch::Alarm")
+    [timeouts] = [a for lid, a in alarms.items() if lid.startswith("SagaTimeouts")]
+    assert timeouts["Properties"]["MetricName"] == "ExecutionsTimedOut"
+
+
+def test_fault_injection_exists_only_where_the_context_enables_it(synthesized):
+    from aws_cdk import App
+
+    from app import build
+
+    # the test stack enables it: every function reads the document, and may
+    assert synthesized.resources("AWS::SSM::Parameter")
+    for fn in synthesized.resources("AWS::Lambda::Function").values():
+        assert "ORDERFLOW_FAULTS_PARAMETER" in fn["Properties"]["Environment"]["Variables"]
+    # a deployment's default: no document, no variable, no grant, so no SSM read per call
+    _, stack = build(App(), "Deployed")
+    deployed = Template.from_stack(stack).to_json()
+    assert "AWS::SSM::Parameter" not in {r["Type"] for r in deployed["Resources"].values()}
+    assert "ORDERFLOW_FAULTS_PARAMETER" not in json.dumps(deployed)
+    assert "ssm:GetParameter" not in json.dumps(deployed)
+
+
+def test_rules_feed_queues_with_a_retry_policy_and_a_dlq(synthesized):
+    rules = _event_rules(synthesized)
     assert len(rules) == 9
     for logical_id, rule in rules.items():
         for target in rule["Properties"]["Targets"]:
@@ -244,7 +308,7 @@ def test_rules_feed_queues_with_a_retry_policy_and_a_dlq(synthesized):
 
 
 def test_choreography_rules_match_only_choreographed_events(synthesized):
-    rules = synthesized.resources("AWS::Events::Rule")
+    rules = _event_rules(synthesized)
     by_name = {lid: r["Properties"]["EventPattern"] for lid, r in rules.items()}
     choreographed = [
         p for lid, p in by_name.items() if any(k in lid for k in ("Reserve", "Release", "Charge", "Refund", "Project"))
@@ -369,4 +433,4 @@ def test_notifications_topic_is_kms_encrypted_and_tls_only(synthesized):
 def test_dead_letter_queues_are_alarmed(synthesized):
     alarms = synthesized.resources("AWS::CloudWatch::Alarm")
     dlq_alarms = [a for lid, a in alarms.items() if lid.startswith("DeadLetters")]
-    assert len(dlq_alarms) == len(synthesized.stack.dead_letter_queues()) == 11
+    assert len(dlq_alarms) == len(synthesized.stack.dead_letter_queues()) == 10
