@@ -104,6 +104,8 @@ class OrderSagaConstruct(Construct):
         reject.next(
             sfn.Choice(self, "RejectionDurable?")
             .when(sfn.Condition.string_equals(f"{ORDER}.status", "CONFIRMED"), confirmed)
+            # out of stock: nothing was reserved nor charged, so there is nothing to undo
+            .when(sfn.Condition.string_equals("$.decision.reason", "OUT_OF_STOCK"), rejected)
             .otherwise(refund)
         )
         # If compensation itself cannot finish, the execution parks the order's saga input in

@@ -154,7 +154,18 @@ def test_saga_states_in_order_with_compensation(synthesized):
     for decision in ("RejectOutOfStock", "RejectDeclined", "RejectPaymentUnavailable", "RejectInternalError"):
         assert states[decision]["Next"] == "RejectOrder", decision
     assert states["RejectOrder"]["Next"] == "RejectionDurable?"
-    assert choices("RejectionDurable?") == [("$.order.result.status", "CONFIRMED", "OrderConfirmed")]
+    durable = states["RejectionDurable?"]["Choices"]
+    assert (durable[0]["Variable"], durable[0]["StringEquals"], durable[0]["Next"]) == (
+        "$.order.result.status",
+        "CONFIRMED",
+        "OrderConfirmed",
+    )
+    # out of stock: nothing reserved nor charged, nothing to undo
+    assert (durable[1]["Variable"], durable[1]["StringEquals"], durable[1]["Next"]) == (
+        "$.decision.reason",
+        "OUT_OF_STOCK",
+        "OrderRejected",
+    )
     assert states["RejectionDurable?"]["Default"] == "RefundPayment"
     assert states["RefundPayment"]["Next"] == "VoidAuthorization"
     assert states["VoidAuthorization"]["Next"] == "ReleaseInventory"
