@@ -296,8 +296,10 @@ def test_a_payment_timing_out_in_the_saga_is_compensated(orderflow, ops, faults)
         started = time.monotonic()
         response = orderflow.order([(sku, 2)], customer_id=customer, headers={"Idempotency-Key": key})
         answered = time.monotonic() - started
-        # The saga outlasts the API's own wait (~25 s): 504, and the decision comes later.
-        assert response.status_code == 504, (response.status_code, response.text)
+        # The saga outlasts the API's own wait (~25 s): 202 PENDING, and the decision comes later.
+        assert response.status_code == 202, (response.status_code, response.text)
+        assert response.json() == {"order_id": order_id, "status": "PENDING", "flow": "orchestrated"}
+        assert response.headers["Location"] == f"/orders/{order_id}"
 
         def decided():
             got = orderflow.http.get(orderflow.url(f"/orders/{order_id}"), timeout=30)
@@ -311,7 +313,7 @@ def test_a_payment_timing_out_in_the_saga_is_compensated(orderflow, ops, faults)
         )
         orderflow.cloud.wait_idle(timeout=120)  # the timed-out attempts' invocations finish too
 
-    # The client that got the 504 retries with its Idempotency-Key and now gets the decision.
+    # The client that got the 202 retries with its Idempotency-Key and now gets the decision.
     retried = orderflow.order([(sku, 2)], customer_id=customer, headers={"Idempotency-Key": key})
     assert retried.status_code == 503, retried.text
     decision = retried.json()
