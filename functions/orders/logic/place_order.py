@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -183,7 +184,9 @@ class OrderPlacement:
         if not self._orders.claim(existing.order_id, iso(moment), until):
             logger.info("a saga execution still holds this order: no second one", extra={"until": existing.deadline})
             return PlacedOrder.of(existing)
-        return self._run_saga(existing.model_copy(update={"deadline": until}))
+        # A new execution name: the earlier execution keeps its own (and its history).
+        rerun = f"{existing.order_id}-{uuid.uuid4().hex[:8]}"
+        return self._run_saga(existing.model_copy(update={"deadline": until}), name=rerun)
 
     def _record_choreographed(self, order: Order) -> PlacedOrder:
         # One PutItem: the table's stream (the outbox) announces OrderPlaced, never this function.
@@ -205,10 +208,10 @@ class OrderPlacement:
             return self._resume(existing, order)
         return self._run_saga(order)
 
-    def _run_saga(self, order: Order) -> PlacedOrder:
+    def _run_saga(self, order: Order, name: str | None = None) -> PlacedOrder:
         """The saga's decision, or the order as stored (PENDING: 202) when it outlives our budget."""
         try:
-            execution = self._saga.run(order.order_id, saga_input(order))
+            execution = self._saga.run(name or order.order_id, saga_input(order))
             placed = interpret_execution(execution, order)
         except SagaUnavailableError:
             # Step Functions refused the start, so no execution holds the lease: give it back,
