@@ -11,6 +11,10 @@ from botocore.config import Config
 # Account-based DynamoDB endpoints would bypass a custom endpoint's host; streams need it off on moto.
 _DYNAMODB_CONFIG = Config(account_id_endpoint_mode="disabled", retries={"mode": "standard", "max_attempts": 5})
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 5})
+# Starting a saga again: never retried by the SDK (a retried StartSyncExecution whose answer was
+# slow would start a second execution of one order), and waited for longer than the saga's own
+# 4-minute timeout, so a slow saga is never mistaken for a lost one.
+_SAGA_RUN_CONFIG = Config(read_timeout=300, retries={"mode": "standard", "total_max_attempts": 1})
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,7 @@ class Clients:
     dynamodbstreams: Any
     lambda_: Any
     cloudformation: Any
+    saga_runner: Any = None  # stepfunctions without SDK retries, for StartSyncExecution
 
     @classmethod
     def from_session(cls, session: boto3.Session, endpoint_url: str | None = None) -> Clients:
@@ -39,6 +44,7 @@ class Clients:
             dynamodbstreams=client("dynamodbstreams", _DYNAMODB_CONFIG),
             lambda_=client("lambda"),
             cloudformation=client("cloudformation"),
+            saga_runner=client("stepfunctions", _SAGA_RUN_CONFIG),
         )
 
 

@@ -15,14 +15,14 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from ops.checker import queue_depth
 from ops.clients import Clients
-from ops.resources import PAYMENT_WORKFLOW, RELAY_FUNCTION, SAGA_STATE_MACHINE, Resources
+from ops.resources import ORDERS_TABLE, PAYMENT_WORKFLOW, RELAY_FUNCTION, SAGA_STATE_MACHINE, Resources
 from ops.topology import DEAD_LETTER_QUEUES, DeadLetterKind, DeadLetterQueue
 
 # Long enough that a message that failed its way back is not received twice in one run.
@@ -149,7 +149,9 @@ def _handler(clients: Clients, resources: Resources, dlq: DeadLetterQueue, url: 
         return lambda message: _redeliver_event(clients, bus, message)
     if dlq.kind is DeadLetterKind.SAGA_INPUT:
         saga = resources.state_machine_arn(SAGA_STATE_MACHINE, clients.stepfunctions)
-        return lambda message: _rerun_saga(clients.stepfunctions, saga, message)
+        orders = resources.table(ORDERS_TABLE)
+        runner = clients.saga_runner or clients.stepfunctions
+        return lambda message: _rerun_saga(runner, clients.dynamodb, orders, saga, message)
     if dlq.kind is DeadLetterKind.WORKFLOW_INPUT:
         workflow = resources.state_machine_arn(PAYMENT_WORKFLOW, clients.stepfunctions)
         return lambda message: _restart_workflow(clients.stepfunctions, workflow, message)
@@ -240,9 +242,51 @@ def _execution_name(order_id: str) -> str:
     return f"{order_id}-redrive-{uuid.uuid4().hex[:12]}"[:80]
 
 
-def _rerun_saga(stepfunctions: Any, arn: str, message: dict[str, Any]) -> None:
-    """Run the saga again from its input; every step is idempotent, so it finishes what it started."""
+# How long a saga execution holds its order (the saga's 4-minute timeout plus a margin), as the
+# orders API's lease: no other execution starts for an undecided order before it runs out.
+SAGA_LEASE_SECONDS = 270
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def claim_saga_lease(dynamodb: Any, table: str, order_id: str, now: datetime | None = None) -> bool:
+    """Take the order's saga lease if it is undecided and no execution holds it (True), or if it is
+    already decided (True: a re-run only answers, or finishes the compensation). False while an
+    execution may still run it."""
+    moment = now or datetime.now(UTC)
+    try:
+        dynamodb.update_item(
+            TableName=table,
+            Key={"order_id": {"S": order_id}},
+            UpdateExpression="SET #deadline = :until",
+            ConditionExpression=(
+                "attribute_not_exists(order_id) OR #rank >= :terminal "
+                "OR attribute_not_exists(#deadline) OR #deadline < :now"
+            ),
+            ExpressionAttributeNames={"#deadline": "deadline", "#rank": "status_rank"},
+            ExpressionAttributeValues={
+                ":until": {"S": _iso(moment + timedelta(seconds=SAGA_LEASE_SECONDS))},
+                ":now": {"S": _iso(moment)},
+                ":terminal": {"N": "9"},
+            },
+        )
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def _rerun_saga(stepfunctions: Any, dynamodb: Any, orders_table: str, arn: str, message: dict[str, Any]) -> None:
+    """Run the saga again from its input; every step is idempotent, so it finishes what it started.
+
+    Only one execution per order: an undecided order whose lease an execution still holds is
+    left for later (the message stays), and the start is never retried by the SDK."""
     order_id, parked = _parked_input(message)
+    if not claim_saga_lease(dynamodb, orders_table, order_id):
+        raise RedriveError(f"a saga execution may still be running order {order_id}; redrive it after its lease")
     response = stepfunctions.start_sync_execution(
         stateMachineArn=arn, name=_execution_name(order_id), input=json.dumps(parked)
     )

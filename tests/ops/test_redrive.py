@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -318,7 +319,7 @@ def test_a_parked_saga_runs_again_from_its_input(world: World) -> None:
     world.send("OrderSagaSagaDeadLetterQueue", {**SAGA_INPUT, "failed_state": "CompensationFailed"})
     saga = FakeSyncSaga(world, {"status": "SUCCEEDED", "output": "{}"})
 
-    result = run(world, "saga", clients=dataclasses.replace(world.clients, stepfunctions=saga))["saga"]
+    result = run(world, "saga", clients=dataclasses.replace(world.clients, saga_runner=saga))["saga"]
 
     assert (result.moved, result.failed) == (1, 0), result.errors
     [call] = saga.calls
@@ -332,7 +333,7 @@ def test_a_saga_that_parks_itself_again_replaces_its_message_without_looping(wor
     world.send("OrderSagaSagaDeadLetterQueue", {**SAGA_INPUT, "failed_state": "CompensationFailed"})
     saga = FakeSyncSaga(world, {"status": "FAILED", "error": "CompensationFailed", "cause": "x"}, park_again=True)
 
-    result = run(world, "saga", clients=dataclasses.replace(world.clients, stepfunctions=saga))["saga"]
+    result = run(world, "saga", clients=dataclasses.replace(world.clients, saga_runner=saga))["saga"]
 
     assert (result.moved, result.failed) == (0, 1)
     assert "parked its input anew" in result.errors[0]
@@ -343,10 +344,51 @@ def test_a_saga_that_parks_itself_again_replaces_its_message_without_looping(wor
 def test_a_saga_that_fails_otherwise_keeps_its_message(world: World) -> None:
     world.send("OrderSagaSagaDeadLetterQueue", SAGA_INPUT)
     saga = FakeSyncSaga(world, {"status": "TIMED_OUT"})
-    result = run(world, "saga", clients=dataclasses.replace(world.clients, stepfunctions=saga))["saga"]
+    result = run(world, "saga", clients=dataclasses.replace(world.clients, saga_runner=saga))["saga"]
     assert (result.moved, result.failed) == (0, 1)
     assert "TIMED_OUT" in result.errors[0]
     assert world.depth("OrderSagaSagaDeadLetterQueue") == 1
+
+
+def test_a_saga_is_not_run_again_while_an_execution_may_still_hold_its_order(world: World) -> None:
+    """One execution per order: the redrive claims the order's lease first, as the orders API does."""
+    world.order("o-7", "PENDING")
+    world.orders_table().update_item(
+        Key={"order_id": "o-7"},
+        UpdateExpression="SET deadline = :later",
+        ExpressionAttributeValues={":later": "2999-01-01T00:00:00.000000Z"},
+    )
+    world.send("OrderSagaSagaDeadLetterQueue", {**SAGA_INPUT, "failed_state": "CompensationFailed"})
+    saga = FakeSyncSaga(world, {"status": "SUCCEEDED", "output": "{}"})
+
+    result = run(world, "saga", clients=dataclasses.replace(world.clients, saga_runner=saga))["saga"]
+
+    assert (result.moved, result.failed) == (0, 1)
+    assert "may still be running" in result.errors[0]
+    assert saga.calls == []
+    assert world.depth("OrderSagaSagaDeadLetterQueue") == 1
+
+
+def test_a_decided_or_expired_order_is_run_again_and_the_run_holds_the_lease(world: World) -> None:
+    world.order("o-7", "PENDING")  # no deadline: an order recorded before leases existed, or expired
+    world.send("OrderSagaSagaDeadLetterQueue", {**SAGA_INPUT, "failed_state": "CompensationFailed"})
+    saga = FakeSyncSaga(world, {"status": "SUCCEEDED", "output": "{}"})
+
+    result = run(world, "saga", clients=dataclasses.replace(world.clients, saga_runner=saga))["saga"]
+
+    assert (result.moved, result.failed) == (1, 0), result.errors
+    lease = world.orders_table().get_item(Key={"order_id": "o-7"})["Item"]["deadline"]
+    assert lease > datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def test_the_saga_is_started_without_sdk_retries_and_waited_for_past_its_timeout() -> None:
+    """A retried StartSyncExecution whose answer was slow would start the order's saga twice."""
+    from ops.clients import Clients, local_session
+
+    runner = Clients.from_session(local_session(), endpoint_url="http://127.0.0.1:9").saga_runner
+    config = runner.meta.config
+    assert config.retries["total_max_attempts"] == 1
+    assert config.read_timeout > 240  # the saga's own timeout
 
 
 def test_a_parked_payment_workflow_is_started_again(world: World) -> None:

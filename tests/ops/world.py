@@ -97,6 +97,11 @@ class World:
             item["tax_cents"] = tax_cents
         self.put(ORDERS_TABLE, item)
 
+    def orders_table(self) -> Any:
+        return boto3.resource("dynamodb", region_name=self.clients.dynamodb.meta.region_name).Table(
+            self.resources.table(ORDERS_TABLE)
+        )
+
     def sku(self, sku: str, available: int, reserved: int, stocked: int | None = None) -> None:
         stocked = available + reserved if stocked is None else stocked
         self.put(
