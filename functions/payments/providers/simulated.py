@@ -29,6 +29,7 @@ from payments.providers.base import (
     PaymentProviderRejected,
     PaymentProviderUnavailable,
 )
+from shared import faults
 
 TRANSIENT_FAILURES: Final = 2
 
@@ -52,6 +53,9 @@ class SimulatedCardProcessor(PaymentProvider):
     def __init__(self, ledger: SimulatorLedger) -> None:
         self._ledger = ledger
 
+    # The processor's own calls are operations of the fault document too ("payments.processor_*"):
+    # a processor that charged and then lost its answer is what compensation must find and undo.
+    @faults.injectable("payments", "processor_authorize")
     def authorize(self, idempotency_key: str, token: str, amount_cents: int) -> str:
         if amount_cents <= 0:
             raise PaymentProviderRejected("amount must be positive")
@@ -80,6 +84,7 @@ class SimulatedCardProcessor(PaymentProvider):
         )
         return authorization_id
 
+    @faults.injectable("payments", "processor_capture")
     def capture(self, authorization_id: str, amount_cents: int, *, idempotency_key: str) -> str:
         capture_id = derive_id("cap", idempotency_key)
         for _ in range(_ATTEMPTS):
