@@ -60,14 +60,17 @@ bench: $(STAMP) ## benchmark the orchestrated path and cold starts on the local 
 chaos: $(STAMP) ## N orders across both paths with faults, recovery, then the invariant checker (ARGS=--orders 300)
 	$(PY) -m local.chaos $(ARGS)
 
+OPS := $(PY) -m ops $(if $(ENDPOINT),--endpoint-url $(ENDPOINT)) $(if $(RESOURCES),--resources $(RESOURCES))
+
 check: $(STAMP) ## the invariant checker (ENDPOINT=http://127.0.0.1:<port> for the local cloud; ARGS=--settled)
-	$(PY) -m ops $(if $(ENDPOINT),--endpoint-url $(ENDPOINT)) check $(ARGS)
+	$(OPS) check $(ARGS)
 
 redrive: $(STAMP) ## move DLQ messages back (DLQ="shipping payments", default all; ARGS=--dry-run)
-	$(PY) -m ops $(if $(ENDPOINT),--endpoint-url $(ENDPOINT)) redrive $(or $(DLQ),--all) $(ARGS)
+	$(OPS) redrive $(or $(DLQ),--all) $(ARGS)
 
 replay: $(STAMP) ## replay the bus archive (SINCE=ISO [UNTIL=ISO] [ORDER=order id])
-	$(PY) -m ops $(if $(ENDPOINT),--endpoint-url $(ENDPOINT)) replay --since $(SINCE) $(if $(UNTIL),--until $(UNTIL)) $(if $(ORDER),--order $(ORDER))
+	@test -n "$(SINCE)" || { echo "usage: make replay SINCE=<ISO time> [UNTIL=<ISO time>] [ORDER=<order id>] [ENDPOINT=...]" >&2; exit 2; }
+	$(OPS) replay --since $(SINCE) $(if $(UNTIL),--until $(UNTIL)) $(if $(ORDER),--order $(ORDER))
 
 schemas: $(STAMP) ## regenerate the event JSON Schemas from the models
 	cd functions && ../$(PY) -m shared.schemas

@@ -2,6 +2,9 @@
 
 python -m local                      # synth (app.py) into cdk.out, then serve on :3000
 python -m local serve --no-synth --assembly cdk.out --port 3000 --redelivery-delay 1
+
+While it serves, `<work dir>/resources.json` (default `.local/resources.json`) says where the
+cloud is and what its resources are called: `python -m ops --endpoint-url ...` reads it.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ log = logging.getLogger("local")
 CLI_CONTEXT = {"aws:cdk:enable-path-metadata": True, "aws:cdk:enable-asset-metadata": True}
 # The local cloud is where faults are injected on purpose: its stack has the fault document.
 LOCAL_CONTEXT = {"orderflow:faultInjection": True}
+# Where `python -m ops --endpoint-url ...` looks for the runner's resources (ops.resources).
+DEFAULT_RESOURCES = Path(".local/resources.json")
 QUIET_JSII = {
     "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "1",
     "JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION": "1",
@@ -64,7 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--max-concurrency", type=int, default=4, help="worker processes per function (default: 4)")
     parser.add_argument("--region", default=os.environ.get("AWS_REGION"), help="region of local ARNs")
-    parser.add_argument("--work-dir", default=".local", help="logs and scratch files (default: .local)")
+    parser.add_argument(
+        "--work-dir",
+        default=".local",
+        help="logs, scratch files and resources.json for `python -m ops` (default: .local)",
+    )
     parser.add_argument(
         "--no-prewarm",
         dest="prewarm",
@@ -96,7 +105,30 @@ def synthesize(assembly: Path, app: str | None, console: Console) -> None:
     console.print(f"[green]✓[/] synthesized into {assembly} in {time.monotonic() - started:.1f} s")
 
 
-def print_summary(cloud: Any, console: Console) -> None:
+def write_resources(cloud: Any, path: Path) -> Path:
+    """What `python -m ops --endpoint-url` reads: the endpoint, region, stack and physical ids."""
+    from ops.resources import write_local_file
+
+    return write_local_file(
+        path,
+        {logical_id: resource.physical_id for logical_id, resource in cloud.resources.items()},
+        stack=cloud.stack.stack_name,
+        endpoint_url=cloud.endpoint_url,
+        region=cloud.region,
+        api_url=cloud.api_url if cloud.apis else None,
+    )
+
+
+def remove_resources(path: Path, endpoint_url: str) -> None:
+    """Removes the file when it is still this cloud's (another runner may have replaced it)."""
+    try:
+        if json.loads(path.read_text()).get("endpoint_url") == endpoint_url:
+            path.unlink()
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def print_summary(cloud: Any, console: Console, resources_file: Path | None = None) -> None:
     endpoints = Table(title="local cloud", show_header=False)
     endpoints.add_column(style="bold")
     endpoints.add_column()
@@ -105,6 +137,8 @@ def print_summary(cloud: Any, console: Console) -> None:
     endpoints.add_row("AWS endpoint (moto)", cloud.endpoint_url)
     endpoints.add_row("region / account", f"{cloud.region} / {cloud.account_id}")
     endpoints.add_row("function logs", str(cloud.log_dir))
+    if resources_file is not None:
+        endpoints.add_row("resources (ops)", str(resources_file))
     console.print(endpoints)
 
     if cloud.apis:
@@ -148,6 +182,9 @@ def print_summary(cloud: Any, console: Console) -> None:
             markup=False,
             soft_wrap=True,
         )
+    if resources_file is not None:
+        option = "" if resources_file.resolve() == DEFAULT_RESOURCES.resolve() else f" RESOURCES={resources_file}"
+        console.print(f"  make check ENDPOINT={cloud.endpoint_url}{option}", markup=False, soft_wrap=True)
     console.print("Ctrl-C stops everything.", style="dim")
 
 
@@ -188,12 +225,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     with console.status(f"starting stack {cloud.stack.stack_name}"):
         cloud.start(progress=lambda message: console.print(f"[green]✓[/] {message}"))
+    resources_file = Path(args.work_dir) / "resources.json"
     try:
-        print_summary(cloud, console)
+        write_resources(cloud, resources_file)
+        print_summary(cloud, console, resources_file)
         while not stop.wait(0.5):
             pass
     finally:
         with console.status("stopping"):
+            remove_resources(resources_file, cloud.endpoint_url)
             cloud.stop()
         console.print("stopped")
     return 0

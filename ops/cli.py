@@ -1,8 +1,9 @@
 """`python -m ops`: check invariants, redrive DLQs, replay the archive; against AWS or the local cloud.
 
-Resources come from `--resources FILE` (the local runner writes .local/resources.json), else
-from the CloudFormation stack `--stack` (default Orderflow). `--endpoint-url` points every
-client at the local cloud's moto server, with placeholder credentials.
+Resources come from `--resources FILE`; with `--endpoint-url`, from the file the local runner
+writes while it runs (`.local/resources.json`); else from the CloudFormation stack `--stack`
+(default Orderflow). `--endpoint-url` points every client at the local cloud's moto server, with
+placeholder credentials.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
@@ -94,17 +96,47 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def connect(args: argparse.Namespace) -> tuple[Clients, Resources]:
+    """Clients and resources: `--resources FILE`; with `--endpoint-url`, the local runner's file
+    (`.local/resources.json`) if there is one; else the CloudFormation stack `--stack`."""
+    resources: Resources | None = None
+    if args.resources is not None:
+        resources = Resources.from_file(args.resources)
+    elif args.endpoint_url and DEFAULT_RESOURCES_FILE.exists():
+        resources = Resources.from_file(DEFAULT_RESOURCES_FILE)
+        if resources.endpoint_url and not same_endpoint(resources.endpoint_url, args.endpoint_url):
+            raise ResourceNotFound(
+                f"{DEFAULT_RESOURCES_FILE} is the local cloud at {resources.endpoint_url}, not {args.endpoint_url} "
+                "(a local cloud that is gone, or another one): use the endpoint `make local` printed, "
+                "or pass --resources <its --work-dir>/resources.json"
+            )
     if args.endpoint_url:
-        session = local_session(args.region)
+        # The runner's region, unless told otherwise: its resources exist in that region only.
+        session = local_session(args.region or (resources.region if resources else None))
     else:
         session = boto3.Session(profile_name=args.profile, region_name=args.region)
     clients = Clients.from_session(session, args.endpoint_url)
-    resources_file = args.resources
-    if resources_file is None and args.endpoint_url and DEFAULT_RESOURCES_FILE.exists():
-        resources_file = DEFAULT_RESOURCES_FILE
-    if resources_file is not None:
-        return clients, Resources.from_file(resources_file)
-    return clients, Resources.from_stack(clients.cloudformation, args.stack)
+    if resources is not None:
+        return clients, resources
+    try:
+        return clients, Resources.from_stack(clients.cloudformation, args.stack)
+    except ClientError as error:
+        if not args.endpoint_url or "does not exist" not in str(error):
+            raise
+        raise ResourceNotFound(
+            f"no {DEFAULT_RESOURCES_FILE} and no stack {args.stack!r} at {args.endpoint_url}: the local runner "
+            "(`make local`) writes that file while it runs; start it, or pass --resources FILE"
+        ) from error
+
+
+def same_endpoint(a: str, b: str) -> bool:
+    """`http://localhost:5000/` and `http://127.0.0.1:5000` are one endpoint."""
+
+    def key(url: str) -> tuple[str, str, int | None]:
+        parsed = urlsplit(url)
+        host = parsed.hostname or ""
+        return parsed.scheme, "127.0.0.1" if host == "localhost" else host, parsed.port
+
+    return key(a) == key(b)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -4,12 +4,14 @@ CDK names a resource `<construct path without separators><8 hex digits of a hash
 `OrdersTable1F8332C7` or `ShippingEventsDeadLetterQueueB498991D`. The hash changes when a
 construct moves, the prefix does not, so every lookup is "the one logical id that is this
 prefix plus 8 hex digits". The same mapping (logical id -> physical id) comes from a deployed
-stack (CloudFormation) or from the local runner's `.local/resources.json`.
+stack (CloudFormation) or from the local runner's `<work dir>/resources.json` (`.local/` by
+default), which also names the runner's endpoint, region and stack.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -45,11 +47,52 @@ def _name_from_arn(value: str, marker: str) -> str:
     return value
 
 
-class Resources:
-    """logical id -> physical id of one orderflow stack."""
+def write_local_file(
+    path: str | Path,
+    physical_ids: Mapping[str, Any],
+    *,
+    stack: str,
+    endpoint_url: str,
+    region: str,
+    api_url: str | None = None,
+) -> Path:
+    """The local runner's resources file: where its cloud is, and logical id -> physical id.
 
-    def __init__(self, physical_ids: Mapping[str, str]) -> None:
+    Written atomically (a reader never sees half of it); `Resources.from_file` reads it.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document = {
+        "stack": stack,
+        "endpoint_url": endpoint_url,
+        "region": region,
+        "api_url": api_url,
+        "resources": {str(k): str(v) for k, v in sorted(physical_ids.items()) if v is not None},
+    }
+    partial = path.with_name(f".{path.name}.{os.getpid()}")
+    partial.write_text(json.dumps(document, indent=2) + "\n")
+    partial.replace(path)
+    return path
+
+
+class Resources:
+    """logical id -> physical id of one orderflow stack.
+
+    From the local runner's file, also where that cloud is: `endpoint_url`, `region`, `stack`.
+    """
+
+    def __init__(
+        self,
+        physical_ids: Mapping[str, str],
+        *,
+        endpoint_url: str | None = None,
+        region: str | None = None,
+        stack: str | None = None,
+    ) -> None:
         self._ids = dict(physical_ids)
+        self.endpoint_url = endpoint_url
+        self.region = region
+        self.stack = stack
 
     # --- construction ------------------------------------------------------------------
 
@@ -62,9 +105,13 @@ class Resources:
         document = json.loads(Path(path).read_text())
         if not isinstance(document, dict):
             raise ValueError(f"{path}: expected a JSON object of logical id -> physical id")
-        # Tolerate {"resources": {...}} as well as the bare mapping.
+        # The runner's {"endpoint_url": ..., "resources": {...}} as well as the bare mapping.
         if isinstance(document.get("resources"), dict):
-            document = document["resources"]
+            resources = cls.from_dict(document["resources"])
+            for key in ("endpoint_url", "region", "stack"):
+                if isinstance(document.get(key), str):
+                    setattr(resources, key, document[key])
+            return resources
         return cls.from_dict(document)
 
     @classmethod
