@@ -6,12 +6,14 @@ from aws_cdk import Duration
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from cdk.common import EventConsumer, ServiceFunction, Shared, choreographed, dead_letter_queue, service_table
+from cdk.payment_refs import payment_ref_statement
 
 OUTCOME_EVENTS = ["InventoryReserved", "InventoryRejected", "PaymentCompleted", "PaymentFailed"]
 # The sparse index of undecided orders by deadline (functions/orders/data/orders_repository.py).
@@ -29,6 +31,7 @@ class OrdersConstruct(Construct):
         *,
         shared: Shared,
         inventory_table: dynamodb.ITable,
+        payment_ref_key: kms.IKey,
         choreography_deadline: Duration = CHOREOGRAPHY_DEADLINE,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -60,9 +63,12 @@ class OrdersConstruct(Construct):
                 "ORDER_EVENTS_TABLE": self.events_table.table_name,
                 "IDEMPOTENCY_TABLE": self.idempotency_table.table_name,
                 "INVENTORY_TABLE": inventory_table.table_name,
+                "PAYMENT_REF_KEY_ID": payment_ref_key.key_arn,
                 **deadlines,
             },
         )
+        # The card token is sealed here into a payment reference: Encrypt only, never Decrypt.
+        self.api.role.add_to_policy(payment_ref_statement("kms:Encrypt", payment_ref_key))
         # UpdateItem: the saga lease (claim on a retry, release when the start was refused).
         self.api.grant(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], [self.table.table_arn])
         self.api.grant(["dynamodb:Query"], [self.events_table.table_arn])

@@ -13,20 +13,22 @@ void/fail path, which leaves nothing held and announces PaymentFailed.
 from __future__ import annotations
 
 from aws_cdk import Duration
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from cdk.common import EventConsumer, ServiceFunction, Shared, choreographed, dead_letter_queue, service_table
+from cdk.payment_refs import payment_ref_statement
 from cdk.retries import TRANSIENT_ERRORS, invoke_task, park_input
 
 TAX_RATE_BPS = "825"
 # The workflow's input, as payments-consumer starts it; what a parked workflow keeps.
-WORKFLOW_INPUT = ("order_id", "customer_id", "amount_cents", "payment_token", "correlation_id", "flow")
+WORKFLOW_INPUT = ("order_id", "customer_id", "amount_cents", "payment_ref", "correlation_id", "flow")
 
 
 class PaymentsConstruct(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, shared: Shared) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, shared: Shared, payment_ref_key: kms.IKey) -> None:
         super().__init__(scope, construct_id)
         self.table = service_table(self, "Table", "pk")
         self.tasks = ServiceFunction(
@@ -41,9 +43,13 @@ class PaymentsConstruct(Construct):
                 "EVENT_BUS_NAME": shared.bus.event_bus_name,
                 "TAX_RATE_BPS": TAX_RATE_BPS,
                 "PAYMENT_PROVIDER": "simulated",
+                "PAYMENT_REF_KEY_ID": payment_ref_key.key_arn,
             },
         )
         self.tasks.grant(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], [self.table.table_arn])
+        # The one function that opens payment references (authorize, to call the processor):
+        # Decrypt only, and only with an order id in the encryption context.
+        self.tasks.role.add_to_policy(payment_ref_statement("kms:Decrypt", payment_ref_key))
         shared.bus.grant_put_events_to(self.tasks.role)
 
         # Payment workflows that could not even announce their failure park their input here.
@@ -89,7 +95,7 @@ class PaymentsConstruct(Construct):
         charge = {
             "amount_cents.$": "$.amount_cents",
             "tax_cents.$": "$.tax.result.tax_cents",
-            "payment_token.$": "$.payment_token",
+            "payment_ref.$": "$.payment_ref",
         }
         authorize = invoke_task(self, "AuthorizePayment", fn, "authorize", result_path="$.authorization", fields=charge)
         capture = invoke_task(self, "CapturePayment", fn, "capture", result_path="$.capture")

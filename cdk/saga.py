@@ -30,7 +30,7 @@ from cdk.common import ServiceFunction, Shared, dead_letter_queue
 from cdk.retries import invoke_task, park_input
 
 # The saga's input, as the orders API starts it; what a parked saga keeps to be re-run.
-SAGA_INPUT = ("order_id", "customer_id", "items", "total_cents", "payment_token", "correlation_id", "flow")
+SAGA_INPUT = ("order_id", "customer_id", "items", "total_cents", "payment_ref", "correlation_id", "flow")
 # The longest an execution may run; the orders reconciler decides an order left undecided past it.
 SAGA_TIMEOUT = Duration.minutes(4)
 
@@ -38,7 +38,7 @@ ORDER_FIELDS = {
     "customer_id.$": "$.customer_id",
     "items.$": "$.items",
     "total_cents.$": "$.total_cents",
-    "payment_token.$": "$.payment_token",
+    "payment_ref.$": "$.payment_ref",
 }
 # Where record, confirm and reject leave the stored order's status, reason and tax.
 ORDER = "$.order.result"
@@ -149,7 +149,7 @@ class OrderSagaConstruct(Construct):
             fields={
                 "amount_cents.$": "$.total_cents",
                 "tax_cents.$": "$.tax.result.tax_cents",
-                "payment_token.$": "$.payment_token",
+                "payment_ref.$": "$.payment_ref",
             },
         )
         capture = invoke_task(self, "CapturePayment", payments_fn, "capture", result_path="$.capture")
@@ -210,7 +210,8 @@ class OrderSagaConstruct(Construct):
             definition_body=sfn.DefinitionBody.from_chainable(definition),
             timeout=SAGA_TIMEOUT,
             tracing_enabled=True,
-            # Execution data holds the card token: keep it out of the logs.
+            # Execution data is the order's business: keep it out of the logs (it carries only a
+            # payment reference, never the card token).
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
         )
         self.saga_dlq.grant_send_messages(self.state_machine)

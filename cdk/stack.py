@@ -15,6 +15,7 @@ from cdk.common import Shared, powertools_layer
 from cdk.inventory import InventoryConstruct
 from cdk.notifications import NotificationsConstruct
 from cdk.orders import OrdersConstruct
+from cdk.payment_refs import payment_ref_key
 from cdk.payments import PaymentsConstruct
 from cdk.saga import OrderSagaConstruct
 from cdk.shipping import ShippingConstruct
@@ -46,13 +47,16 @@ class OrderflowStack(Stack):
             faults_parameter_name=self.faults.parameter_name if self.faults else None,
             faults_parameter_arn=self.faults.parameter_arn if self.faults else None,
         )
+        # Card tokens travel only sealed with this key, per order (docs/decisions.md).
+        self.payment_ref_key = payment_ref_key(self, "PaymentRefKey")
         self.inventory = InventoryConstruct(self, "Inventory", shared=shared)
-        self.payments = PaymentsConstruct(self, "Payments", shared=shared)
+        self.payments = PaymentsConstruct(self, "Payments", shared=shared, payment_ref_key=self.payment_ref_key)
         self.orders = OrdersConstruct(
             self,
             "Orders",
             shared=shared,
             inventory_table=self.inventory.table,
+            payment_ref_key=self.payment_ref_key,
             choreography_deadline=Duration.minutes(int(ctx("orderflow:choreographyDeadlineMinutes") or 30)),
         )
         self.shipping = ShippingConstruct(self, "Shipping", shared=shared)

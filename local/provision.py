@@ -44,7 +44,6 @@ INERT_TYPES = {
     "AWS::Logs::MetricFilter",
     "AWS::Logs::SubscriptionFilter",
     "AWS::Logs::ResourcePolicy",
-    "AWS::KMS::Key",
     "AWS::KMS::Alias",
     "AWS::ApiGateway::Account",
     "AWS::ApiGateway::UsagePlan",
@@ -150,6 +149,7 @@ class Provisioner:
             "AWS::Events::Rule": self._event_rule,
             "AWS::Events::Archive": self._event_archive,
             "AWS::SSM::Parameter": self._ssm_parameter,
+            "AWS::KMS::Key": self._kms_key,
             "AWS::Logs::LogGroup": self._log_group,
             "AWS::Lambda::Function": self._lambda_function,
             "AWS::Lambda::Alias": self._lambda_alias,
@@ -217,6 +217,9 @@ class Provisioner:
             "AWS::Events::Rule": self._delete_rule,
             "AWS::Events::Archive": lambda r: self.client("events").delete_archive(ArchiveName=r.physical_id),
             "AWS::SSM::Parameter": lambda r: self.client("ssm").delete_parameter(Name=r.physical_id),
+            "AWS::KMS::Key": lambda r: self.client("kms").schedule_key_deletion(
+                KeyId=r.physical_id, PendingWindowInDays=7
+            ),
             "AWS::Logs::LogGroup": lambda r: self.client("logs").delete_log_group(logGroupName=r.physical_id),
             "AWS::Lambda::Function": lambda r: self.client("lambda").delete_function(FunctionName=r.physical_id),
             "AWS::StepFunctions::StateMachine": lambda r: self.client("stepfunctions").delete_state_machine(
@@ -458,6 +461,23 @@ class Provisioner:
         self.client("ssm").put_parameter(Overwrite=True, **request)
         return ProvisionedResource(
             logical_id, "AWS::SSM::Parameter", name, {"Type": request["Type"], "Value": request["Value"]}
+        )
+
+    def _kms_key(self, logical_id: str, props: dict[str, Any]) -> ProvisionedResource:
+        # A real key in moto: Encrypt/Decrypt work, and moto binds the EncryptionContext to the
+        # ciphertext as KMS does. The key policy is not enforced (moto does not evaluate IAM).
+        request: dict[str, Any] = {
+            "KeyUsage": props.get("KeyUsage", "ENCRYPT_DECRYPT"),
+            "KeySpec": props.get("KeySpec", "SYMMETRIC_DEFAULT"),
+        }
+        if props.get("Description"):
+            request["Description"] = props["Description"]
+        kms = self.client("kms")
+        metadata = kms.create_key(**request)["KeyMetadata"]
+        if str(props.get("EnableKeyRotation", "")).lower() == "true":
+            kms.enable_key_rotation(KeyId=metadata["KeyId"])
+        return ProvisionedResource(
+            logical_id, "AWS::KMS::Key", metadata["KeyId"], {"Arn": metadata["Arn"], "KeyId": metadata["KeyId"]}
         )
 
     def _log_group(self, logical_id: str, props: dict[str, Any]) -> ProvisionedResource:

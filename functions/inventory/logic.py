@@ -224,8 +224,8 @@ class Inventory:
                 customer_id=reservation.customer_id or request.customer_id,
                 items=list(reservation.lines),
                 total_cents=reservation.total_cents,
-                # event-carried state for payments; kept out of our table on purpose
-                payment_token=request.payment_token,
+                # event-carried state for payments (an opaque reference); kept out of our table
+                payment_ref=request.payment_ref,
             )
         else:
             data = InventoryRejected(

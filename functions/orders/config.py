@@ -28,6 +28,8 @@ class ApiConfig(_FromEnvironment):
     order_events_table: str = Field(alias="ORDER_EVENTS_TABLE", pattern=_TABLE_NAME)
     idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE", pattern=_TABLE_NAME)
     inventory_table: str = Field(alias="INVENTORY_TABLE", pattern=_TABLE_NAME)
+    # The KMS key that seals card tokens into payment references (encrypt only).
+    payment_ref_key_id: str = Field(alias="PAYMENT_REF_KEY_ID", min_length=1, max_length=2048)
     saga_state_machine_arn: str = Field(alias="SAGA_STATE_MACHINE_ARN", pattern=r"^arn:aws[a-z-]*:states:")
     # API Gateway gives up after 29 s; stop waiting for the saga before that so we can still answer.
     saga_timeout_seconds: float = Field(alias="SAGA_TIMEOUT_SECONDS", default=25.0, gt=0, le=300)

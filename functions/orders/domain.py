@@ -47,8 +47,13 @@ class Order(BaseModel):
     items: list[OrderLine]
     total_cents: int
     tax_cents: int | None = None
-    # Kept only because the choreographed flow needs it downstream; never logged or returned.
-    payment_token: str = Field(repr=False)
+    # The card token never reaches the table: payment_ref is the opaque reference that travels
+    # to payments (shared.payment_ref), payment_fingerprint a salted sha256 of the token that
+    # recognises a retry of the same purchase. Neither is logged or returned. An order the saga
+    # recorded itself has no fingerprint (its input carries the reference only); one recorded
+    # before references existed has neither (`travelling_ref` refuses it).
+    payment_ref: str | None = Field(default=None, repr=False)
+    payment_fingerprint: str | None = Field(default=None, repr=False)
     correlation_id: str
     created_at: str
     updated_at: str
@@ -63,12 +68,26 @@ class Order(BaseModel):
     def is_terminal(self) -> bool:
         return self.status in TERMINAL
 
+    def same_card(self, other: Order) -> bool:
+        """The card is compared by fingerprint (each sealing is a new ciphertext); the saga, which
+        has no fingerprint, passes on the very reference it was given. Otherwise nothing proves
+        it is the same card."""
+        if self.payment_fingerprint is not None and other.payment_fingerprint is not None:
+            return self.payment_fingerprint == other.payment_fingerprint
+        return self.payment_ref is not None and self.payment_ref == other.payment_ref
+
+    def travelling_ref(self) -> str:
+        """The payment reference that the saga input and OrderPlaced carry."""
+        if self.payment_ref is None:
+            raise ValueError(f"order {self.order_id} has no payment reference")
+        return self.payment_ref
+
     def same_request(self, other: Order) -> bool:
         """Whether two orders with one id describe the same purchase (a retry, not a conflict)."""
         return (
             self.customer_id == other.customer_id
             and self.flow == other.flow
-            and self.payment_token == other.payment_token
+            and self.same_card(other)
             and [(line.sku, line.quantity) for line in self.items]
             == [(line.sku, line.quantity) for line in other.items]
         )

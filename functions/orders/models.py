@@ -34,7 +34,7 @@ class PlaceOrderRequest(_Input):
     flow: Flow
 
     def canonical(self) -> dict[str, object]:
-        """The request as plain JSON values (token included), for hashing and the saga input."""
+        """The request as plain JSON values (token included), for the idempotency record's hash only."""
         return {
             "customer_id": self.customer_id,
             "items": [line.model_dump() for line in self.items],

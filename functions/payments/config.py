@@ -26,6 +26,8 @@ class TasksSettings(BaseModel):
     tax_rate_bps: int = Field(alias="TAX_RATE_BPS", default=DEFAULT_TAX_RATE_BPS, ge=0, le=10_000)
     # The only built-in provider; a real adapter (Stripe, Adyen, ...) would add its name here.
     payment_provider: Literal["simulated"] = Field(alias="PAYMENT_PROVIDER", default="simulated")
+    # The KMS key that opens payment references (decrypt); only payments-tasks is given it.
+    payment_ref_key_id: str | None = Field(alias="PAYMENT_REF_KEY_ID", default=None, min_length=1)
 
 
 class ConsumerSettings(TasksSettings):

@@ -14,6 +14,10 @@ PAY# record.
 
 Step contract (payments-tasks): ``calculate_tax`` is pure and runs first; ``authorize`` holds
 amount + tax and stores both; ``capture`` charges exactly what was authorized.
+
+The card token reaches payments only as a payment reference (``shared.payment_ref``): authorize
+opens it for its own order just before calling the processor, and nothing else ever sees it. A
+reference that does not open for the order is a decline (``invalid_payment_ref``), never a retry.
 """
 
 from __future__ import annotations
@@ -36,9 +40,16 @@ from payments.domain.models import (
 )
 from payments.domain.tax import tax_cents
 from payments.observability import logger
-from payments.providers.base import CaptureInfo, CardDeclined, PaymentProvider, PaymentProviderRejected
+from payments.providers.base import (
+    CaptureInfo,
+    CardDeclined,
+    PaymentProvider,
+    PaymentProviderRejected,
+    PaymentProviderUnavailable,
+)
 from shared import faults
 from shared.events import Envelope, EventData, Flow, PaymentCompleted, PaymentFailed, PaymentRefunded, new_event
+from shared.payment_ref import InvalidPaymentRef, PaymentRefUnavailable
 
 SERVICE = "payments"
 _MAX_ATTEMPTS = 3
@@ -52,6 +63,15 @@ class EventSink(Protocol):
     """What logic needs from shared.publisher.EventPublisher (tests inject a fake)."""
 
     def publish(self, events: Iterable[Envelope]) -> None: ...
+
+
+class PaymentRefOpener(Protocol):
+    """What authorize needs from shared.payment_ref.KmsPaymentRefs (tests inject a fake)."""
+
+    def open(self, order_id: str, ref: str) -> str: ...
+
+
+INVALID_PAYMENT_REF = "invalid_payment_ref"
 
 
 def utc_now() -> str:
@@ -83,8 +103,12 @@ class Payments:
         publisher: EventSink,
         tax_rate_bps: int,
         clock: Callable[[], str] = utc_now,
+        *,
+        payment_refs: PaymentRefOpener | None = None,
     ) -> None:
         self._repository = repository
+        # Only the functions that authorize can open payment references (and hold kms:Decrypt).
+        self._payment_refs = payment_refs
         self._provider = provider
         self._publisher = publisher
         self._tax_rate_bps = tax_rate_bps
@@ -106,11 +130,12 @@ class Payments:
         order_id: str,
         amount_cents: int,
         tax_cents: int,
-        payment_token: str,
+        payment_ref: str,
         correlation_id: str,
         flow: Flow,
     ) -> PaymentOutcome:
-        """Hold amount + tax on the card. A decline is a result; PaymentProviderUnavailable raises.
+        """Hold amount + tax on the card the reference names. A decline is a result (also a
+        reference that does not open for this order); PaymentProviderUnavailable raises.
 
         A payment that exists already answers what it is: AUTHORIZED (also once captured, so a
         redriven workflow goes on to capture's replay), or its final status.
@@ -120,9 +145,8 @@ class Payments:
             return self._authorize_replay(stored, correlation_id, flow)
         now = self._clock()
         try:
-            authorization_id = self._provider.authorize(
-                _key("authorize", order_id), payment_token, amount_cents + tax_cents
-            )
+            token = self._open(order_id, payment_ref)
+            authorization_id = self._provider.authorize(_key("authorize", order_id), token, amount_cents + tax_cents)
         except CardDeclined as declined:
             payment = Payment(
                 order_id=order_id,
@@ -475,6 +499,19 @@ class Payments:
         return PaymentOutcome("FAILED", replayed=replayed)
 
     # --- helpers -------------------------------------------------------------------------
+
+    def _open(self, order_id: str, payment_ref: str) -> str:
+        """The card token for this order's authorization: a reference that is not one, or was
+        sealed for another order, is declined; KMS being unavailable is retried like the provider."""
+        if self._payment_refs is None:
+            raise RuntimeError("this function cannot open payment references (no PAYMENT_REF_KEY_ID)")
+        try:
+            return self._payment_refs.open(order_id, payment_ref)
+        except InvalidPaymentRef as invalid:
+            logger.warning("payment reference refused", extra={"error": str(invalid)})
+            raise CardDeclined(INVALID_PAYMENT_REF) from None
+        except PaymentRefUnavailable as unavailable:
+            raise PaymentProviderUnavailable(str(unavailable)) from None
 
     def _require(self, order_id: str) -> Payment:
         payment = self._repository.get(order_id)

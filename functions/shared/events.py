@@ -2,19 +2,24 @@
 
 Every event on the bus is ``{"metadata": EventMetadata, "data": <model>}`` in EventBridge's
 ``detail``; ``source`` names the producing service and ``detail-type`` the past-tense fact.
-Each data model is versioned by ``SCHEMA_VERSION`` in its metadata; the JSON Schemas under
-``docs/events/schemas`` are generated from these models (``python -m shared.schemas``).
+Each event type is versioned on its own: its model's ``SCHEMA_VERSION`` is what producers put in
+``metadata.schema_version`` and the only version consumers accept. A breaking change to one event
+(a field removed or renamed, a type narrowed) bumps that event's major version; the JSON Schemas
+under ``docs/events/schemas`` are generated from these models (``python -m shared.schemas``), one
+file per event and major, and older majors stay published while consumers migrate.
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 Flow = Literal["orchestrated", "choreographed"]
+# The first version of every event type; an event bumps its own SCHEMA_VERSION on a breaking change.
 SCHEMA_VERSION: Literal["1.0"] = "1.0"
 # Event ids are derived from (order, event type): a retried producer emits the same id,
 # so every consumer can recognise a duplicate without coordination.
@@ -25,13 +30,30 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# The envelope's metadata; ``metadata_model`` pins ``schema_version`` to one event's version.
 class EventMetadata(_Strict):
     event_id: str
     correlation_id: str
     order_id: str
     flow: Flow
-    schema_version: Literal["1.0"] = SCHEMA_VERSION
+    schema_version: str = Field(default=SCHEMA_VERSION, pattern=r"^[0-9]+\.[0-9]+$")
     time: datetime
+
+
+@cache
+def metadata_model(schema_version: str) -> type[EventMetadata]:
+    """EventMetadata accepting exactly `schema_version` (a literal, as the published schemas say)."""
+    pinned: type[EventMetadata] = create_model(
+        "EventMetadata",
+        __base__=EventMetadata,
+        __module__=__name__,
+        schema_version=(Literal[schema_version], schema_version),  # type: ignore[arg-type]
+    )
+    return pinned
+
+
+def schema_major(schema_version: str) -> str:
+    return schema_version.split(".", 1)[0]
 
 
 class OrderLine(_Strict):
@@ -41,20 +63,25 @@ class OrderLine(_Strict):
 
 
 class EventData(_Strict):
-    """Base of every event's data. Subclasses set SOURCE and DETAIL_TYPE."""
+    """Base of every event's data. Subclasses set SOURCE and DETAIL_TYPE, and SCHEMA_VERSION
+    once their contract has had a breaking change."""
 
     SOURCE: ClassVar[str]
     DETAIL_TYPE: ClassVar[str]
+    SCHEMA_VERSION: ClassVar[str] = SCHEMA_VERSION
     order_id: str
 
 
 class OrderPlaced(EventData):
     SOURCE: ClassVar[str] = "orderflow.orders"
     DETAIL_TYPE: ClassVar[str] = "OrderPlaced"
+    # 2.0: payment_token (the card token, in clear) became payment_ref (shared.payment_ref).
+    SCHEMA_VERSION: ClassVar[str] = "2.0"
     customer_id: str
     items: list[OrderLine]
     total_cents: int = Field(gt=0)
-    payment_token: str
+    # An opaque reference to the card token that only payments can open, for this order only.
+    payment_ref: str = Field(min_length=1)
 
 
 class OrderConfirmed(EventData):
@@ -75,11 +102,13 @@ class OrderRejected(EventData):
 class InventoryReserved(EventData):
     SOURCE: ClassVar[str] = "orderflow.inventory"
     DETAIL_TYPE: ClassVar[str] = "InventoryReserved"
+    # 2.0: payment_token (the card token, in clear) became payment_ref (shared.payment_ref).
+    SCHEMA_VERSION: ClassVar[str] = "2.0"
     customer_id: str
     items: list[OrderLine]
     total_cents: int
-    # Event-carried state: payments needs the token and amount to charge.
-    payment_token: str
+    # Event-carried state: payments needs the amount and the payment reference to charge.
+    payment_ref: str = Field(min_length=1)
 
 
 class InventoryRejected(EventData):
@@ -165,7 +194,7 @@ def event_id_for(order_id: str, detail_type: str) -> str:
 def new_event(data: EventData, *, correlation_id: str, flow: Flow, time: datetime | None = None) -> Envelope:
     """Wrap data in the envelope. Pass the time of the fact (e.g. when the reservation was
     made) so that a re-announcement is identical to the first one, not just the same id."""
-    metadata = EventMetadata(
+    metadata = metadata_model(data.SCHEMA_VERSION)(
         event_id=event_id_for(data.order_id, data.DETAIL_TYPE),
         correlation_id=correlation_id,
         order_id=data.order_id,
@@ -194,7 +223,7 @@ def parse_event(source: str, detail_type: str, detail: dict[str, Any]) -> tuple[
     envelope = Envelope(
         source=source,
         detail_type=detail_type,
-        metadata=EventMetadata.model_validate(detail.get("metadata")),
+        metadata=metadata_model(model.SCHEMA_VERSION).model_validate(detail.get("metadata")),
         data=detail.get("data") or {},
     )
     data = model.model_validate(envelope.data)

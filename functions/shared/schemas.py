@@ -2,8 +2,10 @@
 
 Each schema describes one event's EventBridge ``detail`` exactly as producers put it on the bus
 (``{"metadata": ..., "data": ...}``), so consumers in any language can validate against it.
-The files under ``docs/events/schemas`` are the published contract; a test fails when a model
-changes and they were not regenerated.
+The files under ``docs/events/schemas`` are the published contract, one per event type and major
+version (each event type is versioned on its own, ``EventData.SCHEMA_VERSION``); a test fails
+when a model changes and they were not regenerated. Files of an older major stay published while
+consumers migrate.
 
     python -m shared.schemas            # (re)write docs/events/schemas/<DetailType>.v<major>.json
     python -m shared.schemas --check    # exit 1 and list the differences, write nothing
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -24,11 +27,10 @@ from pydantic import BaseModel, ConfigDict, create_model
 from pydantic.json_schema import GenerateJsonSchema
 from pydantic_core import core_schema
 
-from shared.events import EVENT_TYPES, SCHEMA_VERSION, EventData, EventMetadata
+from shared.events import EVENT_TYPES, EventData, metadata_model, schema_major
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
-SCHEMA_MAJOR = SCHEMA_VERSION.split(".", 1)[0]
-_CURRENT = f"*.v{SCHEMA_MAJOR}.json"
+_FILE = re.compile(r"^(?P<detail_type>[A-Za-z0-9]+)\.v(?P<major>[0-9]+)\.json$")
 DEFAULT_DIRECTORY = Path(__file__).resolve().parents[2] / "docs" / "events" / "schemas"
 
 
@@ -43,12 +45,26 @@ class _WireSchema(GenerateJsonSchema):
         return True
 
 
+def _major(detail_type: str) -> str:
+    return schema_major(EVENT_TYPES[detail_type].SCHEMA_VERSION)
+
+
 def schema_id(detail_type: str) -> str:
-    return f"urn:orderflow:events:{detail_type}:v{SCHEMA_MAJOR}"
+    return f"urn:orderflow:events:{detail_type}:v{_major(detail_type)}"
 
 
 def file_name(detail_type: str) -> str:
-    return f"{detail_type}.v{SCHEMA_MAJOR}.json"
+    return f"{detail_type}.v{_major(detail_type)}.json"
+
+
+def _superseded(path: Path) -> bool:
+    """A file that no model produces any more: an event type that is gone, or a major ahead of
+    its model's. An older major of a current event type is not: it stays published."""
+    match = _FILE.match(path.name)
+    if match is None:
+        return False
+    model = EVENT_TYPES.get(match["detail_type"])
+    return model is None or int(match["major"]) > int(schema_major(model.SCHEMA_VERSION))
 
 
 def detail_schema(model: type[EventData]) -> dict[str, Any]:
@@ -56,7 +72,7 @@ def detail_schema(model: type[EventData]) -> dict[str, Any]:
     detail: type[BaseModel] = create_model(
         f"{model.DETAIL_TYPE}Detail",
         __config__=ConfigDict(extra="forbid"),
-        metadata=(EventMetadata, ...),
+        metadata=(metadata_model(model.SCHEMA_VERSION), ...),
         data=(model, ...),
     )
     schema = detail.model_json_schema(mode="serialization", schema_generator=_WireSchema)
@@ -67,11 +83,11 @@ def detail_schema(model: type[EventData]) -> dict[str, Any]:
             "title": model.DETAIL_TYPE,
             "description": (
                 f"EventBridge detail of {model.DETAIL_TYPE} (source {model.SOURCE}), "
-                f"schema version {SCHEMA_VERSION}. Generated from shared.events by python -m shared.schemas."
+                f"schema version {model.SCHEMA_VERSION}. Generated from shared.events by python -m shared.schemas."
             ),
             "x-source": model.SOURCE,
             "x-detail-type": model.DETAIL_TYPE,
-            "x-schema-version": SCHEMA_VERSION,
+            "x-schema-version": model.SCHEMA_VERSION,
         }
     )
     return schema
@@ -109,15 +125,19 @@ def differences(directory: Path = DEFAULT_DIRECTORY) -> list[str]:
     if directory.exists():
         # A schema file without a model is a contract nobody produces any more. Older majors are
         # left alone: they stay published while consumers migrate.
-        problems.extend(f"stale: {path}" for path in sorted(directory.glob(_CURRENT)) if path.name not in expected)
+        problems.extend(
+            f"stale: {path}"
+            for path in sorted(directory.glob("*.json"))
+            if path.name not in expected and _superseded(path)
+        )
     return problems
 
 
 def write(directory: Path = DEFAULT_DIRECTORY) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     expected = expected_files()
-    for path in directory.glob(_CURRENT):
-        if path.name not in expected:
+    for path in directory.glob("*.json"):
+        if path.name not in expected and _superseded(path):
             path.unlink()
     written = []
     for name, text in expected.items():

@@ -366,7 +366,7 @@ def test_an_authorize_attempt_completing_after_compensation_holds_no_money(order
     amount = int(order["total_cents"])
     tax = _payments_task(orderflow, order, "calculate_tax", amount_cents=amount)["tax_cents"]
     late = _payments_task(
-        orderflow, order, "authorize", amount_cents=amount, tax_cents=tax, payment_token=order["payment_token"]
+        orderflow, order, "authorize", amount_cents=amount, tax_cents=tax, payment_ref=order["payment_ref"]
     )
     payment = orderflow.payment(order["order_id"])
     held = ops.payments_items().get(f"SIM#AUTH#{derive_id('auth', 'authorize:' + order['order_id'])}")

@@ -3,6 +3,10 @@
 What the services promise (docs/architecture.md, Observability): card tokens and refused input
 values are never logged, and every log line of a request carries its correlation id, which is
 the caller's X-Correlation-Id and travels through the saga, every event and every consumer.
+
+Card tokens do not travel either (docs/decisions.md): the orders API seals them into a payment
+reference, so no event on the bus, no queue or DLQ message, no saga or payment-workflow
+execution (input, output, history) and no table holds one.
 Nothing promises that an accepted customer id stays out of the logs, so that is not asserted;
 a refused one is a refused input value, so it is.
 """
@@ -99,6 +103,34 @@ class Traffic:
     secrets: list[str]  # never to appear in any log line
     since: dict[str, int]  # function name -> log lines before this module's traffic
     functions: dict[str, str]  # attribute path -> function name
+    tokens: list[str] = field(default_factory=list)  # the card tokens of the orders: they never travel
+    events: list[dict[str, Any]] = field(default_factory=list)  # every event the bus carried meanwhile
+    malformed_event_id: str = ""  # the test's own refused event (it carries a token on purpose)
+
+
+class _BusTap:
+    """A test-only rule on the app's bus feeding a test-only queue: every orderflow.* event."""
+
+    def __init__(self, orderflow) -> None:
+        self.sqs, self.events = orderflow.cloud.client("sqs"), orderflow.cloud.client("events")
+        self.bus = orderflow.cloud.physical_id(_logical_id(orderflow, orderflow.stack.bus.bus))
+        self.name = f"test-hygiene-tap-{uuid.uuid4().hex[:8]}"
+        self.url = self.sqs.create_queue(QueueName=self.name)["QueueUrl"]
+        arn = self.sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        pattern = json.dumps({"source": [{"prefix": "orderflow."}]})
+        self.events.put_rule(Name=self.name, EventBusName=self.bus, EventPattern=pattern, State="ENABLED")
+        self.events.put_targets(Rule=self.name, EventBusName=self.bus, Targets=[{"Id": "tap", "Arn": arn}])
+
+    def close(self) -> list[dict[str, Any]]:
+        received = []
+        while batch := self.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10).get("Messages", []):
+            for message in batch:
+                received.append(json.loads(message["Body"]))
+                self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
+        self.events.remove_targets(Rule=self.name, EventBusName=self.bus, Ids=["tap"])
+        self.events.delete_rule(Name=self.name, EventBusName=self.bus)
+        self.sqs.delete_queue(QueueUrl=self.url)
+        return received
 
 
 def _function(orderflow, path: str) -> str:
@@ -173,6 +205,7 @@ def traffic(orderflow) -> Traffic:
     sku = f"hygiene-{uuid.uuid4().hex[:8]}"
     orderflow.put_stock(sku, available=100)
 
+    tap = _BusTap(orderflow)
     secret_token, secret_customer = f"tok_secret_{uuid.uuid4().hex}", f"c-secret-{uuid.uuid4().hex}"
     malformed = _put_malformed_event_with_secrets(orderflow, secret_token, secret_customer)
 
@@ -196,6 +229,7 @@ def traffic(orderflow) -> Traffic:
 
     _collect_from_dlqs(orderflow, malformed)
     cloud.wait_idle()
+    events = tap.close()
     for order in orders:
         assert orderflow.order_item(order.order_id)["status"] in ("CONFIRMED", "REJECTED"), order.name
 
@@ -206,7 +240,13 @@ def traffic(orderflow) -> Traffic:
     secrets += [secret_customer.removeprefix("c-secret-"), refused_customer[9:41]]
     paths = {path for order in orders for path in order.touches}
     return Traffic(
-        orders=orders, secrets=secrets, since=since, functions={p: _function(orderflow, p) for p in sorted(paths)}
+        orders=orders,
+        secrets=secrets,
+        since=since,
+        functions={p: _function(orderflow, p) for p in sorted(paths)},
+        tokens=sorted({o.token for o in orders}),
+        events=events,
+        malformed_event_id=malformed,
     )
 
 
@@ -286,3 +326,95 @@ def _carrying(orderflow, traffic: Traffic, order: Order) -> set[str]:
             for line in _json_lines(orderflow.cloud.logs(traffic.functions[path]))
         )
     }
+
+
+# --- the card token does not travel: events, queues, executions, tables ---
+
+
+def _token_leaks(where: str, value: Any, tokens: list[str]) -> list[str]:
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return [f"{where}: {token!r} in {text[:300]}" for token in tokens if token in text]
+
+
+def test_no_event_on_the_bus_carries_a_card_token(traffic):
+    ours = {o.order_id for o in traffic.orders}
+    events = [e for e in traffic.events if e.get("id") != traffic.malformed_event_id]
+    mine = [e for e in events if e["detail"]["metadata"]["order_id"] in ours]
+    assert {e["detail"]["metadata"]["order_id"] for e in mine} == ours, "the tap saw every order's events"
+
+    leaks = [leak for e in events for leak in _token_leaks(e["detail-type"], e, traffic.tokens)]
+    assert not leaks, "\n".join(leaks[:20])
+    # What payments needs travels as an opaque reference, in the events' current versions.
+    carrying = [e for e in mine if e["detail-type"] in ("OrderPlaced", "InventoryReserved")]
+    assert carrying
+    for event in carrying:
+        assert event["detail"]["metadata"]["schema_version"] == "2.0"
+        assert event["detail"]["data"]["payment_ref"].startswith("kms1:")
+        assert "payment_token" not in event["detail"]["data"]
+
+
+def test_no_queue_or_dead_letter_queue_message_carries_a_card_token(orderflow, traffic):
+    sqs = orderflow.cloud.client("sqs")
+    ours = [o.order_id for o in traffic.orders]
+    queues = [
+        orderflow.cloud.physical_id(logical_id)
+        for logical_id, resource in orderflow.cloud.stack.resources.items()
+        if resource["Type"] == "AWS::SQS::Queue"
+    ]
+    assert len(queues) >= 10, queues
+    leaks: list[str] = []
+    for url in queues:
+        # A look without taking: the messages stay for whoever owns them.
+        for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0).get(
+            "Messages", []
+        ):
+            body = message["Body"]
+            if any(order_id in body for order_id in ours):
+                leaks += _token_leaks(url.rsplit("/", 1)[-1], body, traffic.tokens)
+    assert not leaks, "\n".join(leaks[:20])
+
+
+def _executions(orderflow, state_machine: Any) -> list[dict[str, Any]]:
+    sfn = orderflow.cloud.client("stepfunctions")
+    arn = orderflow.cloud.physical_id(_logical_id(orderflow, state_machine))
+    found = []
+    for listed in sfn.list_executions(stateMachineArn=arn)["executions"]:
+        described = sfn.describe_execution(executionArn=listed["executionArn"])
+        try:
+            history = sfn.get_execution_history(executionArn=listed["executionArn"])["events"]
+        except Exception:  # an Express execution has no history in Step Functions either
+            history = []
+        found.append({"described": described, "history": history})
+    return found
+
+
+def test_no_saga_or_payment_workflow_execution_carries_a_card_token(orderflow, traffic):
+    ours = {o.order_id for o in traffic.orders}
+    checked: dict[str, int] = {}
+    leaks = []
+    for name, machine in (
+        ("saga", orderflow.stack.saga.state_machine),
+        ("payment workflow", orderflow.stack.payments.workflow),
+    ):
+        for execution in _executions(orderflow, machine):
+            text = json.dumps(execution, default=str)
+            if not any(order_id in text for order_id in ours):
+                continue
+            checked[name] = checked.get(name, 0) + 1
+            leaks += _token_leaks(f"{name} {execution['described']['executionArn']}", text, traffic.tokens)
+            started = json.loads(execution["described"]["input"])
+            assert "payment_token" not in started and started["payment_ref"].startswith("kms1:"), started
+    assert not leaks, "\n".join(leaks[:20])
+    # The choreographed orders that reached payments ran the payment workflow.
+    assert checked.get("payment workflow", 0) >= 3, checked
+
+
+def test_no_table_holds_a_card_token(orderflow, traffic):
+    stack = orderflow.stack
+    for table in (stack.orders.table, stack.orders.idempotency_table, stack.orders.events_table, stack.payments.table):
+        leaks = _token_leaks(orderflow.table_name(table), orderflow.scan(table), traffic.tokens)
+        assert not leaks, "\n".join(leaks[:20])
+    for order in traffic.orders:
+        stored = orderflow.order_item(order.order_id)
+        assert stored is not None and "payment_token" not in stored
+        assert stored["payment_ref"].startswith("kms1:") and len(stored["payment_fingerprint"]) == 64

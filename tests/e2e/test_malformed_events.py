@@ -40,7 +40,7 @@ def _metadata(order_id: str, **overrides: Any) -> dict[str, Any]:
         "correlation_id": f"corr-malformed-{uuid.uuid4().hex[:8]}",
         "order_id": order_id,
         "flow": "choreographed",
-        "schema_version": "1.0",
+        "schema_version": "2.0",
         "time": datetime.now(UTC).isoformat(),
     }
     metadata.update(overrides)
@@ -54,7 +54,7 @@ def _data(order_id: str, sku: str, **overrides: Any) -> dict[str, Any]:
         "customer_id": "c-malformed",
         "items": [{"sku": sku, "quantity": 2, "unit_price_cents": 1000}],
         "total_cents": 2000,
-        "payment_token": "tok_visa",
+        "payment_ref": "kms1:c2VhbGVk",
     }
     data.update(overrides)
     return data
@@ -67,7 +67,8 @@ def _without(mapping: dict[str, Any], *keys: str) -> dict[str, Any]:
 CASES = [
     Case(
         "wrong schema version",
-        lambda oid, sku, _: {"metadata": _metadata(oid, schema_version="2.0"), "data": _data(oid, sku)},
+        # 1.0: OrderPlaced's retired contract
+        lambda oid, sku, _: {"metadata": _metadata(oid, schema_version="1.0"), "data": _data(oid, sku)},
         ("schema_version", "literal_error"),
     ),
     Case(

@@ -35,7 +35,7 @@ def test_confirmed_order_reserves_captures_and_ships(orderflow, sku):
     fetched = orderflow.http.get(orderflow.url(f"/orders/{order_id}")).json()
     assert fetched["status"] == "CONFIRMED" and fetched["flow"] == "orchestrated"
     assert fetched["total_cents"] == 3998
-    assert "payment_token" not in fetched
+    assert "payment_token" not in fetched and "payment_ref" not in fetched and "payment_fingerprint" not in fetched
 
     orderflow.cloud.wait_idle()
     shipment = orderflow.shipment(order_id)

@@ -202,7 +202,8 @@ def test_saga_failures_are_caught_by_compensation(synthesized):
     assert states["ParkCompensationFailed"]["Next"] == "CompensationFailed"
     assert states["CompensationFailed"]["Type"] == "Fail"
     parked = states["ParkCompensationFailed"]["Parameters"]["MessageBody"]
-    assert {"order_id.$", "items.$", "payment_token.$", "correlation_id.$"} <= set(parked)
+    assert {"order_id.$", "items.$", "payment_ref.$", "correlation_id.$"} <= set(parked)
+    assert not any("payment_token" in field for field in parked)
 
 
 def test_payment_workflow_is_tax_authorize_capture(synthesized):
@@ -213,6 +214,7 @@ def test_payment_workflow_is_tax_authorize_capture(synthesized):
     authorize = states["AuthorizePayment"]["Parameters"]["Payload"]
     assert authorize["amount_cents.$"] == "$.amount_cents"
     assert authorize["tax_cents.$"] == "$.tax.result.tax_cents", "the hold includes the tax"
+    assert authorize["payment_ref.$"] == "$.payment_ref"
     authorized = states["Authorized?"]
     assert [(c["StringEquals"], c["Next"]) for c in authorized["Choices"]] == [
         ("AUTHORIZED", "CapturePayment"),
@@ -445,3 +447,81 @@ def test_dead_letter_queues_are_alarmed(synthesized):
     alarms = synthesized.resources("AWS::CloudWatch::Alarm")
     dlq_alarms = [a for lid, a in alarms.items() if lid.startswith("DeadLetters")]
     assert len(dlq_alarms) == len(synthesized.stack.dead_letter_queues()) == 10
+
+
+# --- the payment-reference key: orders-api seals card tokens, only payments-tasks opens them ---
+
+
+def _payment_ref_key(synthesized) -> str:
+    return synthesized.stack.get_logical_id(synthesized.stack.payment_ref_key.node.default_child)
+
+
+def _role_of(synthesized, service_function) -> str:
+    return synthesized.stack.get_logical_id(service_function.role.node.default_child)
+
+
+def _kms_grants(synthesized, key: str) -> dict[str, set[str]]:
+    """role logical id -> the kms: actions its policies allow on `key`."""
+    grants: dict[str, set[str]] = {}
+    for policy in synthesized.resources("AWS::IAM::Policy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            resources = _as_list(statement.get("Resource", []))
+            if {"Fn::GetAtt": [key, "Arn"]} not in resources and "*" not in resources:
+                continue
+            actions = {a for a in _as_list(statement["Action"]) if a.startswith("kms:")}
+            for role in policy["Properties"]["Roles"]:
+                grants.setdefault(role["Ref"], set()).update(actions)
+    return {role: actions for role, actions in grants.items() if actions}
+
+
+def test_the_payment_ref_key_rotates(synthesized):
+    key = synthesized.template_json["Resources"][_payment_ref_key(synthesized)]
+    assert key["Type"] == "AWS::KMS::Key"
+    assert key["Properties"]["EnableKeyRotation"] is True
+    assert key["Properties"].get("KeySpec", "SYMMETRIC_DEFAULT") == "SYMMETRIC_DEFAULT"
+
+
+def test_only_orders_api_encrypts_and_only_payments_tasks_decrypts_payment_refs(synthesized):
+    stack = synthesized.stack
+    grants = _kms_grants(synthesized, _payment_ref_key(synthesized))
+
+    assert grants == {
+        _role_of(synthesized, stack.orders.api): {"kms:Encrypt"},
+        _role_of(synthesized, stack.payments.tasks): {"kms:Decrypt"},
+    }
+    # ...and only with an order id as the encryption context.
+    for policy in synthesized.resources("AWS::IAM::Policy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if {"Fn::GetAtt": [_payment_ref_key(synthesized), "Arn"]} in _as_list(statement.get("Resource", [])):
+                assert statement["Condition"] == {
+                    "Null": {"kms:EncryptionContext:order_id": "false"},
+                    "ForAllValues:StringEquals": {"kms:EncryptionContextKeys": ["order_id"]},
+                }
+
+
+def test_no_other_role_can_decrypt_with_the_payment_ref_key(synthesized):
+    key = _payment_ref_key(synthesized)
+    payments_tasks = _role_of(synthesized, synthesized.stack.payments.tasks)
+    for policy in synthesized.resources("AWS::IAM::Policy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            actions = _as_list(statement["Action"])
+            if not any(a in ("kms:Decrypt", "kms:*", "*") or a.startswith("kms:ReEncrypt") for a in actions):
+                continue
+            resources = _as_list(statement.get("Resource", []))
+            if {"Fn::GetAtt": [key, "Arn"]} in resources or "*" in resources:
+                assert [r["Ref"] for r in policy["Properties"]["Roles"]] == [payments_tasks]
+
+
+def test_the_functions_that_need_it_get_the_key_by_environment(synthesized):
+    key = _payment_ref_key(synthesized)
+    with_key = {
+        fn["Properties"]["Handler"]
+        for fn in synthesized.resources("AWS::Lambda::Function").values()
+        if fn["Properties"]["Environment"]["Variables"].get("PAYMENT_REF_KEY_ID") == {"Fn::GetAtt": [key, "Arn"]}
+    }
+    assert with_key == {"orders.handlers.api.lambda_handler", "payments.handlers.tasks.lambda_handler"}
+
+
+def test_nothing_in_the_state_machines_names_a_card_token(synthesized):
+    for prefix in ("OrderSaga", "PaymentsWorkflow"):
+        assert "payment_token" not in json.dumps(_definition(synthesized, prefix)), prefix

@@ -292,7 +292,7 @@ SAGA_INPUT = {
     "customer_id": "c-1",
     "items": [{"sku": "sku-a", "quantity": 1, "unit_price_cents": 1000}],
     "total_cents": 1000,
-    "payment_token": "tok_visa",
+    "payment_ref": "kms1:c2VhbGVk",
     "correlation_id": "corr-7",
     "flow": "orchestrated",
 }
@@ -396,7 +396,7 @@ def test_a_parked_payment_workflow_is_started_again(world: World) -> None:
         "order_id": "o-8",
         "customer_id": "c-1",
         "amount_cents": 2000,
-        "payment_token": "tok_visa",
+        "payment_ref": "kms1:c2VhbGVk",
         "correlation_id": "corr-8",
         "flow": "choreographed",
     }

@@ -88,7 +88,7 @@ class World:
             "status_rank": rank,
             "items": items or [{"sku": "sku-a", "quantity": 2, "unit_price_cents": 1000}],
             "total_cents": total_cents,
-            "payment_token": "tok_visa",
+            "payment_ref": "kms1:c2VhbGVk",
             "correlation_id": f"corr-{order_id}",
             "created_at": iso(updated - timedelta(seconds=5)),
             "updated_at": iso(updated),

@@ -142,7 +142,7 @@ class ReservationRequest:
     customer_id: str
     items: tuple[OrderLine, ...]
     total_cents: int
-    payment_token: str
+    payment_ref: str
     correlation_id: str
     flow: Flow
 

@@ -30,7 +30,7 @@ def on_order_placed(envelope: Envelope, data: EventData) -> None:
             customer_id=data.customer_id,
             items=tuple(data.items),
             total_cents=data.total_cents,
-            payment_token=data.payment_token,
+            payment_ref=data.payment_ref,
             correlation_id=envelope.metadata.correlation_id,
             flow=envelope.metadata.flow,
         )

@@ -106,7 +106,7 @@ class ReserveTask(_SagaTask):
     customer_id: str = Field(min_length=1)
     items: list[OrderLine] = Field(min_length=1, max_length=25)
     total_cents: StrictInt = Field(gt=0)
-    payment_token: str = Field(min_length=1)
+    payment_ref: str = Field(min_length=1)
 
 
 class ReleaseTask(_SagaTask):

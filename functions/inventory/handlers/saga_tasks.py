@@ -34,7 +34,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
                 customer_id=task.customer_id,
                 items=tuple(task.items),
                 total_cents=task.total_cents,
-                payment_token=task.payment_token,
+                payment_ref=task.payment_ref,
                 correlation_id=task.correlation_id,
                 flow=task.flow,
             )

@@ -55,6 +55,7 @@ from shared.correlation import CORRELATION_HEADER, correlation_from_headers
 from shared.faults import InjectedFault
 from shared.http import unsupported_media_type
 from shared.observability import bind_correlation
+from shared.payment_ref import KmsPaymentRefs, PaymentRefUnavailable
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 JSON = "application/json"
@@ -72,6 +73,7 @@ def build_placement(config: ApiConfig, saga: SagaStarter | None = None) -> Order
         saga=saga or StepFunctionsSaga(config.saga_state_machine_arn, config.saga_timeout_seconds),
         idempotency_store=idempotency_store(config.idempotency_table),
         idempotency_ttl_seconds=config.idempotency_ttl_seconds,
+        payment_refs=KmsPaymentRefs(config.payment_ref_key_id),
         saga_lease=timedelta(seconds=config.saga_lease_seconds),
         choreography_deadline=timedelta(seconds=config.choreography_deadline_seconds),
     )
@@ -210,7 +212,7 @@ def place_order(
 def get_order(order_id: Annotated[str, Path(min_length=1)]):  # returns Response (see place_order)
     bind_correlation(logger, app.context["correlation_id"], order_id)
     order = queries().get_order(order_id)
-    return _json(200, OrderView.model_validate(order.model_dump(exclude={"payment_token"})))
+    return _json(200, OrderView.model_validate(order.model_dump(exclude={"payment_ref", "payment_fingerprint"})))
 
 
 @app.get(
@@ -296,7 +298,15 @@ def _order_not_found(error: OrderNotFoundError) -> Response:
     return _error(404, "order not found", {"order_id": error.order_id[:128]})
 
 
-@app.exception_handler([SagaUnavailableError, CatalogUnavailableError, IdempotencyPersistenceLayerError, InjectedFault])
+@app.exception_handler(
+    [
+        SagaUnavailableError,
+        CatalogUnavailableError,
+        IdempotencyPersistenceLayerError,
+        InjectedFault,
+        PaymentRefUnavailable,
+    ]
+)
 def _unavailable(error: Exception) -> Response:
     logger.warning("dependency unavailable", extra={"error_type": type(error).__name__})
     return _error(503, "temporarily unavailable, retry with the same Idempotency-Key", [], {"Retry-After": "1"})

@@ -34,7 +34,7 @@ class RecordTask(_Task):
     customer_id: str = Field(min_length=1, max_length=64)
     items: list[OrderLine] = Field(min_length=1)
     total_cents: int = Field(gt=0)
-    payment_token: str = Field(min_length=1, repr=False)
+    payment_ref: str = Field(min_length=1, repr=False)
     flow: Flow = "orchestrated"
 
 
@@ -66,7 +66,7 @@ def parse_task(event: Any) -> AnyTask:
     try:
         return _tasks_adapter.validate_python(event)
     except ValidationError as error:
-        # Name the fields and what is wrong, never the values (one of them is a payment token).
+        # Name the fields and what is wrong, never the values (refused input may hold anything).
         raise InvalidTaskError(f"invalid orders task payload: {without_values(error)}") from None
 
 
@@ -82,7 +82,7 @@ def run_task(task: AnyTask) -> dict[str, Any]:
             status_rank=0,
             items=task.items,
             total_cents=task.total_cents,
-            payment_token=task.payment_token,
+            payment_ref=task.payment_ref,
             correlation_id=task.correlation_id,
             created_at=now,
             updated_at=now,

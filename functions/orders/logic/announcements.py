@@ -22,7 +22,7 @@ def order_placed(order: Order) -> Envelope:
         customer_id=order.customer_id,
         items=order.items,
         total_cents=order.total_cents,
-        payment_token=order.payment_token,
+        payment_ref=order.travelling_ref(),
     )
     return new_event(data, correlation_id=order.correlation_id, flow=order.flow, time=_at(order.created_at))
 

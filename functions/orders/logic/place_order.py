@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
@@ -35,6 +35,13 @@ from orders.models import PlaceOrderRequest
 from orders.observability import logger
 from shared.events import OrderLine
 from shared.faults import injectable
+from shared.payment_ref import fingerprint
+
+
+class PaymentRefSealer(Protocol):
+    """What placing an order needs from shared.payment_ref.KmsPaymentRefs (tests inject a fake)."""
+
+    def seal(self, order_id: str, token: str) -> str: ...
 
 
 def saga_input(order: Order) -> dict[str, Any]:
@@ -44,7 +51,7 @@ def saga_input(order: Order) -> dict[str, Any]:
         "customer_id": order.customer_id,
         "items": [line.model_dump() for line in order.items],
         "total_cents": order.total_cents,
-        "payment_token": order.payment_token,
+        "payment_ref": order.travelling_ref(),
         "correlation_id": order.correlation_id,
         "flow": "orchestrated",
     }
@@ -59,6 +66,7 @@ class OrderPlacement:
         saga: SagaStarter,
         idempotency_store: BasePersistenceLayer,
         idempotency_ttl_seconds: int,
+        payment_refs: PaymentRefSealer,
         saga_lease: timedelta = timedelta(seconds=270),
         choreography_deadline: timedelta = timedelta(minutes=30),
         clock: Callable[[], datetime] = utc_now,
@@ -66,6 +74,7 @@ class OrderPlacement:
         self._orders = orders
         self._catalog = catalog
         self._saga = saga
+        self._payment_refs = payment_refs
         self._saga_lease = saga_lease
         self._choreography_deadline = choreography_deadline
         self._clock = clock
@@ -122,6 +131,9 @@ class OrderPlacement:
         moment = self._clock()
         now = iso(moment)
         window = self._saga_lease if request.flow == "orchestrated" else self._choreography_deadline
+        # The card token goes no further than this: the order keeps (and passes on) a reference
+        # only payments can open, for this order only, and a fingerprint to recognise a retry.
+        token = request.payment.token.get_secret_value()
         order = Order(
             order_id=order_id,
             customer_id=request.customer_id,
@@ -130,7 +142,8 @@ class OrderPlacement:
             status_rank=0,
             items=lines,
             total_cents=sum(line.quantity * line.unit_price_cents for line in lines),
-            payment_token=request.payment.token.get_secret_value(),
+            payment_ref=self._payment_refs.seal(order_id, token),
+            payment_fingerprint=fingerprint(order_id, token),
             correlation_id=correlation_id,
             created_at=now,
             updated_at=now,

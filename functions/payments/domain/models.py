@@ -78,7 +78,7 @@ class WorkflowRequest:
     order_id: str
     customer_id: str
     amount_cents: int
-    payment_token: str
+    payment_ref: str = field(repr=False)
     correlation_id: str
     flow: Literal["orchestrated", "choreographed"]
 
@@ -87,7 +87,7 @@ class WorkflowRequest:
             "order_id": self.order_id,
             "customer_id": self.customer_id,
             "amount_cents": self.amount_cents,
-            "payment_token": self.payment_token,
+            "payment_ref": self.payment_ref,
             "correlation_id": self.correlation_id,
             "flow": self.flow,
         }

@@ -30,7 +30,7 @@ def on_inventory_reserved(envelope: Envelope, data: EventData) -> None:
             order_id=data.order_id,
             customer_id=data.customer_id,
             amount_cents=data.total_cents,
-            payment_token=data.payment_token,
+            payment_ref=data.payment_ref,
             correlation_id=envelope.metadata.correlation_id,
             flow=envelope.metadata.flow,
         )

@@ -10,6 +10,7 @@ from payments.data.stepfunctions import StepFunctionsWorkflowStarter
 from payments.logic import Payments, PaymentWorkflow
 from payments.providers.base import PaymentProvider
 from payments.providers.simulated import SimulatedCardProcessor
+from shared.payment_ref import KmsPaymentRefs
 from shared.publisher import EventPublisher
 
 
@@ -26,6 +27,8 @@ def _payments(settings: TasksSettings) -> Payments:
         build_provider(settings),
         EventPublisher(settings.event_bus_name),
         settings.tax_rate_bps,
+        # without a key (payments-consumer) authorize refuses: it cannot open references
+        payment_refs=KmsPaymentRefs(settings.payment_ref_key_id) if settings.payment_ref_key_id else None,
     )
 
 

@@ -30,7 +30,8 @@ class AuthorizeTask(_Task):
     amount_cents: _Amount
     # required: the hold is the full amount, tax included (a capture can never exceed it)
     tax_cents: StrictInt = Field(ge=0)
-    payment_token: str = Field(min_length=1)
+    # the card token sealed for this order (shared.payment_ref); only authorize opens it
+    payment_ref: str = Field(min_length=1, repr=False)
 
 
 class CalculateTaxTask(_Task):

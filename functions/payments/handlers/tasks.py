@@ -49,7 +49,7 @@ def run(task: AnyTask) -> dict[str, Any]:
     match task:
         case AuthorizeTask():
             outcome = payments.authorize(
-                task.order_id, task.amount_cents, task.tax_cents, task.payment_token, task.correlation_id, task.flow
+                task.order_id, task.amount_cents, task.tax_cents, task.payment_ref, task.correlation_id, task.flow
             )
         case CalculateTaxTask():
             return payments.calculate_tax(task.order_id, task.amount_cents).result()

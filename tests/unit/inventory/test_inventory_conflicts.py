@@ -65,7 +65,7 @@ def reserve(inventory: Inventory, order_id: str, sku: str, quantity: int = 1) ->
         customer_id="cust-1",
         items=(line,),
         total_cents=500 * quantity,
-        payment_token="tok_visa",
+        payment_ref="kms1:c2VhbGVk",
         correlation_id="corr-1",
         flow="orchestrated",
     )

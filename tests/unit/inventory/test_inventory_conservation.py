@@ -97,7 +97,7 @@ def test_stock_is_conserved_through_any_sequence_of_operations(moto_account, ops
                     customer_id="c",
                     items=tuple(order_lines),
                     total_cents=100 * sum(line.quantity for line in order_lines),
-                    payment_token="tok_visa",
+                    payment_ref="kms1:c2VhbGVk",
                     correlation_id="corr",
                     flow="choreographed",
                 )

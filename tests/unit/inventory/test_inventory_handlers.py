@@ -26,7 +26,7 @@ def reserve_task(order_id: str, **overrides):
         "customer_id": "cust-9",
         "items": [{"sku": "apple", "quantity": 2, "unit_price_cents": 500}],
         "total_cents": 1000,
-        "payment_token": "tok_visa",
+        "payment_ref": "kms1:c2VhbGVk",
         "correlation_id": "corr-9",
         "flow": "orchestrated",
         # the saga passes its whole state; earlier results ride along
@@ -46,7 +46,7 @@ def test_saga_reserve_returns_the_contract_result_and_puts_the_event_on_the_bus(
     assert event["detail-type"] == "InventoryReserved"
     assert event["detail"]["metadata"]["event_id"] == event_id_for("o-1", "InventoryReserved")
     assert event["detail"]["metadata"]["flow"] == "orchestrated"
-    assert event["detail"]["data"]["payment_token"] == "tok_visa"
+    assert event["detail"]["data"]["payment_ref"] == "kms1:c2VhbGVk"
     emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     assert any("StockReserved" in metric for metric in emitted)
 
@@ -106,7 +106,7 @@ def placed(order_id: str, flow: str = "choreographed", quantity: int = 2):
             customer_id="cust-3",
             items=[{"sku": "apple", "quantity": quantity, "unit_price_cents": 500}],
             total_cents=500 * quantity,
-            payment_token="tok_visa",
+            payment_ref="kms1:c2VhbGVk",
         ),
         correlation_id=f"corr-{order_id}",
         flow=flow,

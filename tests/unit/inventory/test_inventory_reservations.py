@@ -31,7 +31,7 @@ def request(order_id: str, *lines: OrderLine, flow: str = "orchestrated") -> Res
         customer_id="cust-1",
         items=tuple(lines),
         total_cents=sum(item.quantity * item.unit_price_cents for item in lines),
-        payment_token="tok_visa",
+        payment_ref="kms1:c2VhbGVk",
         correlation_id="corr-1",
         flow=flow,  # type: ignore[arg-type]
     )
@@ -61,7 +61,7 @@ def test_reserve_moves_every_line_and_announces_with_event_carried_state(invento
     assert event.metadata.flow == "orchestrated"
     assert event.metadata.correlation_id == "corr-1"
     assert event.metadata.event_id == event_id_for("o-1", "InventoryReserved")
-    assert event.data["payment_token"] == "tok_visa"
+    assert event.data["payment_ref"] == "kms1:c2VhbGVk"
     assert event.data["total_cents"] == 4100
     assert event.data["customer_id"] == "cust-1"
     assert [i["sku"] for i in event.data["items"]] == ["apple", "pear"]

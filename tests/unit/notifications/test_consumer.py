@@ -52,7 +52,7 @@ def placed(order_id: str = "ord-3"):
         customer_id="cus-1",
         items=[OrderLine(sku="SKU-A", quantity=1, unit_price_cents=500)],
         total_cents=500,
-        payment_token="tok_visa",
+        payment_ref="kms1:c2VhbGVk",
     )
     return new_event(data, correlation_id="corr-3", flow="choreographed", time=T0)
 
@@ -100,7 +100,7 @@ def test_each_outcome_is_notified_and_counted_on_the_events_day(stack):
 
 
 def test_notifications_never_carry_a_payment_token(stack):
-    # An OrderPlaced (which carries the token) shares the batch and is ignored; a rejection's
+    # An OrderPlaced (which carries the payment reference) shares the batch and is ignored; a rejection's
     # free-text reason containing a token is not echoed to the customer.
     response = stack.deliver(placed(), rejected(reason="declined tok_chargeDeclined"), confirmed())
 
@@ -109,7 +109,8 @@ def test_notifications_never_carry_a_payment_token(stack):
     assert len(received) == 2
     for notification in received:
         assert "tok_" not in notification["raw"]
-        assert "payment_token" not in notification["raw"]
+        assert "payment_token" not in notification["raw"] and "payment_ref" not in notification["raw"]
+        assert "kms1:" not in notification["raw"]
     texts = {n["message"]["type"]: n["message"]["text"] for n in received}
     assert texts["OrderRejected"] == "We could not accept your order ord-2: it could not be completed."
     assert stack.item(f"EVENT#{event_id_for('ord-3', 'OrderPlaced')}") is None

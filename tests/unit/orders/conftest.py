@@ -27,6 +27,7 @@ from orders.data.orders_repository import UNDECIDED_INDEX
 from orders.data.saga import SagaExecution, SagaStarter
 from orders.handlers import api, outbox_relay, projector, saga_tasks, timeline
 from orders.observability import logger as orders_logger
+from shared.payment_ref import KmsPaymentRefs
 from tests.unit.orders.builders import api_gateway_event, eventbridge_event, sqs_event
 
 REGION = "us-east-1"
@@ -79,8 +80,15 @@ def cloud() -> Iterator[Any]:
             patch.delenv(name, raising=False)
         _reset_wiring()
         with mock_aws():
+            key = boto3.client("kms", region_name=REGION).create_key(Description="payment refs")["KeyMetadata"]
+            patch.setenv("PAYMENT_REF_KEY_ID", key["Arn"])
             yield boto3.client("dynamodb", region_name=REGION)
         _reset_wiring()
+
+
+def open_ref(order_id: str, ref: str) -> str:
+    """What payments does with a payment reference (the tests' moto key, this order's context)."""
+    return KmsPaymentRefs(os.environ["PAYMENT_REF_KEY_ID"], boto3.client("kms", region_name=REGION)).open(order_id, ref)
 
 
 def _table(

@@ -7,7 +7,9 @@ import uuid
 
 import boto3
 
+from shared.payment_ref import fingerprint
 from tests.unit.orders.builders import order_body
+from tests.unit.orders.conftest import open_ref
 
 
 def test_choreographed_order_is_one_pending_item_answered_202_with_location(client, tables) -> None:
@@ -28,7 +30,11 @@ def test_choreographed_order_is_one_pending_item_answered_202_with_location(clie
         {"sku": "SKU-2", "quantity": 1, "unit_price_cents": 499},
     ]
     assert item["total_cents"] == 2 * 1250 + 499
-    assert item["payment_token"] == "tok_visa"
+    # The card token is not stored: a reference only payments can open (for this order), and a
+    # fingerprint that recognises a retry.
+    assert item["payment_ref"].startswith("kms1:") and open_ref(order_id, item["payment_ref"]) == "tok_visa"
+    assert item["payment_fingerprint"] == fingerprint(order_id, "tok_visa")
+    assert "payment_token" not in item and "tok_visa" not in json.dumps(item, default=str)
     assert item["correlation_id"] == "corr-1"
     assert item["created_at"] == item["updated_at"] and item["created_at"].endswith("Z")
     assert str(uuid.UUID(order_id)) == order_id
@@ -87,6 +93,29 @@ def test_idempotent_retry_after_the_record_expired_still_finds_the_same_order(cl
     assert again.status == 202 and again.body == first.body
     assert different.status == 422
     assert len(tables.orders()) == 1
+
+
+def test_a_retry_is_recognised_by_the_token_fingerprint_not_the_reference(client, tables) -> None:
+    headers = {"Idempotency-Key": "fp-1"}
+    first = client.post_order(order_body(), headers=headers)
+    [stored] = tables.orders()
+    idempotency = boto3.resource("dynamodb").Table("idempotency-test")
+
+    def forget_the_idempotency_record() -> None:  # it expired: the order itself decides
+        for record in tables.idempotency():
+            idempotency.delete_item(Key={"id": record["id"]})
+
+    forget_the_idempotency_record()
+    same = client.post_order(order_body(), headers=headers)
+    forget_the_idempotency_record()
+    other_card = client.post_order(order_body(payment={"token": "tok_mastercard"}), headers=headers)
+
+    assert same.status == 202 and same.body == first.body
+    assert other_card.status == 422 and other_card.body["error"] == "Idempotency-Key conflict"
+    # The order keeps its first reference (a retry seals the token again, into a new ciphertext,
+    # but records nothing).
+    assert tables.orders() == [stored]
+    assert "tok_" not in json.dumps(tables.idempotency(), default=str)
 
 
 def test_get_order_returns_the_order_without_the_token(client) -> None:

@@ -14,7 +14,9 @@ from orders.handlers.api import placement_response
 from orders.logic.placed import PlacedOrder
 from orders.logic.saga_outcome import interpret_execution
 from shared.events import OrderLine
+from shared.payment_ref import fingerprint
 from tests.unit.orders.builders import order_body
+from tests.unit.orders.conftest import open_ref
 
 SAGA_ARN = "arn:aws:states:us-east-1:123456789012:stateMachine:order-saga"
 
@@ -36,10 +38,13 @@ def test_the_saga_gets_the_documented_input_named_after_the_order(client, saga, 
             {"sku": "SKU-2", "quantity": 1, "unit_price_cents": 499},
         ],
         "total_cents": 2999,
-        "payment_token": "tok_visa",
+        "payment_ref": payload["payment_ref"],
         "correlation_id": "corr-o",
         "flow": "orchestrated",
     }
+    # The saga gets a reference that only payments can open, for this order; never the token.
+    assert payload["payment_ref"].startswith("kms1:") and "tok_visa" not in json.dumps(payload)
+    assert open_ref(name, payload["payment_ref"]) == "tok_visa"
     # The API records the order before it starts the saga: it holds the saga's lease (no second
     # execution before it runs out) and sits in the reconciler's index until decided.
     [stored] = tables.orders()
@@ -48,7 +53,7 @@ def test_the_saga_gets_the_documented_input_named_after_the_order(client, saga, 
 
 
 def test_confirmed_is_201_with_the_order(client, saga) -> None:
-    saga.answer = {"status": "CONFIRMED", "tax_cents": 240, "payment_token": "tok_visa", "extra": {"x": 1}}
+    saga.answer = {"status": "CONFIRMED", "tax_cents": 240, "payment_ref": "kms1:c2VhbGVk", "extra": {"x": 1}}
 
     response = client.post_order(orchestrated(), headers={"X-Correlation-Id": "corr-c"})
 
@@ -65,7 +70,7 @@ def test_confirmed_is_201_with_the_order(client, saga) -> None:
         "tax_cents": 240,
         "correlation_id": "corr-c",
     }
-    assert "tok_visa" not in json.dumps(response.body)
+    assert "tok_visa" not in json.dumps(response.body) and "kms1:" not in json.dumps(response.body)
 
 
 @pytest.mark.parametrize(
@@ -221,7 +226,8 @@ def test_keyed_retry_of_a_decided_order_answers_from_the_stored_order(client, sa
             ],
             "total_cents": 2999,
             "tax_cents": 10,
-            "payment_token": "tok_visa",
+            "payment_ref": "kms1:c2VhbGVk",
+            "payment_fingerprint": fingerprint(order_id, "tok_visa"),
             "correlation_id": "c",
             "created_at": "2026-01-01T00:00:00.000000Z",
             "updated_at": "2026-01-01T00:00:01.000000Z",
@@ -246,7 +252,7 @@ def _order() -> Order:
         status_rank=0,
         items=[OrderLine(sku="A", quantity=1, unit_price_cents=100)],
         total_cents=100,
-        payment_token="tok_visa",
+        payment_ref="kms1:c2VhbGVk",
         correlation_id="corr",
         created_at="2026-01-01T00:00:00.000000Z",
         updated_at="2026-01-01T00:00:00.000000Z",
@@ -413,7 +419,8 @@ def test_keyed_retry_of_an_undecided_order_runs_the_saga_again(client, saga, tab
             "status_rank": 1,
             "items": lines,
             "total_cents": 2999,
-            "payment_token": "tok_visa",
+            "payment_ref": "kms1:c2VhbGVk",
+            "payment_fingerprint": fingerprint(order_id, "tok_visa"),
             "correlation_id": "corr-first",
             "created_at": "2026-01-01T00:00:00.000000Z",
             "updated_at": "2026-01-01T00:00:01.000000Z",

@@ -16,6 +16,7 @@ API_ENV = {
     "IDEMPOTENCY_TABLE": "idempotency",
     "INVENTORY_TABLE": "inventory",
     "SAGA_STATE_MACHINE_ARN": "arn:aws:states:eu-west-1:123456789012:stateMachine:OrderSaga",
+    "PAYMENT_REF_KEY_ID": "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
 }
 
 
@@ -23,6 +24,7 @@ def test_api_config_reads_the_environment_with_defaults() -> None:
     config = ApiConfig.from_environment(API_ENV)
 
     assert config.orders_table == "orders" and config.inventory_table == "inventory"
+    assert config.payment_ref_key_id == API_ENV["PAYMENT_REF_KEY_ID"]
     assert config.saga_timeout_seconds == 25.0 and config.idempotency_ttl_seconds == 86_400
 
 
@@ -31,7 +33,10 @@ def test_missing_or_bad_variables_are_named() -> None:
         ApiConfig.from_environment({k: v for k, v in API_ENV.items() if k != "INVENTORY_TABLE"})
     with pytest.raises(ValidationError) as bad_arn:
         ApiConfig.from_environment({**API_ENV, "SAGA_STATE_MACHINE_ARN": "order-saga"})
+    with pytest.raises(ValidationError) as no_key:
+        ApiConfig.from_environment({k: v for k, v in API_ENV.items() if k != "PAYMENT_REF_KEY_ID"})
 
+    assert "PAYMENT_REF_KEY_ID" in str(no_key.value)
     assert "INVENTORY_TABLE" in str(missing.value)
     assert "SAGA_STATE_MACHINE_ARN" in str(bad_arn.value)
 

@@ -11,6 +11,8 @@ from shared.events import InventoryReserved, OrderLine
 from tests.unit.orders.builders import eventbridge_event, order_body, sqs_event
 
 TOKEN = "tok_visa_do_not_log_4242"
+# What travels instead of the token: opaque, and not logged either.
+REF = "kms1:cmVmLWRvLW5vdC1sb2ctNDI0Mg=="
 
 
 def test_api_requests_log_the_correlation_id_and_not_the_token(client, saga, captured_logs) -> None:
@@ -40,30 +42,32 @@ def test_saga_tasks_relay_and_projector_never_log_the_token(
         "customer_id": "c",
         "items": [{"sku": "SKU-1", "quantity": 1, "unit_price_cents": 100}],
         "total_cents": 100,
-        "payment_token": TOKEN,
+        "payment_ref": REF,
         "correlation_id": "corr-log-2",
         "flow": "choreographed",
     }
     saga_tasks.lambda_handler(record, context)
     with pytest.raises(InvalidTaskError):
-        saga_tasks.lambda_handler({**record, "total_cents": "not cents", "payment_token": ["x", TOKEN]}, context)
-    outbox_relay.lambda_handler(orders_stream.read_event(), context)  # publishes OrderPlaced, token included
-    # An image that is not a valid order (token present, the rest wrong) fails without quoting it.
+        saga_tasks.lambda_handler({**record, "total_cents": "not cents", "payment_ref": ["x", REF]}, context)
+    outbox_relay.lambda_handler(orders_stream.read_event(), context)  # publishes OrderPlaced, reference included
+    # An image that is not a valid order (a legacy token present, the rest wrong) fails without quoting it.
     boto3.resource("dynamodb").Table("orders-test").put_item(
-        Item={"order_id": "o-broken", "payment_token": TOKEN, "status": "PENDING", "items": TOKEN}
+        Item={"order_id": "o-broken", "payment_token": TOKEN, "payment_ref": REF, "status": "PENDING", "items": TOKEN}
     )
     assert outbox_relay.lambda_handler(orders_stream.read_event(), context)["batchItemFailures"]
     reserved = InventoryReserved(
         order_id="o-log",
         customer_id="c",
         total_cents=100,
-        payment_token=TOKEN,
+        payment_ref=REF,
         items=[OrderLine(sku="SKU-1", quantity=1, unit_price_cents=100)],
     )
     projector.lambda_handler(sqs_event(eventbridge_event(reserved, correlation_id="corr-log-2")), context)
 
-    assert TOKEN not in captured_logs.text()
-    assert bus_queue.drain()[0]["detail"]["data"]["payment_token"] == TOKEN  # it did travel, just not in logs
+    assert TOKEN not in captured_logs.text() and REF not in captured_logs.text()
+    [placed] = bus_queue.drain()
+    assert placed["detail"]["data"]["payment_ref"] == REF  # it did travel, just not in logs
+    assert "payment_token" not in placed["detail"]["data"]
     assert any(line.get("correlation_id") == "corr-log-2" for line in captured_logs.lines())
 
 
@@ -75,7 +79,7 @@ def test_a_malformed_event_is_rejected_without_logging_its_token(aws, context, c
             order_id="o-m",
             customer_id="c",
             total_cents=100,
-            payment_token=TOKEN,
+            payment_ref=REF,
             items=[OrderLine(sku="SKU-1", quantity=1, unit_price_cents=100)],
         )
     )

@@ -20,7 +20,7 @@ def _order(order_id: str, flow: str = "choreographed") -> Order:
         status_rank=0,
         items=[OrderLine(sku="SKU-1", quantity=3, unit_price_cents=1250)],
         total_cents=3750,
-        payment_token="tok_visa",
+        payment_ref="kms1:c2VhbGVk",
         correlation_id=f"corr-{order_id}",
         created_at="2026-03-01T10:00:00.000000Z",
         updated_at="2026-03-01T10:00:00.000000Z",
@@ -60,7 +60,7 @@ def test_insert_publishes_order_placed_with_the_items_data(repository, relay, bu
         "customer_id": "cust-r",
         "items": [{"sku": "SKU-1", "quantity": 3, "unit_price_cents": 1250}],
         "total_cents": 3750,
-        "payment_token": "tok_visa",  # event-carried state: payments charges it (by contract)
+        "payment_ref": "kms1:c2VhbGVk",  # event-carried state: payments opens it to charge (by contract)
     }
 
 

@@ -28,7 +28,7 @@ def _order(order_id: str, flow: str = "choreographed") -> Order:
         status_rank=0,
         items=LINES,
         total_cents=1000,
-        payment_token="tok_visa",
+        payment_ref="kms1:c2VhbGVk",
         correlation_id="corr-p",
         created_at="2026-03-01T10:00:00.000000Z",
         updated_at="2026-03-01T10:00:00.000000Z",
@@ -38,7 +38,7 @@ def _order(order_id: str, flow: str = "choreographed") -> Order:
 def outcome(kind: str, order_id: str):
     return {
         "reserved": InventoryReserved(
-            order_id=order_id, customer_id="cust-p", items=LINES, total_cents=1000, payment_token="tok_visa"
+            order_id=order_id, customer_id="cust-p", items=LINES, total_cents=1000, payment_ref="kms1:c2VhbGVk"
         ),
         "out_of_stock": InventoryRejected(order_id=order_id, reason="OUT_OF_STOCK", sku="SKU-1"),
         "paid": PaymentCompleted(order_id=order_id, amount_cents=1000, tax_cents=80, capture_id="cap-1"),

@@ -18,7 +18,7 @@ def record_payload(order_id: str = "o-1", **overrides):
         "customer_id": "cust-1",
         "items": [{"sku": "SKU-1", "quantity": 2, "unit_price_cents": 1250}],
         "total_cents": 2500,
-        "payment_token": "tok_visa",
+        "payment_ref": "kms1:dG9rX3Zpc2E=",
         "correlation_id": "corr-s",
         "flow": "orchestrated",
         # The state machine passes its whole state: unknown fields are ignored.
@@ -136,7 +136,7 @@ def test_steps_on_an_unknown_order_raise_so_the_saga_retries(run, action) -> Non
     [
         {"action": "explode", "order_id": "o", "correlation_id": "c"},
         {"order_id": "o", "correlation_id": "c"},
-        record_payload(payment_token=12345678),
+        record_payload(payment_ref=12345678),
         record_payload(items=[]),
         record_payload(total_cents=0),
         {"action": "confirm", "correlation_id": "c"},
@@ -146,7 +146,7 @@ def test_payload_outside_the_contract_raises_without_echoing_values(run, payload
     with pytest.raises(InvalidTaskError) as raised:
         run(payload)
 
-    assert "12345678" not in str(raised.value) and "tok_visa" not in str(raised.value)
+    assert "12345678" not in str(raised.value) and "dG9rX3Zpc2E" not in str(raised.value)
 
 
 def test_announce_is_no_longer_a_task(run) -> None:

@@ -14,6 +14,7 @@ from moto import mock_aws
 
 from payments.handlers import dependencies
 from shared.events import Envelope
+from shared.payment_ref import KmsPaymentRefs
 
 TABLE = "payments-test"
 BUS = "orderflow-test"
@@ -48,6 +49,21 @@ def environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def aws() -> Iterator[None]:
     with mock_aws(config=FAST_MOTO):
         yield
+
+
+@pytest.fixture
+def seal(aws: None, monkeypatch: pytest.MonkeyPatch) -> Callable[..., str]:
+    """A payment-reference key for payments-tasks (PAYMENT_REF_KEY_ID), and what the orders API
+    does with it: seal(token, order_id) -> the reference that travels."""
+    key = boto3.client("kms").create_key(Description="payment refs")["KeyMetadata"]["Arn"]
+    monkeypatch.setenv("PAYMENT_REF_KEY_ID", key)
+    dependencies.reset()
+    refs = KmsPaymentRefs(key)
+
+    def sealed(token: str, order_id: str = "o-1") -> str:
+        return refs.seal(order_id, token)
+
+    return sealed
 
 
 @pytest.fixture
@@ -97,6 +113,14 @@ class BusTap:
 @pytest.fixture
 def bus(aws: None) -> BusTap:
     return BusTap()
+
+
+class TokensAsRefs:
+    """For logic tests: the "reference" is the token itself (sealing with KMS is tested with the
+    adapter, tests/unit/shared/test_payment_ref.py, and through the handlers)."""
+
+    def open(self, order_id: str, ref: str) -> str:
+        return ref
 
 
 class FakePublisher:

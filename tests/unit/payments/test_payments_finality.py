@@ -22,6 +22,7 @@ from payments.logic import Payments
 from payments.providers.base import PaymentProviderRejected
 from payments.providers.simulated import SimulatedCardProcessor
 from shared import faults
+from tests.unit.payments.conftest import TokensAsRefs
 
 ORDER = "o-1"
 AMOUNT, TAX = 1000, 83
@@ -72,6 +73,7 @@ def build(table: str, publisher: Any, provider: SimulatedCardProcessor | None = 
         provider or SimulatedCardProcessor(DynamoSimulatorLedger(table)),
         publisher,
         825,
+        payment_refs=TokensAsRefs(),
     )
 
 

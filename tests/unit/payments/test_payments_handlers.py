@@ -28,11 +28,11 @@ def metric_names(capsys) -> set[str]:
     return names
 
 
-def test_tax_authorize_capture_through_the_handler(table, bus, context, capsys, items):
+def test_tax_authorize_capture_through_the_handler(table, bus, context, capsys, items, seal):
     assert tasks.lambda_handler(task("calculate_tax", amount_cents=2000), context) == {"tax_cents": 165}
     assert items() == [], "tax needs no payment record"
     authorized = tasks.lambda_handler(
-        task("authorize", amount_cents=2000, tax_cents=165, payment_token="tok_visa"), context
+        task("authorize", amount_cents=2000, tax_cents=165, payment_ref=seal("tok_visa")), context
     )
     assert authorized == {"status": "AUTHORIZED", "authorization_id": authorized["authorization_id"]}
     [hold] = items("SIM#AUTH#")
@@ -53,21 +53,21 @@ def test_tax_authorize_capture_through_the_handler(table, bus, context, capsys, 
     assert {"PaymentAuthorized", "PaymentCaptured"} <= metric_names(capsys)
 
 
-def test_saga_shaped_input_is_accepted(table, context):
+def test_saga_shaped_input_is_accepted(table, context, seal):
     """The saga sends total_cents and carries earlier results along."""
     event = task(
         "authorize",
         total_cents=1500,
         tax_cents=124,
-        payment_token="tok_visa",
+        payment_ref=seal("tok_visa"),
         reservation={"result": {"status": "RESERVED"}},
         tax={"result": {"tax_cents": 124}},
     )
     assert tasks.lambda_handler(event, context)["status"] == "AUTHORIZED"
 
 
-def test_provider_unavailable_leaves_the_handler_under_its_own_class_name(table, bus, context, capsys):
-    event = task("authorize", amount_cents=1000, tax_cents=83, payment_token="tok_transient")
+def test_provider_unavailable_leaves_the_handler_under_its_own_class_name(table, bus, context, capsys, seal):
+    event = task("authorize", amount_cents=1000, tax_cents=83, payment_ref=seal("tok_transient"))
     for _ in range(2):
         with pytest.raises(Exception) as raised:
             tasks.lambda_handler(event, context)
@@ -79,9 +79,9 @@ def test_provider_unavailable_leaves_the_handler_under_its_own_class_name(table,
     assert bus.events() == []
 
 
-def test_decline_is_a_result_not_an_error(table, bus, context, capsys):
+def test_decline_is_a_result_not_an_error(table, bus, context, capsys, seal):
     result = tasks.lambda_handler(
-        task("authorize", amount_cents=1000, tax_cents=83, payment_token="tok_chargeDeclined"), context
+        task("authorize", amount_cents=1000, tax_cents=83, payment_ref=seal("tok_chargeDeclined")), context
     )
 
     assert result == {"status": "DECLINED", "reason": "PAYMENT_DECLINED"}
@@ -106,12 +106,12 @@ def test_fail_announces_payment_failed(table, bus, context):
     "event",
     [
         task("charge_twice"),
-        task("authorize", amount_cents=0, tax_cents=0, payment_token="tok_visa"),
-        task("authorize", amount_cents="1000", tax_cents=83, payment_token="tok_visa"),
+        task("authorize", amount_cents=0, tax_cents=0, payment_ref="kms1:c2VhbGVk"),
+        task("authorize", amount_cents="1000", tax_cents=83, payment_ref="kms1:c2VhbGVk"),
         task("authorize", amount_cents=1000, tax_cents=83),
-        task("authorize", amount_cents=1000, payment_token="tok_visa"),  # the hold must include the tax
-        task("authorize", amount_cents=1000, tax_cents=-1, payment_token="tok_visa"),
-        task("authorize", amount_cents=1000, tax_cents="83", payment_token="tok_visa"),
+        task("authorize", amount_cents=1000, payment_ref="kms1:c2VhbGVk"),  # the hold must include the tax
+        task("authorize", amount_cents=1000, tax_cents=-1, payment_ref="kms1:c2VhbGVk"),
+        task("authorize", amount_cents=1000, tax_cents="83", payment_ref="kms1:c2VhbGVk"),
         task("fail", reason="BORED"),
         {"action": "capture", "order_id": "o-1", "flow": "orchestrated"},
     ],
@@ -157,7 +157,7 @@ def reserved(order_id: str = "o-7", flow: str = "choreographed"):
             customer_id="cust-7",
             items=[{"sku": "apple", "quantity": 1, "unit_price_cents": 1200}],
             total_cents=1200,
-            payment_token="tok_visa",
+            payment_ref="kms1:c2VhbGVk",
         ),
         correlation_id="corr-7",
         flow=flow,
@@ -178,7 +178,7 @@ def test_inventory_reserved_starts_the_workflow_once_per_order(table, bus, workf
         "order_id": "o-7",
         "customer_id": "cust-7",
         "amount_cents": 1200,
-        "payment_token": "tok_visa",
+        "payment_ref": "kms1:c2VhbGVk",  # passed on as it came: payments-consumer never opens it
         "correlation_id": "corr-7",
         "flow": "choreographed",
     }
@@ -189,8 +189,9 @@ def test_orchestrated_inventory_reserved_is_left_to_the_saga(table, workflow, co
     assert boto3.client("stepfunctions").list_executions(stateMachineArn=workflow)["executions"] == []
 
 
-def test_order_rejected_refunds_a_capture_once(table, bus, workflow, context, sqs_batch):
-    tasks.lambda_handler(task("authorize", "o-8", amount_cents=1000, tax_cents=83, payment_token="tok_visa"), context)
+def test_order_rejected_refunds_a_capture_once(table, bus, workflow, context, sqs_batch, seal):
+    ref = seal("tok_visa", "o-8")
+    tasks.lambda_handler(task("authorize", "o-8", amount_cents=1000, tax_cents=83, payment_ref=ref), context)
     tasks.lambda_handler(task("capture", "o-8"), context)
     bus.events()
     rejected = new_event(
@@ -207,7 +208,7 @@ def test_order_rejected_refunds_a_capture_once(table, bus, workflow, context, sq
     assert tasks.lambda_handler(task("refund", "o-8"), context) == {"status": "REFUNDED"}
     # a payment workflow redriven after the refund: never captured or completed again
     assert tasks.lambda_handler(task("calculate_tax", "o-8", amount_cents=1000), context) == {"tax_cents": 83}
-    authorize = task("authorize", "o-8", amount_cents=1000, tax_cents=83, payment_token="tok_visa")
+    authorize = task("authorize", "o-8", amount_cents=1000, tax_cents=83, payment_ref=ref)
     assert tasks.lambda_handler(authorize, context) == {"status": "REFUNDED"}
     assert tasks.lambda_handler(task("capture", "o-8"), context) == {"status": "REFUNDED"}
     assert "PaymentCompleted" not in [e["detail-type"] for e in bus.events()]
@@ -222,3 +223,49 @@ def test_order_rejected_without_a_payment_changes_nothing(table, bus, workflow, 
     assert consumer.lambda_handler(sqs_batch(rejected), context) == {"batchItemFailures": []}
     assert items() == []
     assert bus.events() == []
+
+
+# --- payment references: only authorize opens them, for their own order only ---
+
+
+def test_authorize_opens_the_reference_for_its_order(table, bus, context, items, seal):
+    ref = seal("tok_visa", "o-1")
+    assert "tok_visa" not in ref
+
+    assert (
+        tasks.lambda_handler(task("authorize", amount_cents=1000, tax_cents=83, payment_ref=ref), context)["status"]
+        == "AUTHORIZED"
+    )
+    [hold] = items("SIM#AUTH#")
+    assert hold["amount_cents"]["N"] == "1083"
+    assert "tok_visa" not in json.dumps(items())  # the token is used, never stored
+
+
+@pytest.mark.parametrize("copied", ["from another order", "not a reference"])
+def test_a_reference_that_does_not_open_for_the_order_is_declined_not_retried(
+    table, bus, context, items, capsys, seal, copied
+):
+    ref = seal("tok_visa", "o-other") if copied == "from another order" else "kms1:bm90IGEgcmVm"
+
+    result = tasks.lambda_handler(task("authorize", "o-1", amount_cents=1000, tax_cents=83, payment_ref=ref), context)
+
+    assert result == {"status": "DECLINED", "reason": "PAYMENT_DECLINED"}
+    [payment] = items("PAY#")
+    assert payment["state"]["S"] == "DECLINED" and payment["decline_code"]["S"] == "invalid_payment_ref"
+    assert items("SIM#AUTH#") == []  # the processor was never asked
+    [event] = bus.events()
+    assert event["detail-type"] == "PaymentFailed" and event["detail"]["data"]["reason"] == "PAYMENT_DECLINED"
+    # a replay answers the decision, without opening anything again
+    assert (
+        tasks.lambda_handler(task("authorize", "o-1", amount_cents=1000, tax_cents=83, payment_ref=ref), context)
+        == result
+    )
+    assert "tok_visa" not in capsys.readouterr().out
+
+
+def test_a_function_without_the_key_cannot_authorize(table, context, monkeypatch):
+    monkeypatch.delenv("PAYMENT_REF_KEY_ID", raising=False)
+    dependencies.reset()
+
+    with pytest.raises(RuntimeError, match="cannot open payment references"):
+        tasks.lambda_handler(task("authorize", amount_cents=1000, tax_cents=83, payment_ref="kms1:c2VhbGVk"), context)

@@ -13,6 +13,7 @@ from payments.logic import Payments
 from payments.providers.base import PaymentProviderUnavailable
 from payments.providers.simulated import SimulatedCardProcessor
 from shared.events import event_id_for
+from tests.unit.payments.conftest import TokensAsRefs
 
 
 @pytest.fixture
@@ -26,6 +27,7 @@ def build(table: str, publisher, tax_rate_bps: int = 825) -> Payments:
         SimulatedCardProcessor(DynamoSimulatorLedger(table)),
         publisher,
         tax_rate_bps,
+        payment_refs=TokensAsRefs(),
     )
 
 
@@ -289,3 +291,23 @@ def test_fail_after_a_decline_keeps_the_declined_reason(payments, publisher):
     payments.fail("o-1", "PAYMENT_UNAVAILABLE", "corr-1", "choreographed")
 
     assert publisher.events[0].data["reason"] == "PAYMENT_DECLINED"
+
+
+def test_kms_unavailable_is_retried_like_the_provider(table, publisher, items):
+    from shared.payment_ref import PaymentRefUnavailable
+
+    class Throttled:
+        def open(self, order_id: str, ref: str) -> str:
+            raise PaymentRefUnavailable("KMS Decrypt unavailable: ThrottlingException")
+
+    payments = Payments(
+        DynamoPaymentRepository(table),
+        SimulatedCardProcessor(DynamoSimulatorLedger(table)),
+        publisher,
+        825,
+        payment_refs=Throttled(),
+    )
+
+    with pytest.raises(PaymentProviderUnavailable):
+        payments.authorize("o-1", 1000, 83, "kms1:c2VhbGVk", "corr-1", "orchestrated")
+    assert items() == [] and publisher.events == []

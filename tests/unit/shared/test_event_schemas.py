@@ -29,9 +29,20 @@ def test_committed_schemas_match_the_models():
     assert problems == [], "\n".join(problems)
 
 
-def test_there_is_one_schema_file_per_event_type():
+def test_there_is_one_schema_file_per_event_type_and_major():
     committed = sorted(path.name for path in schemas.DEFAULT_DIRECTORY.glob("*.json"))
-    assert committed == sorted(f"{detail_type}.v1.json" for detail_type in EVENT_TYPES)
+    current = {
+        f"{detail_type}.v{model.SCHEMA_VERSION.split('.')[0]}.json" for detail_type, model in EVENT_TYPES.items()
+    }
+    # 2.0 replaced the card token by a payment reference; the v1 contracts stay published.
+    retired = {"OrderPlaced.v1.json", "InventoryReserved.v1.json"}
+    assert "OrderPlaced.v2.json" in current and "InventoryReserved.v2.json" in current
+    assert committed == sorted(current | retired)
+
+
+def test_no_current_schema_carries_a_payment_token():
+    for detail_type, schema in schemas.generate().items():
+        assert "payment_token" not in json.dumps(schema), detail_type
 
 
 def test_files_are_stably_formatted():
@@ -46,11 +57,12 @@ def test_each_schema_names_its_event(detail_type):
     model = EVENT_TYPES[detail_type]
 
     Draft202012Validator.check_schema(schema)
-    assert schema["$id"] == f"urn:orderflow:events:{detail_type}:v1"
+    major = model.SCHEMA_VERSION.split(".")[0]
+    assert schema["$id"] == f"urn:orderflow:events:{detail_type}:v{major}"
     assert schema["title"] == detail_type
     assert schema["x-source"] == model.SOURCE
     assert schema["x-detail-type"] == detail_type
-    assert schema["x-schema-version"] == "1.0"
+    assert schema["x-schema-version"] == model.SCHEMA_VERSION
     assert schema["required"] == ["metadata", "data"]
     assert schema["additionalProperties"] is False
 
@@ -61,7 +73,7 @@ SAMPLES = [
         customer_id="cus-1",
         items=[OrderLine(sku="A", quantity=1, unit_price_cents=100)],
         total_cents=100,
-        payment_token="tok_visa",
+        payment_ref="kms1:c2VhbGVk",
     ),
     OrderConfirmed(
         order_id="ord-1",
@@ -84,7 +96,7 @@ def test_events_as_published_validate_against_their_schema(data):
     detail["data"]["unexpected"] = 1
     assert not validator.is_valid(detail)
     del detail["data"]["unexpected"]
-    detail["metadata"]["schema_version"] = "2.0"
+    detail["metadata"]["schema_version"] = "9.0"
     assert not validator.is_valid(detail)
 
 
@@ -107,17 +119,20 @@ def test_check_reports_a_model_change_that_was_not_regenerated(tmp_path, monkeyp
 
 def test_check_reports_missing_and_stale_files(tmp_path, capsys):
     schemas.write(tmp_path)
-    (tmp_path / "OrderPlaced.v1.json").unlink()
+    (tmp_path / "OrderPlaced.v2.json").unlink()
     (tmp_path / "OrderShipped.v1.json").write_text("{}\n", encoding="utf-8")
-    (tmp_path / "OrderPlaced.v0.json").write_text("{}\n", encoding="utf-8")  # an older major, still published
+    (tmp_path / "PaymentFailed.v2.json").write_text("{}\n", encoding="utf-8")  # ahead of its model
+    (tmp_path / "OrderPlaced.v1.json").write_text("{}\n", encoding="utf-8")  # an older major, still published
 
     assert schemas.main(["--check", "--dir", str(tmp_path)]) == 1
     err = capsys.readouterr().err
-    assert f"missing: {tmp_path / 'OrderPlaced.v1.json'}" in err
+    assert f"missing: {tmp_path / 'OrderPlaced.v2.json'}" in err
     assert f"stale: {tmp_path / 'OrderShipped.v1.json'}" in err
-    assert "v0" not in err
+    assert f"stale: {tmp_path / 'PaymentFailed.v2.json'}" in err
+    assert "OrderPlaced.v1" not in err
 
-    # Writing repairs both.
+    # Writing repairs them.
     schemas.write(tmp_path)
     assert schemas.differences(tmp_path) == []
-    assert (tmp_path / "OrderPlaced.v0.json").exists()
+    assert (tmp_path / "OrderPlaced.v1.json").exists()
+    assert not (tmp_path / "PaymentFailed.v2.json").exists()

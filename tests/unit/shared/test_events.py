@@ -29,7 +29,7 @@ def order_placed(order_id: str = "ord-1") -> OrderPlaced:
         customer_id="cus-1",
         items=[OrderLine(sku="SKU-A", quantity=2, unit_price_cents=500)],
         total_cents=1000,
-        payment_token="tok_visa",
+        payment_ref="kms1:c2VhbGVk",
     )
 
 
@@ -51,7 +51,7 @@ def test_new_event_then_parse_event_round_trips():
     assert typed == data
     assert isinstance(typed, OrderPlaced)
     assert parsed.metadata.time == T0
-    assert parsed.metadata.schema_version == "1.0"
+    assert parsed.metadata.schema_version == "2.0"  # OrderPlaced's own version (payment_ref)
     assert (parsed.source, parsed.detail_type) == ("orderflow.orders", "OrderPlaced")
 
 
@@ -66,12 +66,29 @@ def test_event_ids_are_deterministic_per_order_and_type():
     assert event_id_for("ord-1", "OrderPlaced") == "6fb44d79-5778-5b8d-b8f5-e12a467f8aed"
 
 
-def test_a_wrong_schema_version_is_rejected():
+@pytest.mark.parametrize("version", ["1.0", "3.0", "2.1"])
+def test_a_wrong_schema_version_is_rejected(version):
+    # 1.0 is OrderPlaced's retired contract (it carried the card token in clear).
     event = wire()
-    event["detail"]["metadata"]["schema_version"] = "2.0"
+    event["detail"]["metadata"]["schema_version"] = version
 
-    with pytest.raises(ValidationError, match="schema_version"):
+    with pytest.raises(ValidationError, match="schema_version") as refused:
         parse_eventbridge(event)
+    assert refused.value.errors()[0]["type"] == "literal_error"
+
+
+def test_each_event_type_carries_its_own_schema_version():
+    placed = new_event(order_placed(), correlation_id="c", flow="choreographed", time=T0)
+    failed = new_event(
+        PaymentFailed(order_id="ord-1", reason="PAYMENT_DECLINED"), correlation_id="c", flow="choreographed"
+    )
+
+    assert placed.detail()["metadata"]["schema_version"] == OrderPlaced.SCHEMA_VERSION == "2.0"
+    assert failed.detail()["metadata"]["schema_version"] == PaymentFailed.SCHEMA_VERSION == "1.0"
+    event = {"source": failed.source, "detail-type": failed.detail_type, "detail": failed.detail()}
+    event["detail"]["metadata"]["schema_version"] = "2.0"  # OrderPlaced's version is not PaymentFailed's
+    with pytest.raises(ValidationError, match="schema_version"):
+        parse_eventbridge(json.loads(json.dumps(event, default=str)))
 
 
 @pytest.mark.parametrize("block", ["metadata", "data"])
