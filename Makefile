@@ -57,7 +57,7 @@ cfn-lint: synth ## cfn-lint the synthesized template
 bench: $(STAMP) ## benchmark the orchestrated path and cold starts on the local cloud
 	$(PY) -m local.bench
 
-chaos: $(STAMP) ## N orders across both paths with faults, recovery, then the invariant checker (ARGS=--orders 300)
+chaos: $(STAMP) ## orders on both paths under every failure class and an outage; redrive, reconciler, invariant checker (ARGS="--orders 300 --failure-rate 0.2")
 	$(PY) -m local.chaos $(ARGS)
 
 OPS := $(PY) -m ops $(if $(ENDPOINT),--endpoint-url $(ENDPOINT)) $(if $(RESOURCES),--resources $(RESOURCES))
