@@ -311,3 +311,31 @@ def test_a_saga_that_never_finishes_is_decided_and_compensated_by_the_reconciler
     assert "undecided" not in orderflow.order_item(order_id)
     print(f"reconciler: decided and compensated {time.monotonic() - started:.1f} s after it fired")
     ops.assert_no_violations()
+
+
+def test_a_choreographed_order_rejected_while_its_payment_is_stuck_is_never_charged(orderflow, ops, faults):
+    """The reconciler rejects an order whose InventoryReserved waits in a DLQ; the redrive that
+    later starts its payment workflow finds the order's VOIDED marker and holds nothing."""
+    sku = _sku("stuckpay")
+    orderflow.put_stock(sku, available=5)
+    order_id, place = _keyed(orderflow, sku, flow="choreographed")
+
+    with faults.injected({"payments.start_workflow": {"outage": True}}):
+        assert place().status_code == 202
+        poll(lambda: ops.depth(ops.dlq_url("payments")) > 0, timeout=90, what="InventoryReserved parked")
+        orderflow.cloud.wait_idle(timeout=120)
+    assert orderflow.payment(order_id) is None
+    deadline = datetime.fromisoformat(orderflow.order_item(order_id)["deadline"].replace("Z", "+00:00"))
+    orderflow.cloud.scheduler.fire(RECONCILE_SCHEDULE, at=deadline + timedelta(seconds=1))
+    order = _decided(orderflow, order_id)
+    orderflow.cloud.wait_idle(timeout=120)
+    assert (order["status"], order["reason"]) == ("REJECTED", "DECISION_TIMEOUT")
+
+    results = redrive(ops.clients, ops.resources, ["payments"])  # the runbook, once the outage is over
+    assert results["payments"].moved >= 1, results["payments"].errors
+    orderflow.cloud.wait_idle(timeout=120)
+
+    assert orderflow.payment(order_id)["state"] == "VOIDED"
+    assert _ledger_charge(ops, order_id) == (0, 0, 0)
+    assert orderflow.stock(sku) == {"available": 5, "reserved": 0, "stocked": 5}
+    ops.assert_no_violations()

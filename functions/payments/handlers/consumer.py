@@ -40,11 +40,11 @@ def on_inventory_reserved(envelope: Envelope, data: EventData) -> None:
 
 
 def on_order_rejected(envelope: Envelope, data: EventData) -> None:
-    # An order is rejected on the bus only after inventory refused it or payment failed: no
-    # authorize can still be in flight, so no tombstone is needed (and none is left).
-    outcome = consumer_payments().void(
-        data.order_id, envelope.metadata.correlation_id, envelope.metadata.flow, tombstone=False
-    )
+    # Usually the order was rejected after inventory refused it or payment failed; but the
+    # reconciler also rejects an order whose events are stuck (a payments outage past its
+    # deadline), and its InventoryReserved may still start a payment later: the VOIDED marker
+    # left when there is no payment yet makes that late authorize hold nothing.
+    outcome = consumer_payments().void(data.order_id, envelope.metadata.correlation_id, envelope.metadata.flow)
     record_outcome(outcome)
 
 

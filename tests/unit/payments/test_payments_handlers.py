@@ -214,15 +214,24 @@ def test_order_rejected_refunds_a_capture_once(table, bus, workflow, context, sq
     assert "PaymentCompleted" not in [e["detail-type"] for e in bus.events()]
 
 
-def test_order_rejected_without_a_payment_changes_nothing(table, bus, workflow, context, sqs_batch, items):
+def test_order_rejected_before_any_payment_leaves_a_marker_that_a_late_payment_honours(
+    table, bus, workflow, context, sqs_batch, items, seal
+):
+    """The reconciler rejects an order whose InventoryReserved is stuck; the payment it starts later holds nothing."""
     rejected = new_event(
-        OrderRejected(order_id="o-9", customer_id="cust-9", reason="OUT_OF_STOCK"),
+        OrderRejected(order_id="o-9", customer_id="cust-9", reason="DECISION_TIMEOUT"),
         correlation_id="corr-9",
         flow="choreographed",
     )
     assert consumer.lambda_handler(sqs_batch(rejected), context) == {"batchItemFailures": []}
-    assert items() == []
-    assert bus.events() == []
+    [marker] = items("PAY#")
+    assert marker["state"]["S"] == "VOIDED"
+    assert bus.events() == []  # nothing happened to announce
+
+    late = task("authorize", "o-9", amount_cents=1000, tax_cents=83, payment_ref=seal("tok_visa", "o-9"))
+    assert tasks.lambda_handler(late, context) == {"status": "VOIDED"}
+    assert items("SIM#AUTH#") == []  # the processor was never asked to hold anything
+    assert tasks.lambda_handler(task("capture", "o-9"), context) == {"status": "VOIDED"}
 
 
 # --- payment references: only authorize opens them, for their own order only ---
