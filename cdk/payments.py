@@ -129,17 +129,36 @@ class PaymentsConstruct(Construct):
                 cause="the payment failure could not be announced; redrive the workflow",
             )
         )
-        for state in (tax, authorize, capture):
+        for state in (tax, authorize):
             state.add_catch(void, errors=["States.ALL"], result_path="$.error")
+        # The capture is this workflow's pivot: once it landed it may have been announced and
+        # confirmed the order. A capture step that failed through its retries asks whether it
+        # landed: if so the workflow goes forward; only the order's rejection refunds it.
+        settle = invoke_task(self, "CaptureLanded", fn, "settle", result_path="$.capture")
+        capture.add_catch(settle, errors=["States.ALL"], result_path="$.error")
+        # Not knowing is not a reason to refund: park the workflow for `make redrive`.
+        park_settle = park_input(self, "ParkUnsettledCapture", self.workflow_dlq, WORKFLOW_INPUT, "CaptureLanded")
+        settle.add_catch(park_settle, errors=["States.ALL"], result_path="$.settle_error")
+        park_settle.next(
+            sfn.Fail(
+                self,
+                "CaptureUnsettled",
+                error="CaptureUnsettled",
+                cause="whether the capture landed could not be read; redrive the workflow",
+            )
+        )
 
         completed = sfn.Succeed(self, "PaymentCompleted")
         declined = sfn.Succeed(self, "PaymentDeclined", comment="authorize announced PaymentFailed")
-        capture.next(
+        captured = (
             sfn.Choice(self, "Captured?")
             .when(sfn.Condition.string_equals("$.capture.result.status", "CAPTURED"), completed)
-            # a final payment (voided, refunded, failed): release anything held, announce the failure
+            # a final payment (voided, refunded, failed) or a capture that never landed:
+            # release anything held, announce the failure
             .otherwise(void)
         )
+        capture.next(captured)
+        settle.next(captured)
         definition = tax.next(authorize).next(
             sfn.Choice(self, "Authorized?")
             .when(sfn.Condition.string_equals("$.authorization.result.status", "AUTHORIZED"), capture)

@@ -209,10 +209,32 @@ class Payments:
             payment, fresh = self._capture(payment)
         if payment.state in FINAL_STATES:
             return _final_outcome(payment)
+        return self._completed(payment, correlation_id, flow, replayed=not fresh)
+
+    @faults.injectable(SERVICE, "settle")
+    def settle(self, order_id: str, correlation_id: str, flow: Flow) -> PaymentOutcome:
+        """After a capture step failed through its retries: did the capture land anyway?
+
+        For the payment workflow the capture is the pivot: once it landed it may have been
+        announced and confirmed the order, so the workflow goes forward (CAPTURED, the same
+        PaymentCompleted announced again) and only the order's rejection can refund it. Any
+        other answer is the stored state; nothing is written.
+        """
+        payment = self._repository.get(order_id)
+        if payment is None:
+            return PaymentOutcome("NOTHING_TO_DO")
+        if payment.state is PaymentState.CAPTURED:
+            return self._completed(payment, correlation_id, flow, replayed=True)
+        if payment.state in FINAL_STATES:
+            return _final_outcome(payment)
+        return PaymentOutcome("AUTHORIZED", {"authorization_id": payment.authorization_id}, replayed=True)
+
+    def _completed(self, payment: Payment, correlation_id: str, flow: Flow, *, replayed: bool) -> PaymentOutcome:
+        """Announce a CAPTURED payment's PaymentCompleted (same id and time on every call)."""
         assert payment.capture_id is not None and payment.amount_cents is not None and payment.tax_cents is not None
         self._publish(
             PaymentCompleted(
-                order_id=order_id,
+                order_id=payment.order_id,
                 amount_cents=payment.amount_cents,
                 tax_cents=payment.tax_cents,
                 capture_id=payment.capture_id,
@@ -229,7 +251,7 @@ class Payments:
                 "tax_cents": payment.tax_cents,
                 "captured_cents": payment.captured_cents,
             },
-            replayed=not fresh,
+            replayed=replayed,
         )
 
     def _capture(self, payment: Payment) -> tuple[Payment, bool]:

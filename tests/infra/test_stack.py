@@ -228,8 +228,14 @@ def test_payment_workflow_is_tax_authorize_capture(synthesized):
     ]
     assert captured["Default"] == "VoidAuthorization", "only CAPTURED ends in PaymentCompleted"
     assert states["VoidAuthorization"]["Next"] == "AnnouncePaymentFailed"
-    for step in ("CalculateTax", "AuthorizePayment", "CapturePayment"):
+    for step in ("CalculateTax", "AuthorizePayment"):
         assert [c["Next"] for c in states[step]["Catch"]] == ["VoidAuthorization"]
+    # the capture is the workflow's pivot: a failed capture step asks whether it landed, never refunds blindly
+    assert [c["Next"] for c in states["CapturePayment"]["Catch"]] == ["CaptureLanded"]
+    assert states["CaptureLanded"]["Parameters"]["Payload"]["action"] == "settle"
+    assert states["CaptureLanded"]["Next"] == "Captured?"
+    assert [c["Next"] for c in states["CaptureLanded"]["Catch"]] == ["ParkUnsettledCapture"]
+    assert states["ParkUnsettledCapture"]["Next"] == "CaptureUnsettled"
     synthesized.template.has_resource_properties(
         "AWS::StepFunctions::StateMachine", {"StateMachineType": "STANDARD", "TracingConfiguration": {"Enabled": True}}
     )

@@ -45,6 +45,12 @@ class CaptureTask(_Task):
     action: Literal["capture"]
 
 
+class SettleTask(_Task):
+    """After a capture step failed through its retries: whether the capture landed (the workflow's pivot)."""
+
+    action: Literal["settle"]
+
+
 class RefundTask(_Task):
     action: Literal["refund"]
 
@@ -58,7 +64,7 @@ class FailTask(_Task):
     reason: FailureReason = "PAYMENT_UNAVAILABLE"
 
 
-AnyTask = AuthorizeTask | CalculateTaxTask | CaptureTask | RefundTask | VoidTask | FailTask
+AnyTask = AuthorizeTask | CalculateTaxTask | CaptureTask | SettleTask | RefundTask | VoidTask | FailTask
 
 
 class PaymentTask(RootModel[Annotated[AnyTask, Field(discriminator="action")]]):

@@ -21,6 +21,7 @@ from payments.handlers.models import (
     FailTask,
     PaymentTask,
     RefundTask,
+    SettleTask,
     VoidTask,
 )
 from payments.handlers.outcome_metrics import record_outcome, record_provider_unavailable
@@ -55,6 +56,8 @@ def run(task: AnyTask) -> dict[str, Any]:
             return payments.calculate_tax(task.order_id, task.amount_cents).result()
         case CaptureTask():
             outcome = payments.capture(task.order_id, task.correlation_id, task.flow)
+        case SettleTask():
+            outcome = payments.settle(task.order_id, task.correlation_id, task.flow)
         case RefundTask():
             outcome = payments.refund(task.order_id, task.correlation_id, task.flow)
         case VoidTask():

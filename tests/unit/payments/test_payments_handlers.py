@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from unittest.mock import ANY
 
 import boto3
 import pytest
@@ -278,3 +279,19 @@ def test_a_function_without_the_key_cannot_authorize(table, context, monkeypatch
 
     with pytest.raises(RuntimeError, match="cannot open payment references"):
         tasks.lambda_handler(task("authorize", amount_cents=1000, tax_cents=83, payment_ref="kms1:c2VhbGVk"), context)
+
+
+def test_settle_after_a_failed_capture_step_goes_forward_when_the_capture_landed(table, bus, context, seal):
+    """The workflow's pivot: a capture that landed is announced again, never refunded by the workflow."""
+    ref = seal("tok_visa", "o-s")
+    tasks.lambda_handler(task("authorize", "o-s", amount_cents=1000, tax_cents=83, payment_ref=ref), context)
+    assert tasks.lambda_handler(task("settle", "o-s"), context) == {"status": "AUTHORIZED", "authorization_id": ANY}
+    tasks.lambda_handler(task("capture", "o-s"), context)
+    first = [e for e in bus.events() if e["detail-type"] == "PaymentCompleted"]
+
+    settled = tasks.lambda_handler(task("settle", "o-s"), context)
+
+    assert settled["status"] == "CAPTURED" and settled["captured_cents"] == 1083
+    again = [e for e in bus.events() if e["detail-type"] == "PaymentCompleted"]
+    assert again[0]["detail"] == first[0]["detail"]  # the same event, re-announced
+    assert tasks.lambda_handler(task("settle", "o-none"), context) == {"status": "NOTHING_TO_DO"}
