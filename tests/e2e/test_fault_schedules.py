@@ -167,9 +167,6 @@ def _place(orderflow: Any, sku: str, flow: str) -> tuple[str, int]:
 # is caught by VoidAuthorization, which refunds it; AnnouncePaymentFailed then releases the stock.
 # The checker says CONFIRMED_WITHOUT_CAPTURE and CONFIRMED_WITHOUT_RESERVATION. Strict: once the
 # workflow treats a committed capture as its pivot, this XPASSes and the marker must go.
-@pytest.mark.xfail(
-    strict=True, reason="payment workflow: a committed capture whose step fails is refunded (CONFIRMED, not charged)"
-)
 @settings(
     max_examples=MAX_EXAMPLES,
     deadline=None,
