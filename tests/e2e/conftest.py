@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -10,8 +11,10 @@ from typing import Any
 
 import pytest
 import requests
+from botocore.exceptions import EndpointConnectionError
 
 from local.cloud import LocalCloud
+from tests.e2e.faults import Faults, Ops
 
 
 @dataclass
@@ -117,6 +120,26 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
     if nextitem is None or _HERE not in Path(nextitem.path).parents:
         while _RUNNING:
             _RUNNING.pop().stop()
+
+
+@pytest.fixture(scope="session")
+def ops(orderflow: Orderflow) -> Ops:
+    """The ops toolkit (checker, redrive, replay) pointed at the session's local cloud."""
+    return Ops.of(orderflow.cloud)
+
+
+@pytest.fixture
+def faults(orderflow: Orderflow) -> Iterator[Faults]:
+    """Faults for one test; `{}` again afterwards (tests switch them in `with faults.injected(...)`,
+    whose own `finally` resets them first; this teardown is the safety net)."""
+    controller = Faults(orderflow.cloud)
+    controller.clear()
+    try:
+        yield controller
+    finally:
+        # EndpointConnectionError: the cloud was already stopped after the last e2e test.
+        with contextlib.suppress(EndpointConnectionError):
+            controller.clear()
 
 
 @pytest.fixture

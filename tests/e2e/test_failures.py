@@ -8,16 +8,13 @@ invariant checker (`ops.checker.check(..., settled=True)`) finding no violations
 from __future__ import annotations
 
 import concurrent.futures
-import contextlib
 import json
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from botocore.exceptions import EndpointConnectionError
 
 from ops.redrive import redrive
 from ops.replay import replay
@@ -26,7 +23,6 @@ from payments.providers.simulated import derive_id
 from tests.e2e.faults import (
     TERMINAL,
     BusCapture,
-    Faults,
     Ops,
     detail_types,
     diff,
@@ -55,25 +51,6 @@ EVENTS_OF = {
     "PAYMENT_DECLINED": {"OrderPlaced", "InventoryReserved", "PaymentFailed", "InventoryReleased", "OrderRejected"},
     "OUT_OF_STOCK": {"OrderPlaced", "InventoryRejected", "OrderRejected"},
 }
-
-
-@pytest.fixture(scope="module")
-def ops(orderflow) -> Ops:
-    return Ops.of(orderflow.cloud)
-
-
-@pytest.fixture
-def faults(orderflow) -> Iterator[Faults]:
-    """Faults for one test; `{}` again afterwards (tests switch them in `with faults.injected(...)`,
-    whose own `finally` resets them first; this teardown is the safety net)."""
-    controller = Faults(orderflow.cloud)
-    controller.clear()
-    try:
-        yield controller
-    finally:
-        # EndpointConnectionError: the cloud was already stopped after the last e2e test (conftest).
-        with contextlib.suppress(EndpointConnectionError):
-            controller.clear()
 
 
 def _sku(prefix: str) -> str:

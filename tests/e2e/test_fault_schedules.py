@@ -38,7 +38,7 @@ from rich.console import Console
 
 from local.chaos import settle
 from orders.domain import new_order_id
-from tests.e2e.faults import TERMINAL, Faults, Ops
+from tests.e2e.faults import TERMINAL, Faults
 
 pytestmark = pytest.mark.e2e
 
@@ -124,11 +124,6 @@ def readable_examples() -> Iterator[None]:
         yield
     finally:
         hypothesis_core.RepresentationPrinter = patched  # type: ignore[misc]
-
-
-@pytest.fixture(scope="module")
-def ops(orderflow) -> Ops:
-    return Ops.of(orderflow.cloud)
 
 
 @pytest.fixture(scope="module")

@@ -13,36 +13,18 @@ import contextlib
 import json
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
-from botocore.exceptions import EndpointConnectionError
 
 from ops.redrive import redrive
 from orders.domain import new_order_id
 from payments.providers.simulated import derive_id
-from tests.e2e.faults import TERMINAL, BusCapture, Faults, Ops, poll
+from tests.e2e.faults import TERMINAL, BusCapture, Ops, poll
 
 pytestmark = pytest.mark.e2e
 
 RECONCILE_SCHEDULE = "OrdersReconcileSchedule"
-
-
-@pytest.fixture(scope="module")
-def ops(orderflow) -> Ops:
-    return Ops.of(orderflow.cloud)
-
-
-@pytest.fixture
-def faults(orderflow) -> Iterator[Faults]:
-    controller = Faults(orderflow.cloud)
-    controller.clear()
-    try:
-        yield controller
-    finally:
-        with contextlib.suppress(EndpointConnectionError):
-            controller.clear()
 
 
 def _sku(prefix: str) -> str:

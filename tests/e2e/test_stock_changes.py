@@ -5,14 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.faults import Ops
-
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def ops(orderflow) -> Ops:
-    return Ops.of(orderflow.cloud)
 
 
 def _error(response, status: int, error: str) -> dict:
