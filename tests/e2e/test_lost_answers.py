@@ -75,13 +75,21 @@ def _executions(orderflow, order_id: str) -> int:
     return records
 
 
-def test_a_confirm_that_lands_after_its_timeout_is_never_compensated(orderflow, ops, faults):
+@pytest.mark.parametrize(
+    "late_confirm",
+    [
+        {"phase": "after", "latency_ms": 9000},  # commits, then answers past the 8 s task timeout
+        {"latency_ms": 9000},  # waits first: the write lands after the task already timed out
+    ],
+    ids=["answer-late", "write-late"],
+)
+def test_a_confirm_that_lands_after_its_timeout_is_never_compensated(orderflow, ops, faults, late_confirm):
     """The pivot: the write landed, the task timed out through every retry; RejectOrder finds it."""
     sku = _sku("pivot")
     orderflow.put_stock(sku, available=5)
     order_id, place = _keyed(orderflow, sku)
 
-    with faults.injected({"orders.confirm": {"phase": "after", "latency_ms": 9000}}):  # > the 8 s task timeout
+    with faults.injected({"orders.confirm": late_confirm}):
         response = place()
         assert response.status_code in (201, 202), response.text
         order = _decided(orderflow, order_id)
