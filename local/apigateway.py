@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from local.functions import InvocationResult
+from local.limits import RequestEntityTooLarge
 from local.provision import ProvisionedResource
 
 log = logging.getLogger(__name__)
@@ -379,6 +380,8 @@ class ApiGateway:
             result = future.result(timeout=timeout)
         except FutureTimeout:
             return self.error("INTEGRATION_TIMEOUT", request, api)
+        except RequestEntityTooLarge:  # the proxy event is over Lambda's 6 MB
+            return self.error("REQUEST_TOO_LARGE", request, api)
         except Exception:
             log.exception("invoking %s failed", function_name)
             return self.error("DEFAULT_5XX", request, api, status=500)

@@ -28,7 +28,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from local import patches
+from local import limits, patches
 from local.apigateway import ApiGateway, LocalApiServer, RestApi, Route, build_rest_apis
 from local.assembly import CloudAssembly, StackArtifact
 from local.functions import FAKE_CREDENTIALS, FunctionPool, FunctionSpec, InvocationResult
@@ -292,7 +292,9 @@ class LocalCloud:
 
     # -- invocations (also the hooks moto's patched Lambda calls) ------------------------
 
-    def _invoke_pool(self, pool: FunctionPool, event: Any, invoked_arn: str | None = None) -> InvocationResult:
+    def _invoke_pool(
+        self, pool: FunctionPool, event: Any, invoked_arn: str | None = None, *, synchronous: bool = True
+    ) -> InvocationResult:
         spec = pool.spec
         if not spec.runtime.startswith("python") or spec.code_dir is None:
             reason = "has no local code asset" if spec.code_dir is None else f"runs on {spec.runtime}"
@@ -301,14 +303,20 @@ class LocalCloud:
                 "errorMessage": f"function {spec.name} {reason}; only Python functions with code assets run locally",
             }
             return InvocationResult(json.dumps(payload), True, str(uuid.uuid4()))
-        return pool.invoke(event, invoked_arn=invoked_arn)
+        result = pool.invoke(event, invoked_arn=invoked_arn)
+        if synchronous:  # Lambda's 6 MB response limit (an asynchronous caller gets no response)
+            too_large = limits.response_too_large(result.payload)
+            if too_large is not None:
+                log.info("%s returned %d characters: Function.ResponseSizeTooLarge", spec.name, len(result.payload))
+                result.payload, result.errored = too_large, True
+        return result
 
-    def _invoke_by_name(self, function_name: str, event: Any) -> InvocationResult:
+    def _invoke_by_name(self, function_name: str, event: Any, *, synchronous: bool = True) -> InvocationResult:
         pool = self.functions.get(function_name)
         if pool is None:
             payload = {"errorType": "ResourceNotFoundException", "errorMessage": f"Function not found: {function_name}"}
             return InvocationResult(json.dumps(payload), True, str(uuid.uuid4()))
-        return self._invoke_pool(pool, event)
+        return self._invoke_pool(pool, event, synchronous=synchronous)
 
     def invoke_function(self, function_name: str, event: Any, invoked_arn: str) -> tuple[str, bool, str]:
         pool = self.functions.get(function_name)
@@ -329,7 +337,7 @@ class LocalCloud:
                 for attempt in range(ASYNC_RETRY_ATTEMPTS + 1):
                     if self._stopping.is_set():
                         return
-                    result = self._invoke_by_name(function_name, event)
+                    result = self._invoke_by_name(function_name, event, synchronous=False)
                     if not result.errored:
                         return
                     log.info(

@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from local import limits
 from local import worker as worker_module
 
 log = logging.getLogger(__name__)
@@ -429,6 +430,7 @@ class FunctionPool:
         """Runs one invocation synchronously and returns what Lambda would return."""
         request_id = request_id or str(uuid.uuid4())
         event_json = _event_json(event)
+        limits.check_event_json(event_json)  # Lambda's 6 MB request limit: RequestEntityTooLarge
         with self._condition:
             self._in_flight += 1
             self.invocations += 1

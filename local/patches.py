@@ -19,6 +19,8 @@ cloud, asks the active `RuntimeHooks`; with none active moto behaves as it does 
   when none is running.
 - DynamoDB stream writes wake the runner's stream pollers instead of being polled blindly, and
   a message made visible again wakes SQS long polls (moto only wakes them for new messages).
+- AWS's payload size limits are enforced by local.limits (installed from here; Lambda's request
+  check sits in the Lambda patch below).
 - EventBridge: rule targets moto cannot deliver (Lambda, Step Functions, SNS) go to the runner;
   a DISABLED rule delivers nothing; a schedule-only rule never matches events; events carry
   their `account` field as AWS's do.
@@ -66,6 +68,11 @@ def serve_requests_of(app: Any) -> None:
     Lambda, moto's own EventBridge delivery.
     """
     _State.server_app = app
+
+
+def serving_local_request() -> bool:
+    """Whether the current thread serves a request to the local cloud's server."""
+    return bool(getattr(_State.request, "local", False))
 
 
 def _local_hooks() -> RuntimeHooks | None:
@@ -122,6 +129,9 @@ def install() -> None:
         _patch_events()
         _patch_sqs()
         _patch_performance()
+        from local import limits
+
+        limits.install()
         _State.installed = True
 
 
@@ -325,8 +335,14 @@ def _patch_lambda() -> None:
         hooks = _local_hooks()
         if hooks is None:
             return original_invoke(self, body, request_headers, response_headers)
-        event = json.loads(body) if body else {}
+        from local import limits
+
         invocation_type = request_headers.get("x-amz-invocation-type", "RequestResponse")
+        try:
+            limits.check_invoke_request(limits.payload_size(body), invocation_type)
+        except limits.RequestEntityTooLarge as refused:
+            raise refused.as_aws_error() from None
+        event = json.loads(body) if body else {}
         if invocation_type == "Event":
             hooks.invoke_function_async(self.function_name, event)
             return ""
@@ -339,7 +355,7 @@ def _patch_lambda() -> None:
         if str(request_headers.get("x-amz-log-type", "")).lower() == "tail":
             tail = logs.encode("utf-8")[-4096:]
             response_headers["x-amz-log-result"] = base64.b64encode(tail).decode()
-        return payload.encode("utf-8")
+        return limits.LambdaPayload(payload.encode("utf-8"))
 
     LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
     LambdaFunction.invoke = invoke  # type: ignore[method-assign]
