@@ -6,11 +6,14 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 PORT ?= 3000
+# make test runs on this many pytest-xdist workers; the suites that share a local cloud (tests/e2e,
+# tests/local) each stay whole on one worker (--dist loadgroup, see tests/conftest.py).
+TEST_WORKERS ?= 2
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help test local synth deploy destroy lint format typecheck nag cfn-lint bench chaos check redrive replay schemas catalog clean
+.PHONY: help test test-fast local synth deploy destroy lint format typecheck nag cfn-lint bench chaos check redrive replay schemas catalog clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -25,8 +28,11 @@ $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $(NPM_STAMP)
 
-test: $(STAMP) ## set up everything, then run every test (unit, infrastructure, saga, end-to-end)
-	$(PY) -m pytest $(PYTEST_ARGS)
+test: $(STAMP) ## set up everything, then run every test (unit, infrastructure, saga, end-to-end) in parallel; prints the slowest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15 $(PYTEST_ARGS)
+
+test-fast: $(STAMP) ## the inner loop: unit and infrastructure tests only (no local cloud)
+	$(PY) -m pytest tests/unit tests/infra -n $(TEST_WORKERS) --dist loadgroup --durations=5 $(PYTEST_ARGS)
 
 local: $(STAMP) ## set up everything, synthesize, and run the app on the local cloud (API on 127.0.0.1:3000; PORT=... to change)
 	$(PY) -m local serve --port $(PORT)

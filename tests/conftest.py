@@ -13,6 +13,18 @@ import pytest
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "1")
 os.environ.setdefault("JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION", "1")
 
+_TESTS = Path(__file__).resolve().parent
+# Suites that share one running local cloud per test process: under pytest-xdist (make test) each
+# runs whole on one worker, in one go (--dist loadgroup); everything else spreads over the workers.
+_ONE_WORKER_SUITES = ("e2e", "local")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        path = Path(item.path)
+        if _TESTS in path.parents and (suite := path.relative_to(_TESTS).parts[0]) in _ONE_WORKER_SUITES:
+            item.add_marker(pytest.mark.xdist_group(suite))
+
 
 @dataclass
 class Synthesized:

@@ -94,11 +94,13 @@ _RUNNING: list[LocalCloud] = []
 
 
 @pytest.fixture(scope="session")
-def orderflow(synthesized) -> Iterator[Orderflow]:
+def orderflow(synthesized, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Orderflow]:
     cloud = LocalCloud.from_assembly(
         str(synthesized.outdir),
         stack=synthesized.stack_name,
         api_port=0,
+        # Its own logs and code: never the `.local/` of a `make local` or of another test process.
+        work_dir=tmp_path_factory.mktemp("local"),
         redelivery_delay=0.2,
         prewarm=True,
         # Tests fire the reconciler's schedule themselves, at the time they choose.
