@@ -17,7 +17,7 @@ from payments.handlers.dependencies import consumer_payments, payment_workflow
 from payments.handlers.outcome_metrics import record_outcome
 from payments.observability import logger, metrics, tracer
 from shared.consumer import consume
-from shared.events import Envelope, EventData, InventoryReserved
+from shared.events import Envelope, EventData, InventoryReserved, OrderRejected
 
 
 def on_inventory_reserved(envelope: Envelope, data: EventData) -> None:
@@ -43,8 +43,15 @@ def on_order_rejected(envelope: Envelope, data: EventData) -> None:
     # Usually the order was rejected after inventory refused it or payment failed; but the
     # reconciler also rejects an order whose events are stuck (a payments outage past its
     # deadline), and its InventoryReserved may still start a payment later: the VOIDED marker
-    # left when there is no payment yet makes that late authorize hold nothing.
-    outcome = consumer_payments().void(data.order_id, envelope.metadata.correlation_id, envelope.metadata.flow)
+    # left when there is no payment yet makes that late authorize hold nothing. Out of stock,
+    # no payment ever starts: nothing is written.
+    assert isinstance(data, OrderRejected)
+    outcome = consumer_payments().void(
+        data.order_id,
+        envelope.metadata.correlation_id,
+        envelope.metadata.flow,
+        tombstone=data.reason != "OUT_OF_STOCK",
+    )
     record_outcome(outcome)
 
 

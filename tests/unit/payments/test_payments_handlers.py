@@ -295,3 +295,15 @@ def test_settle_after_a_failed_capture_step_goes_forward_when_the_capture_landed
     again = [e for e in bus.events() if e["detail-type"] == "PaymentCompleted"]
     assert again[0]["detail"] == first[0]["detail"]  # the same event, re-announced
     assert tasks.lambda_handler(task("settle", "o-none"), context) == {"status": "NOTHING_TO_DO"}
+
+
+def test_order_rejected_out_of_stock_writes_nothing(table, bus, workflow, context, sqs_batch, items):
+    """No payment ever starts for an order inventory refused: no marker either."""
+    rejected = new_event(
+        OrderRejected(order_id="o-10", customer_id="cust-10", reason="OUT_OF_STOCK"),
+        correlation_id="corr-10",
+        flow="choreographed",
+    )
+    assert consumer.lambda_handler(sqs_batch(rejected), context) == {"batchItemFailures": []}
+    assert items() == []
+    assert bus.events() == []
