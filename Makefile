@@ -9,11 +9,14 @@ PORT ?= 3000
 # make test runs on this many pytest-xdist workers; the suites that share a local cloud (tests/e2e,
 # tests/local) each stay whole on one worker (--dist loadgroup, see tests/conftest.py).
 TEST_WORKERS ?= 2
+EXAMPLES ?= 300
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 export PYTHONDONTWRITEBYTECODE := 1
+# cdk.json's app is `python3 app.py`: the project's virtualenv comes first, as when it is activated.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help test test-fast local synth deploy destroy lint format typecheck nag cfn-lint bench chaos check redrive replay schemas catalog clean
+.PHONY: help test test-fast fuzz local synth deploy destroy lint format typecheck nag cfn-lint bench chaos check redrive replay schemas catalog clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -33,6 +36,9 @@ test: $(STAMP) ## set up everything, then run every test (unit, infrastructure, 
 
 test-fast: $(STAMP) ## the inner loop: unit and infrastructure tests only (no local cloud)
 	$(PY) -m pytest tests/unit tests/infra -n $(TEST_WORKERS) --dist loadgroup --durations=5 $(PYTEST_ARGS)
+
+fuzz: $(STAMP) ## explore the API with fresh random requests, longer than make test (EXAMPLES=300; ORDERFLOW_FUZZ_SEED=<n> replays)
+	HYPOTHESIS_PROFILE=default ORDERFLOW_FUZZ_EXAMPLES=$(EXAMPLES) $(PY) -m pytest tests/e2e/test_fuzz.py $(PYTEST_ARGS)
 
 local: $(STAMP) ## set up everything, synthesize, and run the app on the local cloud (API on 127.0.0.1:3000; PORT=... to change)
 	$(PY) -m local serve --port $(PORT)

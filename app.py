@@ -23,6 +23,17 @@ def build(app: App | None = None, stack_name: str = "Orderflow") -> tuple[App, O
     return app, stack
 
 
+def stack_name(app: App) -> str:
+    """`Orderflow`, or `Orderflow-<stage>` with `-c stage=<stage>` (stages live side by side)."""
+    stage = app.node.try_get_context("stage")
+    if not stage:
+        return "Orderflow"
+    if not str(stage).replace("-", "").isalnum() or len(str(stage)) > 20:
+        raise ValueError(f"stage {stage!r}: letters, digits and '-' only, at most 20 characters")
+    return f"Orderflow-{stage}"
+
+
 if __name__ == "__main__":
-    built, _ = build()
+    main_app = App()
+    built, _ = build(main_app, stack_name(main_app))
     built.synth()

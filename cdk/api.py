@@ -7,7 +7,7 @@ callers' existing roles. A customer-facing front end would add a Cognito authori
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -38,6 +38,7 @@ class ApiConstruct(Construct):
         self.api = apigw.RestApi(
             self,
             "RestApi",
+            rest_api_name=f"{Stack.of(self).stack_name}-api",  # one per stage, told apart in the console
             description="orderflow: place orders and manage stock",
             cloud_watch_role=True,
             cloud_watch_role_removal_policy=RemovalPolicy.DESTROY,

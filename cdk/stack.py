@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import CfnOutput, Duration, Stack
-from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import CfnOutput, Duration, RemovalPolicies, Stack
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
@@ -13,6 +12,7 @@ from cdk.api import ApiConstruct
 from cdk.bus import EventBusConstruct
 from cdk.common import Shared, powertools_layer
 from cdk.inventory import InventoryConstruct
+from cdk.monitoring import Monitoring
 from cdk.notifications import NotificationsConstruct
 from cdk.orders import OrdersConstruct
 from cdk.payment_refs import payment_ref_key
@@ -25,7 +25,16 @@ class OrderflowStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, **kwargs: object) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         ctx = self.node.try_get_context
-        retention_days = int(ctx("orderflow:logRetentionDays") or 30)
+        # Stage settings (cdk.json `orderflow:stages.<stage>`) override the top-level defaults.
+        stage_settings: dict[str, object] = dict((ctx("orderflow:stages") or {}).get(ctx("stage") or "", {}))
+
+        def setting(name: str, default: object = None) -> object:
+            if name in stage_settings:
+                return stage_settings[name]
+            value = ctx(f"orderflow:{name}")
+            return default if value is None else value
+
+        retention_days = int(str(setting("logRetentionDays", 30)))
 
         self.bus = EventBusConstruct(self, "EventBus")
         # Fault injection (docs/operations.md) exists only where the context enables it: the local
@@ -57,7 +66,7 @@ class OrderflowStack(Stack):
             shared=shared,
             inventory_table=self.inventory.table,
             payment_ref_key=self.payment_ref_key,
-            choreography_deadline=Duration.minutes(int(ctx("orderflow:choreographyDeadlineMinutes") or 30)),
+            choreography_deadline=Duration.minutes(int(str(setting("choreographyDeadlineMinutes", 30)))),
         )
         self.shipping = ShippingConstruct(self, "Shipping", shared=shared)
         self.notifications = NotificationsConstruct(self, "Notifications", shared=shared)
@@ -76,16 +85,51 @@ class OrderflowStack(Stack):
             shared=shared,
             orders_api=self.orders.api.function,
             inventory_api=self.inventory.api.function,
-            throttle_rate=int(ctx("orderflow:apiThrottleRate") or 50),
-            throttle_burst=int(ctx("orderflow:apiThrottleBurst") or 100),
+            throttle_rate=int(str(setting("apiThrottleRate", 50))),
+            throttle_burst=int(str(setting("apiThrottleBurst", 100))),
         )
-        self._alarm_on_dead_letters()
+        self.monitoring = Monitoring(
+            self,
+            "Monitoring",
+            dead_letter_queues=self.dead_letter_queues(),
+            queues={
+                "inventory": self.inventory.events.queue,
+                "payments": self.payments.events.queue,
+                "orders-projector": self.orders.projection.queue,
+                "orders-timeline": self.orders.timeline_events.queue,
+                "shipping": self.shipping.events.queue,
+                "notifications": self.notifications.events.queue,
+            },
+            saga=self.saga.state_machine,
+            payment_workflow=self.payments.workflow,
+            functions={
+                "orders-api": self.orders.api.function,
+                "orders-tasks": self.orders.tasks.function,
+                "orders-relay": self.orders.relay.function,
+                "orders-projector": self.orders.projector.function,
+                "orders-timeline": self.orders.timeline.function,
+                "orders-reconciler": self.orders.reconciler.function,
+                "inventory-api": self.inventory.api.function,
+                "inventory-tasks": self.inventory.tasks.function,
+                "inventory-consumer": self.inventory.consumer.function,
+                "payments-tasks": self.payments.tasks.function,
+                "payments-consumer": self.payments.consumer.function,
+                "shipping-consumer": self.shipping.consumer.function,
+                "notifications-consumer": self.notifications.consumer.function,
+            },
+            alarm_email=str(setting("alarmEmail")) if setting("alarmEmail") else None,
+        )
+        if not _flag(setting("retainData", True)):
+            # A throwaway stage: its tables go with the stack.
+            RemovalPolicies.of(self).destroy(apply_to_resource_types=["AWS::DynamoDB::Table"])
 
         CfnOutput(self, "ApiUrl", value=self.api.api.url)
         CfnOutput(self, "EventBusName", value=self.bus.bus.event_bus_name)
         CfnOutput(self, "SagaStateMachineArn", value=self.saga.state_machine.state_machine_arn)
         CfnOutput(self, "PaymentWorkflowArn", value=self.payments.workflow.state_machine_arn)
         CfnOutput(self, "NotificationsTopicArn", value=self.notifications.topic.topic_arn)
+        CfnOutput(self, "AlarmTopicArn", value=self.monitoring.topic.topic_arn)
+        CfnOutput(self, "DashboardName", value=self.monitoring.dashboard.dashboard_name)
 
     def dead_letter_queues(self) -> dict[str, sqs.IQueue]:
         """Every DLQ of the system by a readable name; `make redrive` and the checker use these."""
@@ -101,40 +145,6 @@ class OrderflowStack(Stack):
             "shipping": self.shipping.events.dlq,
             "notifications": self.notifications.events.dlq,
         }
-
-    def _alarm_on_dead_letters(self) -> None:
-        for name, queue in self.dead_letter_queues().items():
-            cloudwatch.Alarm(
-                self,
-                f"DeadLetters-{name}",
-                alarm_description=f"orderflow: messages waiting in the {name} DLQ; see docs/operations.md",
-                metric=queue.metric_approximate_number_of_messages_visible(period=Duration.minutes(1)),
-                threshold=0,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                evaluation_periods=1,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            )
-        cloudwatch.Alarm(
-            self,
-            "SagaTimeouts",
-            alarm_description="orderflow: saga executions timed out; the reconciler decides their orders "
-            "(see docs/operations.md)",
-            metric=self.saga.state_machine.metric_timed_out(period=Duration.minutes(1)),
-            threshold=0,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            evaluation_periods=1,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-        )
-        cloudwatch.Alarm(
-            self,
-            "SagaFailures",
-            alarm_description="orderflow: saga executions failed (compensation could not finish)",
-            metric=self.saga.state_machine.metric_failed(period=Duration.minutes(1)),
-            threshold=0,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            evaluation_periods=1,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-        )
 
 
 def _flag(value: object) -> bool:

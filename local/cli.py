@@ -89,6 +89,8 @@ def synthesize(assembly: Path, app: str | None, console: Console) -> None:
     cdk_json = Path("cdk.json")
     config: dict[str, Any] = json.loads(cdk_json.read_text()) if cdk_json.is_file() else {}
     command = shlex.split(app or config.get("app") or f"{shlex.quote(sys.executable)} app.py")
+    if command and command[0] in ("python", "python3"):
+        command[0] = sys.executable  # the interpreter running the local cloud has the app's packages
     context: dict[str, Any] = dict(config.get("context", {}))
     cached = Path("cdk.context.json")
     if cached.is_file():
