@@ -31,6 +31,18 @@ def count_order(metric: str, flow: str, reason: str | None = None) -> None:
         pass
 
 
+def record_decision_time(flow: str, milliseconds: float) -> None:
+    """TimeToDecision: from the order's creation to its CONFIRMED/REJECTED, per flow (p50/p99 on the dashboard)."""
+    with single_metric(
+        name="TimeToDecision",
+        unit=MetricUnit.Milliseconds,
+        value=max(0.0, milliseconds),
+        namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "orderflow"),
+        default_dimensions={"service": logger.service, "flow": flow},
+    ):
+        pass
+
+
 def without_values(error: ValidationError) -> str:
     """A pydantic error as "field: problem" pairs; its default text quotes inputs, tokens included."""
     return "; ".join(f"{'.'.join(map(str, e['loc'])) or '<root>'}: {e['type']}" for e in error.errors())

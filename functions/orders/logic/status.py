@@ -7,9 +7,16 @@ from datetime import datetime
 
 from orders.data.orders_repository import OrdersRepository
 from orders.domain import Order, StatusChange, Transition, iso
-from orders.observability import count_order, logger
+from orders.observability import count_order, logger, record_decision_time
 
 Clock = Callable[[], datetime]
+
+
+def _milliseconds_between(start: str, end: str) -> float:
+    def parse(moment: str) -> datetime:
+        return datetime.fromisoformat(moment.replace("Z", "+00:00"))
+
+    return (parse(end) - parse(start)).total_seconds() * 1000
 
 
 def record_new(orders: OrdersRepository, order: Order) -> Order | None:
@@ -28,6 +35,8 @@ def advance(
     if transition.applied:
         logger.info("order status advanced", extra={"status": order.status, "reason": order.reason})
         # Counted where the conditional write succeeds: exactly once per order, whatever the retries.
+        if order.is_terminal:
+            record_decision_time(order.flow, _milliseconds_between(order.created_at, order.updated_at))
         if order.status == "CONFIRMED":
             count_order("OrderConfirmed", order.flow)
         elif order.status == "REJECTED":

@@ -86,8 +86,16 @@ def test_confirm_and_duplicate_confirm(run, tables, capsys) -> None:
     assert decision(first) == decision(second) == {"status": "CONFIRMED", "tax_cents": 200}
     [item] = tables.orders()
     assert item["status_rank"] == 9 and item["tax_cents"] == 200
-    confirmed = _metrics(capsys.readouterr().out, "OrderConfirmed")
+    out = capsys.readouterr().out
+    confirmed = _metrics(out, "OrderConfirmed")
     assert len(confirmed) == 1 and confirmed[0]["flow"] == "orchestrated"
+    # the time to decision, once, from the order's creation to the confirm
+    [decided] = _metrics(out, "TimeToDecision")
+    assert decided["flow"] == "orchestrated" and decided["service"] == "orders"
+    [milliseconds] = (
+        decided["TimeToDecision"] if isinstance(decided["TimeToDecision"], list) else [decided["TimeToDecision"]]
+    )
+    assert 0 <= milliseconds < 60_000
 
 
 def test_confirm_never_flips_a_rejected_order(run, tables) -> None:
