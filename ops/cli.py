@@ -1,4 +1,4 @@
-"""`python -m ops`: check invariants, redrive DLQs, replay the archive; against AWS or the local cloud.
+"""`python -m ops`: check invariants, redrive DLQs, replay the archive, call the API; against AWS or the local cloud.
 
 Resources come from `--resources FILE`; with `--endpoint-url`, from the file the local runner
 writes while it runs (`.local/resources.json`); else from the CloudFormation stack `--stack`
@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ops import checker, replay, topology
+from ops import api, checker, replay, topology
 from ops import redrive as redrive_module
 from ops.clients import Clients, local_session
 from ops.resources import (
@@ -92,6 +92,21 @@ def build_parser() -> argparse.ArgumentParser:
     replay_parser.add_argument("--poll", type=float, default=5.0, help="seconds between status polls")
 
     commands.add_parser("resources", parents=[common], help="show the resources the toolkit resolved")
+
+    api_parser = commands.add_parser(
+        "api",
+        parents=[common],
+        help="call the REST API: SigV4-signed with your AWS credentials when deployed, unsigned locally",
+    )
+    api_parser.add_argument("method", type=str.upper, choices=["GET", "PUT", "POST", "DELETE"])
+    api_parser.add_argument("path", help="e.g. /orders or /inventory/sku-123")
+    api_parser.add_argument("--data", "-d", default=None, help="a JSON body, or @file")
+    api_parser.add_argument(
+        "--header", "-H", action="append", default=[], metavar="NAME:VALUE", help="e.g. 'Idempotency-Key: k-1'"
+    )
+    api_parser.add_argument(
+        "--url", default=None, help="the API's base URL (default: the local runner's, else the stack's ApiUrl output)"
+    )
     return parser
 
 
@@ -143,20 +158,68 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     out, err = Console(), Console(stderr=True)
     try:
-        clients, resources = connect(args)
-        if args.command == "check":
-            return _check(args, clients, resources, out, err)
-        if args.command == "redrive":
-            return _redrive(args, clients, resources, out, err)
-        if args.command == "replay":
-            return _replay(args, clients, resources, out, err)
-        return _resources(resources, out)
-    except (ResourceNotFound, ValueError, OSError) as error:
+        return _run(args, out, err)
+    except (ResourceNotFound, ValueError, LookupError, OSError) as error:
         err.print(f"[red]error:[/red] {error}")
         return EXIT_USAGE
     except (ClientError, BotoCoreError) as error:
         err.print(f"[red]AWS error:[/red] {error}")
         return EXIT_USAGE
+
+
+def _run(args: argparse.Namespace, out: Console, err: Console) -> int:
+    if args.command == "api":
+        return _api(args, out)
+    clients, resources = connect(args)
+    if args.command == "check":
+        return _check(args, clients, resources, out, err)
+    if args.command == "redrive":
+        return _redrive(args, clients, resources, out, err)
+    if args.command == "replay":
+        return _replay(args, clients, resources, out, err)
+    return _resources(resources, out)
+
+
+# --- api -------------------------------------------------------------------------------------
+
+
+def _api(args: argparse.Namespace, out: Console) -> int:
+    headers = {}
+    for header in args.header:
+        name, separator, value = header.partition(":")
+        if not separator or not name.strip():
+            raise ValueError(f"--header {header!r}: expected NAME:VALUE")
+        headers[name.strip()] = value.strip()
+    body = api.request_body(args.data)
+    base_url, local = args.url, False
+    if base_url is None and (args.endpoint_url or args.resources or DEFAULT_RESOURCES_FILE.exists()):
+        _, resources = connect(args)
+        base_url, local = resources.api_url, True
+    session = None
+    if base_url is None:
+        session = boto3.Session(profile_name=args.profile, region_name=args.region)
+        base_url = api.stack_api_url(session.client("cloudformation"), args.stack)
+    if not base_url:
+        raise ValueError("no API URL: pass --url, or run `make local` (it writes its API URL to .local/resources.json)")
+    host = urlsplit(base_url).hostname or ""
+    local = local or host in ("127.0.0.1", "localhost")
+    credentials = region = None
+    if not local:
+        session = session or boto3.Session(profile_name=args.profile, region_name=args.region)
+        found = session.get_credentials()
+        if found is None:
+            raise ValueError("no AWS credentials to sign with (AWS_PROFILE, environment, or SSO login)")
+        credentials, region = found.get_frozen_credentials(), session.region_name or host.split(".")[2]
+    answer = api.call(args.method, api.join(base_url, args.path), body, headers, credentials=credentials, region=region)
+    out.print(f"HTTP {answer.status}", style="green" if answer.status < 400 else "red")
+    for name in ("Location", "Retry-After", "ETag"):
+        if name in answer.headers:
+            out.print(f"{name}: {answer.headers[name]}")
+    if isinstance(answer.body, str):
+        out.print(answer.body, markup=False)
+    else:
+        out.print_json(data=answer.body)
+    return EXIT_OK if answer.status < 400 else EXIT_FINDINGS
 
 
 # --- check -----------------------------------------------------------------------------------

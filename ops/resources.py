@@ -93,6 +93,7 @@ class Resources:
         self.endpoint_url = endpoint_url
         self.region = region
         self.stack = stack
+        self.api_url: str | None = None  # the local runner's API, from its file
 
     # --- construction ------------------------------------------------------------------
 
@@ -108,7 +109,7 @@ class Resources:
         # The runner's {"endpoint_url": ..., "resources": {...}} as well as the bare mapping.
         if isinstance(document.get("resources"), dict):
             resources = cls.from_dict(document["resources"])
-            for key in ("endpoint_url", "region", "stack"):
+            for key in ("endpoint_url", "region", "stack", "api_url"):
                 if isinstance(document.get(key), str):
                     setattr(resources, key, document[key])
             return resources
