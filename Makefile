@@ -46,8 +46,8 @@ local: $(STAMP) ## set up everything, synthesize, and run the app on the local c
 synth: $(STAMP) $(NPM_STAMP) ## synthesize the CloudFormation template with cdk-nag (offline)
 	npx cdk synth --quiet
 
-deploy: $(STAMP) $(NPM_STAMP) ## deploy to the AWS account of your credentials (AWS_REGION selects the region)
-	npx cdk deploy --require-approval broadening
+deploy: $(STAMP) $(NPM_STAMP) ## deploy to the AWS account of your credentials (AWS_REGION selects the region; CDK_ARGS="-c stage=dev")
+	npx cdk deploy $(or $(CDK_ARGS),--require-approval broadening)
 
 destroy: $(STAMP) $(NPM_STAMP) ## remove the stack (tables are retained)
 	npx cdk destroy
