@@ -9,9 +9,27 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "1")
 os.environ.setdefault("JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION", "1")
+
+# Randomized tests in CI (CI set, as .ci/run does): every run draws the same examples, so a
+# random find never blocks a change and a real one fails every time. Elsewhere they explore.
+# A test's own @settings/@seed still win (tests/e2e/test_fault_schedules.py keeps its seed and
+# its example database). HYPOTHESIS_PROFILE=default explores even in CI (make fuzz).
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+if os.environ.get("HYPOTHESIS_PROFILE"):
+    settings.load_profile(os.environ["HYPOTHESIS_PROFILE"])
+elif os.environ.get("CI", "").lower() not in ("", "0", "false", "no"):
+    settings.load_profile("ci")
 
 _TESTS = Path(__file__).resolve().parent
 # Suites that share one running local cloud per test process: under pytest-xdist (make test) each

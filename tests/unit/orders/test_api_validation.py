@@ -52,6 +52,8 @@ UNPROCESSABLE = [
     ("sku too long", _with_line(sku="S" * 65), "items[0].sku"),
     ("token empty", order_body(payment={"token": ""}), "payment.token"),
     ("token too long", order_body(payment={"token": "t" * 129}), "payment.token"),
+    # Lengths count characters (code points), as JSON Schema's maxLength does: not UTF-16 units.
+    ("token of 129 astral characters", order_body(payment={"token": "\U0001f600" * 129}), "payment.token"),
     ("token as number", order_body(payment={"token": 4242}), "payment.token"),
     ("bad flow", order_body(flow="saga"), "flow"),
     ("flow in other case", order_body(flow="Orchestrated"), "flow"),
@@ -183,6 +185,18 @@ def test_twenty_five_lines_and_quantity_cap_are_accepted(client, tables) -> None
 
     assert response.status == 202
     assert tables.orders()[0]["total_cents"] == 25 * 1000
+
+
+def test_a_token_of_128_astral_characters_fits_the_128_limit(client, tables) -> None:
+    """JSON sends each as a surrogate pair (two UTF-16 units, 256 in all); the function reads 128
+    characters, as the document's maxLength counts them."""
+    body = order_body(payment={"token": "\U0001f600" * 128})
+    assert "\\ud83d\\ude00" in json.dumps(body)
+
+    response = client.post_order(body)
+
+    assert response.status == 202, response.body
+    assert len(tables.orders()) == 1
 
 
 def test_unsupported_content_type_is_415(client, tables) -> None:
