@@ -119,6 +119,10 @@ class ServiceFunction(Construct):
                 iam.PolicyStatement(actions=["ssm:GetParameter"], resources=[shared.faults_parameter_arn])
             )
             env["ORDERFLOW_FAULTS_PARAMETER"] = shared.faults_parameter_name
+            # How long each process caches the document (default 2 s); test stacks wait less.
+            cache_seconds = self.node.try_get_context("orderflow:faultsCacheSeconds")
+            if cache_seconds is not None:
+                env["ORDERFLOW_FAULTS_CACHE_SECONDS"] = str(float(cache_seconds))
         self.function = lambda_.Function(
             self,
             "Function",

@@ -32,6 +32,8 @@ elif os.environ.get("CI", "").lower() not in ("", "0", "false", "no"):
     settings.load_profile("ci")
 
 _TESTS = Path(__file__).resolve().parent
+# The test stack's fault-document cache (tests/e2e/faults.py waits this long after a switch).
+FAULTS_CACHE_SECONDS = 1.0
 # Suites that share one running local cloud per test process: under pytest-xdist (make test) each
 # runs whole on one worker, in one go (--dist loadgroup); everything else spreads over the workers.
 _ONE_WORKER_SUITES = ("e2e", "local")
@@ -64,8 +66,10 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     from app import build
 
     outdir = tmp_path_factory.mktemp("cdk.out")
-    # The stack the tests run is a test stack: fault injection on (a deployment's default is off).
-    app, stack = build(App(outdir=str(outdir), context={"orderflow:faultInjection": True}))
+    # The stack the tests run is a test stack: fault injection on (a deployment's default is off),
+    # and each function process re-reads the fault document after 1 s rather than 2 s.
+    context = {"orderflow:faultInjection": True, "orderflow:faultsCacheSeconds": FAULTS_CACHE_SECONDS}
+    app, stack = build(App(outdir=str(outdir), context=context))
     app.synth()
     template_json = json.loads((outdir / f"{stack.stack_name}.template.json").read_text())
     return Synthesized(
