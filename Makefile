@@ -16,7 +16,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 # cdk.json's app is `python3 app.py`: the project's virtualenv comes first, as when it is activated.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help test test-fast fuzz local synth deploy destroy lint format typecheck nag cfn-lint bench chaos check redrive replay schemas catalog clean
+.PHONY: help test test-fast fuzz local synth deploy destroy lint format typecheck nag cfn-lint bench chaos compare check redrive replay schemas catalog clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -71,6 +71,9 @@ bench: $(STAMP) ## benchmark the orchestrated path and cold starts on the local 
 
 chaos: $(STAMP) ## orders on both paths under every failure class and an outage; redrive, reconciler, invariant checker (ARGS="--orders 300 --failure-rate 0.2")
 	$(PY) -m local.chaos $(ARGS)
+
+compare: $(STAMP) ## both paths under one seeded workload on a fresh local cloud: time to a decision, cost per million orders, coupling -> docs/comparison.md (ARGS="--orders 30 --seed 2026")
+	$(PY) -m local.compare $(ARGS)
 
 OPS := $(PY) -m ops $(if $(ENDPOINT),--endpoint-url $(ENDPOINT)) $(if $(RESOURCES),--resources $(RESOURCES))
 

@@ -29,6 +29,7 @@ import boto3
 from botocore.config import Config
 
 from local import limits, patches
+from local import meter as metering
 from local.apigateway import ApiGateway, LocalApiServer, RestApi, Route, build_rest_apis
 from local.assembly import CloudAssembly, StackArtifact
 from local.functions import FAKE_CREDENTIALS, FunctionPool, FunctionSpec, InvocationResult
@@ -68,6 +69,7 @@ class LocalCloud:
         prewarm: start one worker per function in the background at startup.
         schedules: fire the template's `rate(...)` schedule rules on time (`scheduler.fire()`
             fires one at a chosen time either way).
+        metered: count what each order would be billed for in `self.meter` (local.meter).
     """
 
     def __init__(
@@ -84,6 +86,7 @@ class LocalCloud:
         parameters: dict[str, Any] | None = None,
         prewarm: bool = False,
         schedules: bool = True,
+        metered: bool = False,
     ) -> None:
         self.assembly = assembly
         self.stack = stack
@@ -118,6 +121,7 @@ class LocalCloud:
         self._stopping = threading.Event()
         self._started = False
         self._mapped_queues: list[str] = []
+        self.meter: metering.Meter | None = metering.Meter() if metered else None
 
     @classmethod
     def from_assembly(cls, path: str | Path = "cdk.out", stack: str | None = None, **options: Any) -> LocalCloud:
@@ -139,6 +143,8 @@ class LocalCloud:
         say = progress or (lambda message: log.info("%s", message))
         self.endpoint_url = MotoHost.attach(self)
         self._attached = True
+        if self.meter is not None:
+            metering.register(self.meter)
         try:
             say(f"moto server on {self.endpoint_url}")
             self._provisioner = self._provision(say)
@@ -261,6 +267,17 @@ class LocalCloud:
         if len(self.apis) > 1:
             log.info("%d REST APIs: all served on one port, routes tried in template order", len(self.apis))
         gateway = ApiGateway(self.apis, self._invoke_by_name, account_id=self.account_id)
+        if self.meter is not None:
+            handle, meter = gateway.handle, self.meter
+
+            def metered_handle(
+                method: str, raw_path: str, headers: list[tuple[str, str]], *args: Any, **kw: Any
+            ) -> Any:
+                return meter.api_request(
+                    method, raw_path, headers, lambda: handle(method, raw_path, headers, *args, **kw)
+                )
+
+            gateway.handle = metered_handle  # type: ignore[method-assign]
         self._api_server = LocalApiServer(gateway, self.host, self.api_port)
         self._api_server.start()
 
@@ -270,6 +287,8 @@ class LocalCloud:
         The last cloud of the process stops the moto server and resets moto instead.
         """
         self._stopping.set()
+        if self.meter is not None:
+            metering.unregister(self.meter)
         if self.scheduler is not None:
             self.scheduler.stop()
         if self._api_server is not None:
@@ -309,6 +328,8 @@ class LocalCloud:
             if too_large is not None:
                 log.info("%s returned %d characters: Function.ResponseSizeTooLarge", spec.name, len(result.payload))
                 result.payload, result.errored = too_large, True
+        if self.meter is not None:
+            self.meter.lambda_invocation(spec, event, result)
         return result
 
     def _invoke_by_name(self, function_name: str, event: Any, *, synchronous: bool = True) -> InvocationResult:

@@ -75,6 +75,8 @@ class InvocationResult:
     logs: list[str] = field(default_factory=list)
     duration_ms: float = 0.0
     cold_start: bool = False
+    trace: str = ""  # the X-Ray trace header the invocation ran under (_X_AMZN_TRACE_ID)
+    handler_ms: float = 0.0  # the handler's run alone (duration_ms also counts waiting for a worker)
 
     @property
     def error_type(self) -> str | None:
@@ -450,12 +452,21 @@ class FunctionPool:
                     return InvocationResult(json.dumps(failure.payload), True, request_id, cold_start=True)
             self.logs.note(f"START RequestId: {request_id} Version: $LATEST")
             trace = f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};Parent={uuid.uuid4().hex[:16]};Sampled=0"
+            running = time.monotonic()
             payload, errored, lines = worker.invoke(event_json, request_id, invoked_arn or self.spec.arn, trace)
+            handler_ms = (time.monotonic() - running) * 1000
             self._note_invocation(request_id, started, cold_start=cold)
             if not worker.alive:
                 worker.stop(grace=0)
             return InvocationResult(
-                payload, errored, request_id, lines, (time.monotonic() - started) * 1000, cold_start=cold
+                payload,
+                errored,
+                request_id,
+                lines,
+                (time.monotonic() - started) * 1000,
+                cold_start=cold,
+                trace=trace,
+                handler_ms=handler_ms,
             )
         finally:
             self._release(worker)

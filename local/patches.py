@@ -409,6 +409,11 @@ def _patch_stepfunctions() -> None:
                 execution.cause = f"{type(error).__name__}: {error}"
                 execution.stop_date = datetime.datetime.now(tz=datetime.UTC)
         finally:
+            execution = getattr(self._execution_communication, "execution", None)
+            if execution is not None:
+                from local import meter
+
+                meter.record_execution(execution)
             _finished()
 
     Execution.start = start  # type: ignore[method-assign]
