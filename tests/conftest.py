@@ -31,19 +31,34 @@ if os.environ.get("HYPOTHESIS_PROFILE"):
 elif os.environ.get("CI", "").lower() not in ("", "0", "false", "no"):
     settings.load_profile("ci")
 
-_TESTS = Path(__file__).resolve().parent
 # The test stack's fault-document cache (tests/e2e/faults.py waits this long after a switch).
 FAULTS_CACHE_SECONDS = 1.0
-# Suites that share one running local cloud per test process: under pytest-xdist (make test) each
-# runs whole on one worker, in one go (--dist loadgroup); everything else spreads over the workers.
+# Suites that share one running local cloud per test process: under pytest-xdist (make test:
+# --dist loadgroup) each runs whole on one worker, in one go; every other test is its own unit of
+# work for whichever worker is free. The scheduler below does the grouping itself: pytest-xdist's
+# xdist_group markers have no effect with this pytest (it rewrites `item._nodeid`, which pytest 9
+# no longer reads), so the two suites would spread over both workers, each starting its own cloud.
 _ONE_WORKER_SUITES = ("e2e", "local")
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        path = Path(item.path)
-        if _TESTS in path.parents and (suite := path.relative_to(_TESTS).parts[0]) in _ONE_WORKER_SUITES:
-            item.add_marker(pytest.mark.xdist_group(suite))
+def _suite_of(nodeid: str) -> str:
+    parts = nodeid.split("/")
+    return parts[1] if len(parts) > 2 and parts[0] == "tests" and parts[1] in _ONE_WORKER_SUITES else nodeid
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    if config.getvalue("dist") != "loadgroup":
+        return None  # pytest-xdist's own scheduler for the other modes
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedCloudScheduling(LoadScopeScheduling):
+        """LoadScopeScheduling whose scopes are the shared-cloud suites, else single tests; the
+        largest scopes are handed out first, so the two suites start at once on two workers."""
+
+        def _split_scope(self, nodeid: str) -> str:
+            return _suite_of(nodeid)
+
+    return SharedCloudScheduling(config, log)
 
 
 @dataclass
