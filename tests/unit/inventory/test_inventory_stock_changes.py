@@ -131,7 +131,7 @@ def test_put_with_a_stale_etag_is_412_in_the_error_shape_and_changes_nothing(tab
 def test_two_writers_with_the_same_etag_one_wins_the_other_gets_412(table, put, atomic_dynamodb):
     _, _, headers = put("plum", 5)
     etag = headers["ETag"][0]
-    start = threading.Barrier(8)
+    start = threading.Barrier(8, timeout=60)  # a stuck thread fails the test instead of hanging the suite
 
     def write(available):
         start.wait()
@@ -408,7 +408,7 @@ def test_a_key_longer_than_128_characters_is_422(table, put, adjust):
 
 def test_the_same_key_sent_concurrently_applies_once(table, put, adjust, scan_items, atomic_dynamodb):
     put("plum", 5)
-    start = threading.Barrier(8)
+    start = threading.Barrier(8, timeout=60)  # a stuck thread fails the test instead of hanging the suite
 
     def send(_):
         start.wait()
@@ -426,7 +426,7 @@ def test_the_same_key_sent_concurrently_applies_once(table, put, adjust, scan_it
 
 def test_different_keys_sent_concurrently_all_apply(table, put, adjust, atomic_dynamodb):
     put("plum", 5)
-    start = threading.Barrier(4)
+    start = threading.Barrier(4, timeout=60)  # a stuck thread fails the test instead of hanging the suite
 
     def send(index):
         start.wait()

@@ -360,7 +360,7 @@ class _NoRecordYet:
 
 def twice_at_once(step: Callable[[], Any]) -> list[Any]:
     """Run a step in two threads released together (two Lambdas, a retry overlapping its attempt)."""
-    start = threading.Barrier(2)
+    start = threading.Barrier(2, timeout=60)  # a stuck thread fails the test instead of hanging the suite
     results: list[Any] = [None, None]
 
     def run(index: int) -> None:
@@ -433,7 +433,7 @@ def test_two_voids_of_a_hold_at_once_void_once(table, publisher, repository, led
 def test_a_capture_racing_a_void_leaves_no_money_either_way(table, publisher, repository, ledger, attempt):
     """A timed-out capture still running while compensation voids: whichever wins, nothing stays charged."""
     authorize(build(table, publisher))
-    start = threading.Barrier(2)
+    start = threading.Barrier(2, timeout=60)  # a stuck thread fails the test instead of hanging the suite
     outcomes: dict[str, Any] = {}
 
     def run(name: str, step: Callable[[], Any]) -> None:
