@@ -363,7 +363,9 @@ def _install_sqs() -> None:
 
     @functools.wraps(original_send_batch)
     def send_message_batch(self: Any, queue_name: str, entries: Any, *args: Any, **kwargs: Any) -> Any:
-        bodies = [str(entry.get("MessageBody", "")) for entry in (entries or [])]
+        # moto passes the batch as {index: entry}
+        listed = list(entries.values()) if isinstance(entries, dict) else list(entries or [])
+        bodies = [str(entry.get("MessageBody", "")) for entry in listed]
         cids = [cid for body in bodies for cid in correlation_ids(body)]
         _count_all("sqs_send", chunks(sum(len(body.encode()) for body in bodies)), cids)
         _batch.active = True
@@ -395,7 +397,8 @@ def _install_sqs() -> None:
 
     @functools.wraps(original_delete_batch)
     def delete_message_batch(self: Any, queue_name: str, receipts: Any) -> Any:
-        handles = [str(entry.get("ReceiptHandle", "")) for entry in (receipts or [])]
+        listed = list(receipts.values()) if isinstance(receipts, dict) else list(receipts or [])
+        handles = [str(entry.get("ReceiptHandle", "")) for entry in listed]
         for meter in _active():
             meter.count("sqs_delete", 1, meter.receipt_cids(handles))
         _batch.active = True
