@@ -20,7 +20,7 @@ from constructs import Construct
 
 from cdk.common import EventConsumer, ServiceFunction, Shared, choreographed, dead_letter_queue, service_table
 from cdk.payment_refs import payment_ref_statement
-from cdk.retries import TRANSIENT_ERRORS, invoke_task, park_input
+from cdk.retries import TRANSIENT_ERRORS, invoke_task, park_then_fail
 
 TAX_RATE_BPS = "825"
 # The workflow's input, as payments-consumer starts it; what a parked workflow keeps.
@@ -119,16 +119,16 @@ class PaymentsConstruct(Construct):
         # `fail` releases whatever is still held itself, so a void that cannot finish goes on to it.
         void.add_catch(fail, errors=["States.ALL"], result_path="$.void_error")
         # If even the failure cannot be announced, park the workflow's input for `make redrive`.
-        park = park_input(self, "ParkWorkflow", self.workflow_dlq, WORKFLOW_INPUT, "AnnouncePaymentFailed")
-        fail.add_catch(park, errors=["States.ALL"], result_path="$.fail_error")
-        park.next(
-            sfn.Fail(
-                self,
-                "PaymentWorkflowParked",
-                error="PaymentWorkflowParked",
-                cause="the payment failure could not be announced; redrive the workflow",
-            )
+        park, _ = park_then_fail(
+            self,
+            "ParkWorkflow",
+            self.workflow_dlq,
+            WORKFLOW_INPUT,
+            "AnnouncePaymentFailed",
+            error="PaymentWorkflowParked",
+            cause="the payment failure could not be announced; redrive the workflow",
         )
+        fail.add_catch(park, errors=["States.ALL"], result_path="$.fail_error")
         for state in (tax, authorize):
             state.add_catch(void, errors=["States.ALL"], result_path="$.error")
         # The capture is this workflow's pivot: once it landed it may have been announced and
@@ -137,16 +137,16 @@ class PaymentsConstruct(Construct):
         settle = invoke_task(self, "CaptureLanded", fn, "settle", result_path="$.capture")
         capture.add_catch(settle, errors=["States.ALL"], result_path="$.error")
         # Not knowing is not a reason to refund: park the workflow for `make redrive`.
-        park_settle = park_input(self, "ParkUnsettledCapture", self.workflow_dlq, WORKFLOW_INPUT, "CaptureLanded")
-        settle.add_catch(park_settle, errors=["States.ALL"], result_path="$.settle_error")
-        park_settle.next(
-            sfn.Fail(
-                self,
-                "CaptureUnsettled",
-                error="CaptureUnsettled",
-                cause="whether the capture landed could not be read; redrive the workflow",
-            )
+        park_settle, _ = park_then_fail(
+            self,
+            "ParkUnsettledCapture",
+            self.workflow_dlq,
+            WORKFLOW_INPUT,
+            "CaptureLanded",
+            error="CaptureUnsettled",
+            cause="whether the capture landed could not be read; redrive the workflow",
         )
+        settle.add_catch(park_settle, errors=["States.ALL"], result_path="$.settle_error")
 
         completed = sfn.Succeed(self, "PaymentCompleted")
         declined = sfn.Succeed(self, "PaymentDeclined", comment="authorize announced PaymentFailed")

@@ -112,3 +112,20 @@ def park_input(
     )
     add_retries(park)
     return park
+
+
+def park_then_fail(
+    scope: Construct,
+    name: str,
+    queue: sqs.IQueue,
+    fields: tuple[str, ...],
+    failed_state: str,
+    *,
+    error: str,
+    cause: str,
+) -> tuple[tasks.SqsSendMessage, sfn.Fail]:
+    """`park_input` named `name`, followed by a Fail state `error`: the execution ends loudly."""
+    park = park_input(scope, name, queue, fields, failed_state)
+    fail = sfn.Fail(scope, error, error=error, cause=cause)
+    park.next(fail)
+    return park, fail

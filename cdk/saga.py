@@ -27,7 +27,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from cdk.common import ServiceFunction, Shared, dead_letter_queue
-from cdk.retries import invoke_task, park_input
+from cdk.retries import invoke_task, park_then_fail
 
 # The saga's input, as the orders API starts it; what a parked saga keeps to be re-run.
 SAGA_INPUT = ("order_id", "customer_id", "items", "total_cents", "payment_ref", "correlation_id", "flow")
@@ -218,6 +218,6 @@ class OrderSagaConstruct(Construct):
 
     def _park(self, name: str, cause: str) -> sfn.IChainable:
         """Send the saga's original input to the saga DLQ, then fail with `name`."""
-        park = park_input(self, f"Park{name}", self.saga_dlq, SAGA_INPUT, name)
+        park, _ = park_then_fail(self, f"Park{name}", self.saga_dlq, SAGA_INPUT, name, error=name, cause=cause)
         park.add_retry(errors=["States.TaskFailed"], interval=Duration.seconds(1), max_attempts=3, backoff_rate=2)
-        return park.next(sfn.Fail(self, name, error=name, cause=cause))
+        return park
