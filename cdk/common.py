@@ -27,7 +27,27 @@ from constructs import Construct
 
 FUNCTIONS_DIR = Path(__file__).resolve().parent.parent / "functions"
 RUNTIME = lambda_.Runtime.PYTHON_3_13
-POWERTOOLS_LAYER_NAME = "AWSLambdaPowertoolsPythonV3-python313-x86_64"
+# Graviton: the same code at a 20% lower price per GB-s (docs/decisions.md, "Functions on arm64").
+ARCHITECTURE = lambda_.Architecture.ARM_64
+POWERTOOLS_LAYER_NAME = "AWSLambdaPowertoolsPythonV3-python313-arm64"
+# Memory per function, from the measured durations (docs/decisions.md, "Memory from measured
+# duration"): the saga's tasks are on the orchestrated critical path and spend their time in
+# our own code (validation, KMS, transactions), so they keep 512 MB of CPU share; everything
+# else spends it waiting (the orders API waits for its saga, consumers for DynamoDB and
+# EventBridge) or off any critical path, and runs at 256 MB (peak RSS is 47-67 MB).
+DEFAULT_MEMORY_MB = 256
+MEMORY_MB = {
+    ("orders", "saga_tasks"): 512,
+    ("inventory", "saga_tasks"): 512,
+    ("payments", "tasks"): 512,
+}
+# Consumers off every decision's critical path wait for a batch (docs/decisions.md, "Pollers and
+# batching windows"): (batch size, window). The others take each message as soon as it arrives.
+BATCHING = {
+    ("orders", "timeline"): (100, Duration.seconds(2)),
+    ("shipping", "consumer"): (10, Duration.seconds(2)),
+    ("notifications", "consumer"): (10, Duration.seconds(2)),
+}
 # SQS visibility timeout must exceed the consumer's timeout; AWS recommends six times it.
 VISIBILITY_FACTOR = 6
 MAX_RECEIVE_COUNT = 5
@@ -50,7 +70,8 @@ class Shared:
 
 def powertools_layer(scope: Construct, version: str) -> lambda_.ILayerVersion:
     """The public Powertools layer, resolved at deploy time from its versioned SSM parameter."""
-    arn = f"{{{{resolve:ssm:/aws/service/powertools/python/x86_64/{RUNTIME.name}/{version}}}}}"
+    arch = ARCHITECTURE.name  # "arm64" or "x86_64", as the parameter path spells it
+    arn = f"{{{{resolve:ssm:/aws/service/powertools/python/{arch}/{RUNTIME.name}/{version}}}}}"
     return lambda_.LayerVersion.from_layer_version_arn(scope, "PowertoolsLayer", arn)
 
 
@@ -85,9 +106,11 @@ class ServiceFunction(Construct):
         description: str,
         environment: dict[str, str] | None = None,
         timeout: Duration | None = None,
-        memory_size: int = 512,
+        memory_size: int | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.service = service
+        self.handler_module = handler_module
         stack = Stack.of(self)
         self.log_group = logs.LogGroup(
             self,
@@ -127,13 +150,13 @@ class ServiceFunction(Construct):
             self,
             "Function",
             runtime=RUNTIME,
-            architecture=lambda_.Architecture.X86_64,
+            architecture=ARCHITECTURE,
             handler=f"{service}.handlers.{handler_module}.lambda_handler",
             code=service_code(service),
             description=f"orderflow {service}: {description}",
             environment=env,
             timeout=timeout or DEFAULT_TIMEOUT,
-            memory_size=memory_size,
+            memory_size=memory_size or MEMORY_MB.get((service, handler_module), DEFAULT_MEMORY_MB),
             role=self.role,
             log_group=self.log_group,
             logging_format=lambda_.LoggingFormat.JSON,
@@ -157,7 +180,8 @@ class EventConsumer(Construct):
         shared: Shared,
         function: ServiceFunction,
         patterns: dict[str, dict[str, Any]],
-        batch_size: int = 10,
+        batch_size: int | None = None,
+        batching_window: Duration | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         timeout = function.function.timeout or DEFAULT_TIMEOUT
@@ -189,8 +213,14 @@ class EventConsumer(Construct):
                 )
             )
             self.rules.append(rule)
+        default_size, default_window = BATCHING.get((function.service, function.handler_module), (10, None))
         function.function.add_event_source(
-            sources.SqsEventSource(self.queue, batch_size=batch_size, report_batch_item_failures=True)
+            sources.SqsEventSource(
+                self.queue,
+                batch_size=batch_size or default_size,
+                max_batching_window=batching_window or default_window,
+                report_batch_item_failures=True,
+            )
         )
 
 

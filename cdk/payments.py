@@ -1,13 +1,17 @@
-"""Payments: the provider adapter, and the service's own tax -> authorize -> capture workflow.
+"""Payments: the provider adapter, and the service's own payment workflow.
 
 The workflow is orchestration *inside* the payments bounded context (the hybrid): the
 choreographed path hears InventoryReserved and starts it; the orchestrated saga runs the
-same three tasks itself. Either way the tasks announce PaymentCompleted / PaymentFailed.
+same charge step itself. Either way the steps announce PaymentCompleted / PaymentFailed.
 
-CalculateTax (pure) -> AuthorizePayment (holds amount + tax) -> CapturePayment (charges exactly
-that). Only a capture that answers CAPTURED ends in PaymentCompleted: a payment that is final
-already (voided, refunded, failed: a redriven workflow after compensation) goes to the
-void/fail path, which leaves nothing held and announces PaymentFailed.
+ChargePayment (tax, then a hold of amount + tax, then a capture of exactly that, in one
+invocation). Only a charge that answers CAPTURED ends in PaymentCompleted: a payment that is final
+already (voided, refunded, failed: a redriven workflow after compensation) goes to the void/fail
+path, which leaves nothing held and announces PaymentFailed.
+
+An Express workflow, started asynchronously (docs/decisions.md, "The payment workflow is
+Express"): every step is idempotent and every final payment state final, so its at-least-once
+runs cost nothing but a replay, at a fraction of a Standard workflow's price per transition.
 """
 
 from __future__ import annotations
@@ -20,11 +24,13 @@ from constructs import Construct
 
 from cdk.common import EventConsumer, ServiceFunction, Shared, choreographed, dead_letter_queue, service_table
 from cdk.payment_refs import payment_ref_statement
-from cdk.retries import TRANSIENT_ERRORS, invoke_task, park_then_fail
+from cdk.retries import CHARGE_BUDGET_MS, TRANSIENT_ERRORS, invoke_task, park_then_fail
 
 TAX_RATE_BPS = "825"
 # The workflow's input, as payments-consumer starts it; what a parked workflow keeps.
 WORKFLOW_INPUT = ("order_id", "customer_id", "amount_cents", "payment_ref", "correlation_id", "flow")
+# An Express execution runs at most 5 minutes; the steps' retries take well under one.
+WORKFLOW_TIMEOUT = Duration.minutes(5)
 
 
 class PaymentsConstruct(Construct):
@@ -37,7 +43,7 @@ class PaymentsConstruct(Construct):
             shared=shared,
             service="payments",
             handler_module="tasks",
-            description="authorize, tax, capture, refund and void through the provider adapter",
+            description="charge (tax, authorize, capture), refund and void through the provider adapter",
             environment={
                 "PAYMENTS_TABLE": self.table.table_name,
                 "EVENT_BUS_NAME": shared.bus.event_bus_name,
@@ -89,16 +95,15 @@ class PaymentsConstruct(Construct):
     def _workflow(self, shared: Shared) -> sfn.StateMachine:
         fn = self.tasks.function
 
-        tax = invoke_task(
-            self, "CalculateTax", fn, "calculate_tax", result_path="$.tax", fields={"amount_cents.$": "$.amount_cents"}
+        charge = invoke_task(
+            self,
+            "ChargePayment",
+            fn,
+            "charge",
+            result_path="$.capture",
+            fields={"amount_cents.$": "$.amount_cents", "payment_ref.$": "$.payment_ref"},
+            extra={"budget_ms": CHARGE_BUDGET_MS},
         )
-        charge = {
-            "amount_cents.$": "$.amount_cents",
-            "tax_cents.$": "$.tax.result.tax_cents",
-            "payment_ref.$": "$.payment_ref",
-        }
-        authorize = invoke_task(self, "AuthorizePayment", fn, "authorize", result_path="$.authorization", fields=charge)
-        capture = invoke_task(self, "CapturePayment", fn, "capture", result_path="$.capture")
         void = invoke_task(self, "VoidAuthorization", fn, "void", result_path="$.void")
         fail = invoke_task(
             self,
@@ -129,13 +134,11 @@ class PaymentsConstruct(Construct):
             cause="the payment failure could not be announced; redrive the workflow",
         )
         fail.add_catch(park, errors=["States.ALL"], result_path="$.fail_error")
-        for state in (tax, authorize):
-            state.add_catch(void, errors=["States.ALL"], result_path="$.error")
         # The capture is this workflow's pivot: once it landed it may have been announced and
-        # confirmed the order. A capture step that failed through its retries asks whether it
+        # confirmed the order. A charge that failed through its retries asks whether its capture
         # landed: if so the workflow goes forward; only the order's rejection refunds it.
         settle = invoke_task(self, "CaptureLanded", fn, "settle", result_path="$.capture")
-        capture.add_catch(settle, errors=["States.ALL"], result_path="$.error")
+        charge.add_catch(settle, errors=["States.ALL"], result_path="$.error")
         # Not knowing is not a reason to refund: park the workflow for `make redrive`.
         park_settle, _ = park_then_fail(
             self,
@@ -153,26 +156,22 @@ class PaymentsConstruct(Construct):
         captured = (
             sfn.Choice(self, "Captured?")
             .when(sfn.Condition.string_equals("$.capture.result.status", "CAPTURED"), completed)
+            .when(sfn.Condition.string_equals("$.capture.result.status", "DECLINED"), declined)
             # a final payment (voided, refunded, failed) or a capture that never landed:
             # release anything held, announce the failure
             .otherwise(void)
         )
-        capture.next(captured)
+        charge.next(captured)
         settle.next(captured)
-        definition = tax.next(authorize).next(
-            sfn.Choice(self, "Authorized?")
-            .when(sfn.Condition.string_equals("$.authorization.result.status", "AUTHORIZED"), capture)
-            .when(sfn.Condition.string_equals("$.authorization.result.status", "DECLINED"), declined)
-            .otherwise(void)
-        )
+        definition = charge
         log_group = logs.LogGroup(self, "WorkflowLogs", retention=shared.log_retention)
         return sfn.StateMachine(
             self,
             "Workflow",
-            state_machine_type=sfn.StateMachineType.STANDARD,
-            comment="payments' own workflow: tax -> authorize -> capture, void on failure",
+            state_machine_type=sfn.StateMachineType.EXPRESS,
+            comment="payments' own workflow: charge (tax, authorize, capture), void on failure",
             definition_body=sfn.DefinitionBody.from_chainable(definition),
-            timeout=Duration.minutes(15),
+            timeout=WORKFLOW_TIMEOUT,
             tracing_enabled=True,
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
         )

@@ -28,6 +28,7 @@ LAMBDA_SERVICE_ERRORS = [
 # and timeouts: a task that timed out may have done its work, which idempotency absorbs.
 TRANSIENT_ERRORS = [
     "PaymentProviderUnavailable",
+    "ChargeDeadlineExceeded",  # authorize answered after the task timed out: nothing captured
     "InjectedFault",
     "ServiceOutage",
     "PublishError",  # EventBridge refused an entry; the step re-announces on retry
@@ -42,6 +43,19 @@ TRANSIENT_ERRORS = [
     "States.Timeout",
 ]
 TASK_TIMEOUT = Duration.seconds(8)
+# How long after it starts a charge may still begin its capture: the task timeout less a margin,
+# so that no capture lands once Step Functions stopped waiting for the answer.
+CHARGE_BUDGET_MS = int(TASK_TIMEOUT.to_milliseconds()) - 1000
+# What a direct DynamoDB task retries (the SDK's transient errors, as Step Functions names them).
+DYNAMODB_TRANSIENT_ERRORS = [
+    "DynamoDB.AmazonDynamoDBException",
+    "DynamoDB.InternalServerErrorException",
+    "DynamoDB.ProvisionedThroughputExceededException",
+    "DynamoDB.RequestLimitExceededException",
+    "DynamoDB.ThrottlingException",
+    "DynamoDB.TransactionConflictException",
+    "States.Timeout",
+]
 
 # Every saga and workflow input carries these.
 CONTEXT_FIELDS = {

@@ -2,32 +2,38 @@
 
 In the saga's own vocabulary (docs/decisions.md):
 
-- compensatable steps: ReserveInventory (undone by ReleaseInventory), AuthorizePayment (undone
-  by VoidAuthorization), CapturePayment (undone by RefundPayment); CalculateTax is read-only;
+- compensatable steps: ReserveInventory (undone by ReleaseInventory) and ChargePayment (tax,
+  authorize amount + tax, capture in one payments invocation; undone by RefundPayment and
+  VoidAuthorization);
 - the pivot: ConfirmOrder, a conditional write PENDING -> CONFIRMED. Once it has landed the order
   only moves forward: nothing compensates a confirmed order;
 - retriable steps after the pivot: the announcement of the outcome (OrderConfirmed, then
   shipping and notifications), which the orders table's outbox relay publishes until it is done.
 
-RecordOrder -> [decided already?] -> ReserveInventory -> CalculateTax -> AuthorizePayment (amount
-+ tax) -> CapturePayment -> ConfirmOrder. A business rejection (out of stock, declined) or a step
-that fails through its retries goes to RejectOrder first: a conditional write that makes the
-rejection durable unless the order was confirmed (a confirm that landed and then timed out). If
-it finds the order CONFIRMED the saga goes forward; otherwise it compensates in reverse:
-RefundPayment -> VoidAuthorization -> ReleaseInventory, each idempotent and a no-op with nothing
-to undo. An execution that finds its order already REJECTED (a redrive, or the reconciler's
-compensation run) only compensates; one that finds it CONFIRMED only answers.
+ReadOrder (a consistent GetItem, no Lambda: the API recorded the order before it started the
+saga) -> [decided already?] -> ReserveInventory -> ChargePayment -> ConfirmOrder: the API and
+three functions on the critical path. Only a saga started from an input whose order was never
+recorded (a hand-made redrive) runs RecordOrder, the function that records it. A business
+rejection (out of stock, declined) or a step that fails through its retries goes to RejectOrder
+first: a conditional write that makes the rejection durable unless the order was confirmed (a
+confirm that landed and then timed out). If it finds the order CONFIRMED the saga goes forward;
+otherwise it compensates in reverse: RefundPayment -> VoidAuthorization -> ReleaseInventory,
+each idempotent and a no-op with nothing to undo. An execution that finds its order already
+REJECTED (a redrive, or the reconciler's compensation run) only compensates; one that finds it
+CONFIRMED only answers.
 """
 
 from __future__ import annotations
 
 from aws_cdk import Duration
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from cdk.common import ServiceFunction, Shared, dead_letter_queue
-from cdk.retries import invoke_task, park_then_fail
+from cdk.retries import CHARGE_BUDGET_MS, DYNAMODB_TRANSIENT_ERRORS, invoke_task, park_then_fail
 
 # The saga's input, as the orders API starts it; what a parked saga keeps to be re-run.
 SAGA_INPUT = ("order_id", "customer_id", "items", "total_cents", "payment_ref", "correlation_id", "flow")
@@ -42,6 +48,8 @@ ORDER_FIELDS = {
 }
 # Where record, confirm and reject leave the stored order's status, reason and tax.
 ORDER = "$.order.result"
+# Where ReadOrder leaves the stored order's status, reason and tax (DynamoDB JSON).
+STORED = "$.stored.Item"
 
 
 class OrderSagaConstruct(Construct):
@@ -51,6 +59,7 @@ class OrderSagaConstruct(Construct):
         construct_id: str,
         *,
         shared: Shared,
+        orders_table: dynamodb.ITable,
         orders_tasks: ServiceFunction,
         inventory_tasks: ServiceFunction,
         payments_tasks: ServiceFunction,
@@ -128,70 +137,120 @@ class OrderSagaConstruct(Construct):
         internal = decide("RejectInternalError", "INTERNAL_ERROR")
 
         # --- forward path ---------------------------------------------------------------------
+        # The API recorded the order (PENDING, with this execution's lease) before starting the
+        # saga: reading it is enough, and needs no function. A consistent read, so a decision
+        # written a moment ago is seen.
+        read = tasks.DynamoGetItem(
+            self,
+            "ReadOrder",
+            table=orders_table,
+            key={"order_id": tasks.DynamoAttributeValue.from_string(sfn.JsonPath.string_at("$.order_id"))},
+            consistent_read=True,
+            projection_expression=[
+                tasks.DynamoProjectionExpression().with_attribute(name) for name in ("#status", "#reason", "#tax")
+            ],
+            expression_attribute_names={"#status": "status", "#reason": "reason", "#tax": "tax_cents"},
+            result_path="$.stored",
+            task_timeout=sfn.Timeout.duration(Duration.seconds(5)),
+        )
+        read.add_retry(
+            errors=DYNAMODB_TRANSIENT_ERRORS,
+            interval=Duration.seconds(1),
+            max_attempts=3,
+            backoff_rate=2,
+            jitter_strategy=sfn.JitterType.FULL,
+        )
+        # Only an input whose order was never recorded (a hand-made redrive) records it here.
         record = invoke_task(self, "RecordOrder", orders_fn, "record", result_path="$.order", fields=ORDER_FIELDS)
         reserve = invoke_task(
             self, "ReserveInventory", inventory_fn, "reserve", result_path="$.reservation", fields=ORDER_FIELDS
         )
-        tax = invoke_task(
+        # Tax, the hold (amount + tax) and the capture in one invocation; each part stays its own
+        # idempotent step, so a retried charge replays what already landed.
+        charge = invoke_task(
             self,
-            "CalculateTax",
+            "ChargePayment",
             payments_fn,
-            "calculate_tax",
-            result_path="$.tax",
-            fields={"amount_cents.$": "$.total_cents"},
+            "charge",
+            result_path="$.payment",
+            fields={"amount_cents.$": "$.total_cents", "payment_ref.$": "$.payment_ref"},
+            extra={"budget_ms": CHARGE_BUDGET_MS},
         )
-        authorize = invoke_task(
-            self,
-            "AuthorizePayment",
-            payments_fn,
-            "authorize",
-            result_path="$.authorization",
-            fields={
-                "amount_cents.$": "$.total_cents",
-                "tax_cents.$": "$.tax.result.tax_cents",
-                "payment_ref.$": "$.payment_ref",
-            },
-        )
-        capture = invoke_task(self, "CapturePayment", payments_fn, "capture", result_path="$.capture")
         confirm = invoke_task(
             self,
             "ConfirmOrder",
             orders_fn,
             "confirm",
             result_path="$.order",
-            fields={"tax_cents.$": "$.tax.result.tax_cents"},
+            fields={"tax_cents.$": "$.payment.result.tax_cents"},
         )
 
         not_recorded = self._park(
             "OrderNotRecorded", "the order could not be recorded; nothing was reserved or charged"
         )
+        read.add_catch(not_recorded, errors=["States.ALL"], result_path="$.error")
         record.add_catch(not_recorded, errors=["States.ALL"], result_path="$.error")
         reserve.add_catch(internal, errors=["States.ALL"], result_path="$.error")
-        for step in (tax, authorize, capture):
-            step.add_catch(unavailable, errors=["States.ALL"], result_path="$.error")
+        charge.add_catch(unavailable, errors=["States.ALL"], result_path="$.error")
         # A confirm that failed through its retries may still have landed: RejectOrder finds out.
         confirm.add_catch(internal, errors=["States.ALL"], result_path="$.error")
 
-        definition = record.next(
+        # The stored decision, in the shape record, confirm and reject answer ({status, reason, tax_cents}).
+        def stored(name: str, result: dict[str, object]) -> sfn.Pass:
+            return sfn.Pass(self, name, parameters={"result": result}, result_path="$.order")
+
+        stored_confirmation = stored(
+            "StoredConfirmation",
+            {"status": "CONFIRMED", "reason": None, "tax_cents.$": f"States.StringToJson({STORED}.tax_cents.N)"},
+        )
+        stored_rejection = stored(
+            "StoredRejection", {"status": "REJECTED", "reason.$": f"{STORED}.reason.S", "tax_cents": None}
+        )
+        stored_confirmation.next(confirmed)
+        stored_rejection.next(refund)
+        definition = read.next(
             sfn.Choice(self, "AlreadyDecided?")
+            .when(sfn.Condition.is_not_present(STORED), record)
+            .when(
+                sfn.Condition.and_(
+                    sfn.Condition.string_equals(f"{STORED}.status.S", "CONFIRMED"),
+                    sfn.Condition.is_present(f"{STORED}.tax_cents.N"),
+                ),
+                stored_confirmation,
+            )
+            .when(
+                sfn.Condition.and_(
+                    sfn.Condition.string_equals(f"{STORED}.status.S", "REJECTED"),
+                    sfn.Condition.is_present(f"{STORED}.reason.S"),
+                ),
+                stored_rejection,
+            )
+            .when(
+                sfn.Condition.or_(
+                    sfn.Condition.string_equals(f"{STORED}.status.S", "CONFIRMED"),
+                    sfn.Condition.string_equals(f"{STORED}.status.S", "REJECTED"),
+                ),
+                # a decision stored without its tax or reason: let the orders function answer it
+                record,
+            )
+            .otherwise(reserve)
+        )
+        record.next(
+            sfn.Choice(self, "RecordedDecided?")
             .when(sfn.Condition.string_equals(f"{ORDER}.status", "CONFIRMED"), confirmed)
             .when(sfn.Condition.string_equals(f"{ORDER}.status", "REJECTED"), refund)
             .otherwise(reserve)
         )
         reserve.next(
             sfn.Choice(self, "StockReserved?")
-            .when(sfn.Condition.string_equals("$.reservation.result.status", "RESERVED"), tax)
+            .when(sfn.Condition.string_equals("$.reservation.result.status", "RESERVED"), charge)
             .otherwise(out_of_stock)
         )
-        tax.next(authorize).next(
-            sfn.Choice(self, "PaymentAuthorized?")
-            .when(sfn.Condition.string_equals("$.authorization.result.status", "AUTHORIZED"), capture)
-            .when(sfn.Condition.string_equals("$.authorization.result.status", "DECLINED"), declined)
-            .otherwise(unavailable)
-        )
-        capture.next(
+        charge.next(
             sfn.Choice(self, "PaymentCaptured?")
-            .when(sfn.Condition.string_equals("$.capture.result.status", "CAPTURED"), confirm)
+            .when(sfn.Condition.string_equals("$.payment.result.status", "CAPTURED"), confirm)
+            .when(sfn.Condition.string_equals("$.payment.result.status", "DECLINED"), declined)
+            # a final payment (voided, refunded, failed: compensation ran meanwhile)
             .otherwise(unavailable)
         )
         confirm.next(
@@ -206,7 +265,7 @@ class OrderSagaConstruct(Construct):
             self,
             "StateMachine",
             state_machine_type=sfn.StateMachineType.EXPRESS,
-            comment="orderflow order saga: reserve, charge, confirm (the pivot); compensate before it",
+            comment="orderflow order saga: read, reserve, charge, confirm (the pivot); compensate before it",
             definition_body=sfn.DefinitionBody.from_chainable(definition),
             timeout=SAGA_TIMEOUT,
             tracing_enabled=True,

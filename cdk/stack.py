@@ -74,6 +74,7 @@ class OrderflowStack(Stack):
             self,
             "OrderSaga",
             shared=shared,
+            orders_table=self.orders.table,
             orders_tasks=self.orders.tasks,
             inventory_tasks=self.inventory.tasks,
             payments_tasks=self.payments.tasks,

@@ -12,12 +12,17 @@
   change-visibility, each a request per 64 KB chunk, batches one request;
 - DynamoDB request units from item sizes as DynamoDB bills them: writes per 1 KB of the larger of
   the item before and after (transactional x2), reads per 4 KB (strongly consistent 1, eventually
-  0.5, transactional 2). moto's ReturnConsumedCapacity is a constant, so it is not used.
+  0.5, transactional 2), in all and per table (`dynamodb_wru:<table>`); the simulated card
+  processor's own ledger (`SIM#` items) is counted apart as `processor_wru`/`processor_rru`: it
+  stands in for the processor's systems, which orderflow does not pay for. moto's
+  ReturnConsumedCapacity is a constant, so it is not used.
 
 Attribution: invocations carry the correlation ids their log lines name (Powertools binds it on
 every line); events, messages and execution inputs carry it in their payload; an AWS call a
 function makes carries the invocation's X-Ray trace header (botocore adds `X-Amzn-Trace-Id` from
-`_X_AMZN_TRACE_ID` inside Lambda), which resolves to that invocation's correlation ids. A record
+`_X_AMZN_TRACE_ID` inside Lambda), which resolves to that invocation's correlation ids; a state
+machine's own service integrations (a DynamoDB or SQS task) carry a trace header naming their
+execution (`execution_trace`), which resolves to the execution input's correlation ids. A record
 with several ids (a batch of several orders) is split evenly among them.
 """
 
@@ -47,6 +52,8 @@ _METERS_LOCK = threading.Lock()
 _installed: list[bool] = []  # [True] once installed
 _install_lock = threading.Lock()
 _batch = threading.local()  # inside a batch call: its per-entry calls are not requests of their own
+_execution = threading.local()  # .trace: the trace root of the execution this interpreter thread runs
+_EXECUTION_TRACES: dict[str, list[str]] = {}  # trace root -> the execution input's correlation ids
 
 
 @dataclass
@@ -77,6 +84,7 @@ class Execution:
     end: float
     transitions: int
     correlation_ids: list[str]
+    dynamodb_tasks: int = 0  # tasks that called DynamoDB directly (a service integration, no function)
 
 
 @dataclass
@@ -185,6 +193,12 @@ class Meter:
         scheduled = sum(1 for event in history if str(event.get("type", "")).endswith("Scheduled"))
         task_states = sum(1 for event in history if str(event.get("type", "")) == "TaskStateEntered")
         retries = max(0, scheduled - task_states)
+        dynamodb_tasks = sum(
+            1
+            for event in history
+            if str(event.get("type", "")) == "TaskScheduled"
+            and str((event.get("taskScheduledEventDetails") or {}).get("resourceType", "")) == "dynamodb"
+        )
         record = Execution(
             state_machine=str(getattr(getattr(execution, "state_machine", None), "name", "")),
             type=sm_type,
@@ -192,6 +206,7 @@ class Meter:
             end=end,
             transitions=entered + retries,
             correlation_ids=correlation_ids(getattr(execution, "input_data", None)),
+            dynamodb_tasks=dynamodb_tasks,
         )
         with self._lock:
             self.executions.append(record)
@@ -214,8 +229,10 @@ class Meter:
     # -- reading -----------------------------------------------------------------------------
 
     def trace_owners(self) -> dict[str, list[str]]:
+        with _METERS_LOCK:
+            owners = dict(_EXECUTION_TRACES)
         with self._lock:
-            return {i.trace_root: i.correlation_ids for i in self.invocations if i.trace_root}
+            return owners | {i.trace_root: i.correlation_ids for i in self.invocations if i.trace_root}
 
     def usage(self) -> dict[str, Usage]:
         """Counts per correlation id ('-' for what belongs to no order)."""
@@ -324,6 +341,30 @@ def record_execution(execution: Any) -> None:
         meters = list(_METERS)
     for meter in meters:
         meter.execution(execution)
+
+
+@contextlib.contextmanager
+def execution_trace(execution: Any) -> Any:
+    """While the interpreter runs `execution` in this thread, its service integrations' requests
+    carry a trace root that resolves to the execution's correlation ids (see `add_execution_trace`)."""
+    cids = correlation_ids(getattr(execution, "input_data", None))
+    root = f"1-{id(execution):08x}-sfn{threading.get_ident():x}"[:35]
+    with _METERS_LOCK:
+        if len(_EXECUTION_TRACES) > 100_000:
+            _EXECUTION_TRACES.clear()
+        _EXECUTION_TRACES[root] = cids
+    _execution.trace = root
+    try:
+        yield
+    finally:
+        _execution.trace = None
+
+
+def add_execution_trace(request: Any, **_: Any) -> None:
+    """botocore `before-send` hook for the interpreter's clients: name the running execution."""
+    root = getattr(_execution, "trace", None)
+    if root and hasattr(request, "headers") and "X-Amzn-Trace-Id" not in request.headers:
+        request.headers["X-Amzn-Trace-Id"] = f"Root={root}"
 
 
 def install() -> None:
@@ -533,14 +574,23 @@ def _body(result: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+Part = tuple[str, float, float]  # (what it is billed to: a table, or "processor"; read units, write units)
+
+
+def _label(table: Any, key: Any) -> str:
+    """The table a request unit belongs to, or `processor` for the simulated processor's ledger."""
+    pk = key.get("pk") if isinstance(key, dict) else None
+    if isinstance(pk, dict) and str(pk.get("S", "")).startswith("SIM#"):
+        return "processor"
+    return str(table or "?")
+
+
 def _install_dynamodb() -> None:
     from moto.dynamodb.responses import DynamoHandler
 
     handler: Any = DynamoHandler
 
-    def metered(
-        method: Any, measure: Callable[[Any, dict[str, Any], Callable[[], Any]], tuple[float, float, Any]]
-    ) -> Any:
+    def metered(method: Any, measure: Callable[[Any, dict[str, Any], Callable[[], Any]], list[Part]]) -> Any:
         @functools.wraps(method)
         def wrapper(self: Any) -> Any:
             if not _active():
@@ -557,11 +607,14 @@ def _install_dynamodb() -> None:
                     holder["error"] = error
                 return holder.get("result")
 
-            rru, wru, _ = measure(self.dynamodb_backend, body, call)
-            if rru:
-                _count_all("dynamodb_rru", rru, trace=trace)
-            if wru:
-                _count_all("dynamodb_wru", wru, trace=trace)
+            for label, rru, wru in measure(self.dynamodb_backend, body, call):
+                prefix = "processor" if label == "processor" else "dynamodb"
+                if rru:
+                    _count_all(f"{prefix}_rru", rru, trace=trace)
+                    _count_all(f"dynamodb_rru:{label}", rru, trace=trace)
+                if wru:
+                    _count_all(f"{prefix}_wru", wru, trace=trace)
+                    _count_all(f"dynamodb_wru:{label}", wru, trace=trace)
             if "error" in holder:
                 raise holder["error"]
             return holder["result"]
@@ -569,49 +622,53 @@ def _install_dynamodb() -> None:
         return wrapper
 
     def single_write(key_field: str) -> Any:
-        def measure(backend: Any, body: dict[str, Any], call: Callable[[], Any]) -> tuple[float, float, Any]:
+        def measure(backend: Any, body: dict[str, Any], call: Callable[[], Any]) -> list[Part]:
             table = body.get("TableName")
             key = body.get(key_field) if key_field == "Key" else _key_of(backend, table, body.get("Item"))
             before = _stored_size(backend, table, key)
-            result = call()
+            call()
             after = _stored_size(backend, table, key)
             if key_field == "Item":
                 after = max(after, item_size(body.get("Item")))
-            return 0.0, write_units(max(before, after)), result
+            return [(_label(table, key), 0.0, write_units(max(before, after)))]
 
         return measure
 
-    def get(backend: Any, body: dict[str, Any], call: Callable[[], Any]) -> tuple[float, float, Any]:
+    def get(backend: Any, body: dict[str, Any], call: Callable[[], Any]) -> list[Part]:
         result = call()
         size = item_size(_body(result).get("Item"))
-        return read_units(size, bool(body.get("ConsistentRead"))), 0.0, result
+        label = _label(body.get("TableName"), body.get("Key"))
+        return [(label, read_units(size, bool(body.get("ConsistentRead"))), 0.0)]
 
-    def query(backend: Any, body: dict[str, Any], call: Callable[[], Any]) -> tuple[float, float, Any]:
+    def query(backend: Any, body: dict[str, Any], call: Callable[[], Any]) -> list[Part]:
         result = call()
         size = sum(item_size(item) for item in _body(result).get("Items", []) or [])
-        return read_units(size, bool(body.get("ConsistentRead"))), 0.0, result
+        return [(_label(body.get("TableName"), None), read_units(size, bool(body.get("ConsistentRead"))), 0.0)]
 
-    def batch_get(backend: Any, body: dict[str, Any], call: Callable[[], Any]) -> tuple[float, float, Any]:
+    def batch_get(backend: Any, body: dict[str, Any], call: Callable[[], Any]) -> list[Part]:
         result = call()
-        units = 0.0
+        parts: list[Part] = []
         for table, items in (_body(result).get("Responses") or {}).items():
             consistent = bool((body.get("RequestItems") or {}).get(table, {}).get("ConsistentRead"))
-            units += sum(read_units(item_size(item), consistent) for item in items)
-        return units, 0.0, result
+            parts += [(_label(table, item), read_units(item_size(item), consistent), 0.0) for item in items]
+        return parts
 
-    def batch_write(backend: Any, body: dict[str, Any], call: Callable[[], Any]) -> tuple[float, float, Any]:
-        units = 0.0
+    def batch_write(backend: Any, body: dict[str, Any], call: Callable[[], Any]) -> list[Part]:
+        parts: list[Part] = []
         for table, requests in (body.get("RequestItems") or {}).items():
             for request in requests or []:
                 if "PutRequest" in request:
                     item = request["PutRequest"].get("Item")
-                    before = _stored_size(backend, table, _key_of(backend, table, item))
-                    units += write_units(max(before, item_size(item)))
+                    key = _key_of(backend, table, item)
+                    before = _stored_size(backend, table, key)
+                    parts.append((_label(table, key), 0.0, write_units(max(before, item_size(item)))))
                 else:
-                    units += write_units(_stored_size(backend, table, request.get("DeleteRequest", {}).get("Key")))
-        return 0.0, units, call()
+                    key = request.get("DeleteRequest", {}).get("Key")
+                    parts.append((_label(table, key), 0.0, write_units(_stored_size(backend, table, key))))
+        call()
+        return parts
 
-    def transact_write(backend: Any, body: dict[str, Any], call: Callable[[], Any]) -> tuple[float, float, Any]:
+    def transact_write(backend: Any, body: dict[str, Any], call: Callable[[], Any]) -> list[Part]:
         targets = []
         for entry in body.get("TransactItems") or []:
             for kind, operation in entry.items():
@@ -619,18 +676,24 @@ def _install_dynamodb() -> None:
                 key = _key_of(backend, table, operation["Item"]) if kind == "Put" else operation.get("Key")
                 new = item_size(operation.get("Item")) if kind == "Put" else 0
                 targets.append((table, key, max(new, _stored_size(backend, table, key))))
-        result = call()
-        units = sum(
-            write_units(max(size, _stored_size(backend, table, key)), transactional=True)
+        call()
+        return [
+            (_label(table, key), 0.0, write_units(max(size, _stored_size(backend, table, key)), transactional=True))
             for table, key, size in targets
-        )
-        return 0.0, units, result
+        ]
 
-    def transact_get(backend: Any, body: dict[str, Any], call: Callable[[], Any]) -> tuple[float, float, Any]:
+    def transact_get(backend: Any, body: dict[str, Any], call: Callable[[], Any]) -> list[Part]:
         result = call()
         responses = _body(result).get("Responses") or []
-        units = sum(read_units(item_size(r.get("Item")), True, transactional=True) for r in responses)
-        return units, 0.0, result
+        requested: list[dict[str, Any]] = [next(iter(entry.values()), {}) for entry in body.get("TransactItems") or []]
+        return [
+            (
+                _label(asked.get("TableName"), asked.get("Key")),
+                read_units(item_size(response.get("Item")), True, transactional=True),
+                0.0,
+            )
+            for asked, response in zip(requested, responses, strict=False)
+        ]
 
     handler.put_item = metered(handler.put_item, single_write("Item"))
     handler.update_item = metered(handler.update_item, single_write("Key"))

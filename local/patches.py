@@ -285,6 +285,10 @@ def _cache_state_machine_clients() -> None:
             client = clients.get(key)
             if client is None:
                 client = clients[key] = original(region, service, state_credentials)
+                if service in ("dynamodb", "sqs"):
+                    from local import meter
+
+                    client.meta.events.register("before-send", meter.add_execution_trace)
         return client
 
     boto_client.boto_client_for = boto_client_for
@@ -395,8 +399,12 @@ def _patch_stepfunctions() -> None:
 
     @functools.wraps(original_logic)
     def _execution_logic(self: Any) -> None:
+        from local import meter
+
         try:
-            original_logic(self)
+            # its DynamoDB and SQS tasks' requests name this execution (the meter attributes them)
+            with meter.execution_trace(getattr(self._execution_communication, "execution", None)):
+                original_logic(self)
         except Exception as error:
             # moto leaves such an execution RUNNING forever; fail it as AWS would.
             log.exception("state machine execution crashed in the interpreter")

@@ -13,7 +13,9 @@ compensation can ask the provider what it did under a key whose answer never rea
 PAY# record.
 
 Step contract (payments-tasks): ``calculate_tax`` is pure and runs first; ``authorize`` holds
-amount + tax and stores both; ``capture`` charges exactly what was authorized.
+amount + tax and stores both; ``capture`` charges exactly what was authorized. ``charge`` runs the
+three in one invocation (the saga's and the payment workflow's one payment step): each stays its
+own idempotent step, injectable on its own, so a retried charge replays what already landed.
 
 The card token reaches payments only as a payment reference (``shared.payment_ref``): authorize
 opens it for its own order just before calling the processor, and nothing else ever sees it. A
@@ -28,9 +30,10 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from payments.data.repository import PaymentRepository, WorkflowStarter
-from payments.domain.errors import InvalidPaymentState, PaymentContention, PaymentNotFound
+from payments.domain.errors import ChargeDeadlineExceeded, InvalidPaymentState, PaymentContention, PaymentNotFound
 from payments.domain.models import (
     FINAL_STATES,
+    ChargeOutcome,
     FailureReason,
     Payment,
     PaymentOutcome,
@@ -193,6 +196,35 @@ class Payments:
             return _final_outcome(payment)
         assert payment.authorization_id is not None
         return PaymentOutcome("AUTHORIZED", {"authorization_id": payment.authorization_id}, replayed=True)
+
+    # --- charge: tax, authorize, capture in one call ---------------------------------------
+
+    @faults.injectable(SERVICE, "charge")
+    def charge(
+        self,
+        order_id: str,
+        amount_cents: int,
+        payment_ref: str,
+        correlation_id: str,
+        flow: Flow,
+        *,
+        capture_by: Callable[[], bool] | None = None,
+    ) -> ChargeOutcome:
+        """calculate_tax -> authorize -> capture. A decline (or a final payment) stops after
+        authorize and is the answer; otherwise the capture's answer (CAPTURED, or a final status).
+
+        ``capture_by`` says whether a capture may still start: an authorize that answered after
+        the caller stopped listening (its task timed out) must not be followed by a charge nobody
+        awaits, so the step raises ChargeDeadlineExceeded instead (transient: a retry replays the
+        stored authorization and captures in time; compensation voids the hold otherwise).
+        """
+        tax = self.calculate_tax(order_id, amount_cents)
+        authorized = self.authorize(order_id, amount_cents, tax.tax_cents, payment_ref, correlation_id, flow)
+        if authorized.status != "AUTHORIZED":
+            return ChargeOutcome(authorized)
+        if capture_by is not None and not capture_by():
+            raise ChargeDeadlineExceeded(order_id)
+        return ChargeOutcome(authorized, self.capture(order_id, correlation_id, flow))
 
     # --- capture -------------------------------------------------------------------------
 

@@ -63,16 +63,17 @@ def _ledger_charge(ops: Ops, order_id: str) -> tuple[int, int, int]:
 
 
 def _executions(orderflow, order_id: str) -> int:
-    """Saga executions that ran for the order: each begins with exactly one RecordOrder
-    (Express executions cannot be listed, on AWS as here; no fault retries RecordOrder here)."""
-    function = orderflow.stack.get_logical_id(orderflow.stack.orders.tasks.function.node.default_child)
-    records = 0
+    """Saga executions that ran forward for the order: each charges it exactly once (one
+    ChargePayment invocation, which no fault here retries). Express executions cannot be
+    listed, on AWS as here, and the saga's first step (ReadOrder) runs no function to count."""
+    function = orderflow.stack.get_logical_id(orderflow.stack.payments.tasks.function.node.default_child)
+    charges = 0
     for line in orderflow.cloud.logs(function):
         with contextlib.suppress(ValueError):
             entry = json.loads(line)
-            if entry.get("order_id") == order_id and entry.get("action") == "record" and "done" in entry["message"]:
-                records += 1
-    return records
+            if entry.get("order_id") == order_id and entry.get("action") == "charge" and "done" in entry["message"]:
+                charges += 1
+    return charges
 
 
 @pytest.mark.parametrize(
@@ -148,11 +149,11 @@ def test_every_step_running_twice_at_once_charges_and_reserves_once(orderflow, o
     order_id, place = _keyed(orderflow, sku, flow=flow)
     twice = {"phase": "duplicate"}
     document = {
-        "orders.record": twice,
         "orders.confirm": twice,
         "orders.project": twice,
         "inventory.reserve": twice,
         "payments.calculate_tax": twice,
+        "payments.charge": twice,
         "payments.authorize": twice,
         "payments.capture": twice,
         "payments.start_workflow": twice,

@@ -7,7 +7,7 @@ from typing import Any
 
 from aws_cdk.assertions import Match, Template
 
-from cdk.retries import LAMBDA_SERVICE_ERRORS, TRANSIENT_ERRORS
+from cdk.retries import DYNAMODB_TRANSIENT_ERRORS, LAMBDA_SERVICE_ERRORS, TRANSIENT_ERRORS
 
 EXPECTED_HANDLERS = {
     "orders.handlers.api.lambda_handler",
@@ -51,7 +51,9 @@ def test_functions_are_traced_json_logged_with_retention_and_the_powertools_laye
         log_group = props["LoggingConfig"]["LogGroup"]["Ref"]
         assert synthesized.template_json["Resources"][log_group]["Properties"]["RetentionInDays"] > 0
         (layer,) = props["Layers"]
-        assert "/aws/service/powertools/python/x86_64/" in layer, logical_id
+        assert "/aws/service/powertools/python/arm64/" in layer, logical_id
+        assert props["Architectures"] == ["arm64"], logical_id
+        assert props["MemorySize"] in (256, 512), logical_id
         assert props["Timeout"] <= 29
 
 
@@ -118,36 +120,57 @@ def test_saga_is_an_express_state_machine_with_logging_and_tracing(synthesized):
 def test_saga_states_in_order_with_compensation(synthesized):
     definition = _definition(synthesized, "OrderSaga")
     states = definition["States"]
-    assert definition["StartAt"] == "RecordOrder"
+    # The API recorded the order: the saga reads it with a consistent GetItem, no function.
+    assert definition["StartAt"] == "ReadOrder"
+    read = states["ReadOrder"]
+    assert read["Resource"].endswith(":states:::dynamodb:getItem")
+    assert read["Parameters"]["ConsistentRead"] is True
+    assert read["Parameters"]["Key"] == {"order_id": {"S.$": "$.order_id"}}
 
     def choices(state: str) -> list[tuple[str, str, str]]:
         return [(c["Variable"], c["StringEquals"], c["Next"]) for c in states[state]["Choices"]]
 
     # An execution that finds its order decided (a redrive, the reconciler's compensation run)
     # only answers (CONFIRMED) or only compensates (REJECTED); it never reserves or charges again.
-    assert states["RecordOrder"]["Next"] == "AlreadyDecided?"
-    assert choices("AlreadyDecided?") == [
+    assert read["Next"] == "AlreadyDecided?"
+    decided = states["AlreadyDecided?"]["Choices"]
+    assert (decided[0]["Variable"], decided[0]["IsPresent"], decided[0]["Next"]) == (
+        "$.stored.Item",
+        False,
+        "RecordOrder",
+    ), "an order never recorded is recorded by the orders function"
+    assert decided[1]["And"][0] == {"Variable": "$.stored.Item.status.S", "StringEquals": "CONFIRMED"}
+    assert decided[1]["Next"] == "StoredConfirmation" and states["StoredConfirmation"]["Next"] == "OrderConfirmed"
+    assert decided[2]["And"][0] == {"Variable": "$.stored.Item.status.S", "StringEquals": "REJECTED"}
+    assert decided[2]["Next"] == "StoredRejection" and states["StoredRejection"]["Next"] == "RefundPayment"
+    assert states["AlreadyDecided?"]["Default"] == "ReserveInventory"
+    assert choices("RecordedDecided?") == [
         ("$.order.result.status", "CONFIRMED", "OrderConfirmed"),
         ("$.order.result.status", "REJECTED", "RefundPayment"),
     ]
-    assert states["AlreadyDecided?"]["Default"] == "ReserveInventory"
-    # Forward: reserve, tax, authorize the full amount, capture, then the pivot.
+    assert states["RecordedDecided?"]["Default"] == "ReserveInventory"
+    # Forward: reserve, charge (tax, authorize the full amount, capture) in one invocation, the pivot.
     assert states["ReserveInventory"]["Next"] == "StockReserved?"
-    assert choices("StockReserved?") == [("$.reservation.result.status", "RESERVED", "CalculateTax")]
-    assert states["CalculateTax"]["Next"] == "AuthorizePayment"
-    assert states["AuthorizePayment"]["Parameters"]["Payload"]["tax_cents.$"] == "$.tax.result.tax_cents"
-    assert choices("PaymentAuthorized?") == [
-        ("$.authorization.result.status", "AUTHORIZED", "CapturePayment"),
-        ("$.authorization.result.status", "DECLINED", "RejectDeclined"),
+    assert choices("StockReserved?") == [("$.reservation.result.status", "RESERVED", "ChargePayment")]
+    charge = states["ChargePayment"]["Parameters"]["Payload"]
+    assert charge["action"] == "charge" and charge["amount_cents.$"] == "$.total_cents"
+    assert charge["payment_ref.$"] == "$.payment_ref"
+    assert 0 < charge["budget_ms"] < states["ChargePayment"]["TimeoutSeconds"] * 1000
+    assert choices("PaymentCaptured?") == [
+        ("$.payment.result.status", "CAPTURED", "ConfirmOrder"),
+        ("$.payment.result.status", "DECLINED", "RejectDeclined"),
     ]
-    assert states["PaymentAuthorized?"]["Default"] == "RejectPaymentUnavailable"
-    assert choices("PaymentCaptured?") == [("$.capture.result.status", "CAPTURED", "ConfirmOrder")]
     assert states["PaymentCaptured?"]["Default"] == "RejectPaymentUnavailable", "a final payment never confirms"
     # The pivot: after ConfirmOrder the saga only answers.
+    assert states["ConfirmOrder"]["Parameters"]["Payload"]["tax_cents.$"] == "$.payment.result.tax_cents"
     assert states["ConfirmOrder"]["Next"] == "Confirmed?"
     assert choices("Confirmed?") == [("$.order.result.status", "CONFIRMED", "OrderConfirmed")]
     assert states["Confirmed?"]["Default"] == "RefundPayment", "rejected meanwhile (the reconciler): compensate"
     assert states["OrderConfirmed"]["Type"] == "Pass" and "Next" not in states["OrderConfirmed"]
+    # At most three functions after the API on any path to a decision.
+    lambdas = {name for name, state in states.items() if state.get("Resource", "").endswith(":lambda:invoke")}
+    assert {"ReserveInventory", "ChargePayment", "ConfirmOrder"} <= lambdas
+    assert not {"CalculateTax", "AuthorizePayment", "CapturePayment"} & set(states)
     # No announcement step: the outbox relay publishes the stored outcome.
     assert not [name for name, state in states.items() if state.get("Resource", "").endswith(":events:putEvents")]
     # Compensation makes the rejection durable first, and crosses the pivot never.
@@ -182,7 +205,12 @@ def test_every_task_has_a_timeout_and_retries_transient_errors(synthesized):
             if state["Resource"].endswith(":sqs:sendMessage"):
                 continue  # the parking step is the last resort; its own failure fails the execution
             retried = [error for retry in state.get("Retry", []) for error in retry["ErrorEquals"]]
-            for error in [*LAMBDA_SERVICE_ERRORS, *TRANSIENT_ERRORS]:
+            expected = (
+                DYNAMODB_TRANSIENT_ERRORS
+                if ":states:::dynamodb:" in state["Resource"]
+                else [*LAMBDA_SERVICE_ERRORS, *TRANSIENT_ERRORS]
+            )
+            for error in expected:
                 assert error in retried, f"{prefix}.{name} does not retry {error}"
             for retry in state["Retry"]:
                 assert retry["BackoffRate"] >= 2 and retry["MaxAttempts"] >= 2
@@ -192,13 +220,13 @@ def test_saga_failures_are_caught_by_compensation(synthesized):
     states = _definition(synthesized, "OrderSaga")["States"]
     catches = {name: [c["Next"] for c in s.get("Catch", [])] for name, s in states.items()}
     assert catches["ReserveInventory"] == ["RejectInternalError"]
-    for step in ("AuthorizePayment", "CalculateTax", "CapturePayment"):
-        assert catches[step] == ["RejectPaymentUnavailable"], step
+    assert catches["ChargePayment"] == ["RejectPaymentUnavailable"]
     # a confirm that failed through its retries may have landed: RejectOrder (conditional) finds out
     assert catches["ConfirmOrder"] == ["RejectInternalError"]
     for step in ("RefundPayment", "VoidAuthorization", "ReleaseInventory", "RejectOrder"):
         assert catches[step] == ["ParkCompensationFailed"], step
     assert catches["RecordOrder"] == ["ParkOrderNotRecorded"]
+    assert catches["ReadOrder"] == ["ParkOrderNotRecorded"]
     assert states["ParkCompensationFailed"]["Next"] == "CompensationFailed"
     assert states["CompensationFailed"]["Type"] == "Fail"
     parked = states["ParkCompensationFailed"]["Parameters"]["MessageBody"]
@@ -206,39 +234,50 @@ def test_saga_failures_are_caught_by_compensation(synthesized):
     assert not any("payment_token" in field for field in parked)
 
 
-def test_payment_workflow_is_tax_authorize_capture(synthesized):
+def test_payment_workflow_is_one_charge_step(synthesized):
     definition = _definition(synthesized, "PaymentsWorkflow")
     states = definition["States"]
-    assert definition["StartAt"] == "CalculateTax"
-    assert states["CalculateTax"]["Next"] == "AuthorizePayment"
-    authorize = states["AuthorizePayment"]["Parameters"]["Payload"]
-    assert authorize["amount_cents.$"] == "$.amount_cents"
-    assert authorize["tax_cents.$"] == "$.tax.result.tax_cents", "the hold includes the tax"
-    assert authorize["payment_ref.$"] == "$.payment_ref"
-    authorized = states["Authorized?"]
-    assert [(c["StringEquals"], c["Next"]) for c in authorized["Choices"]] == [
-        ("AUTHORIZED", "CapturePayment"),
-        ("DECLINED", "PaymentDeclined"),
-    ]
-    assert authorized["Default"] == "VoidAuthorization", "a final payment never goes on to capture"
-    assert states["CapturePayment"]["Next"] == "Captured?"
+    assert definition["StartAt"] == "ChargePayment"
+    charge = states["ChargePayment"]["Parameters"]["Payload"]
+    assert charge["action"] == "charge"
+    assert charge["amount_cents.$"] == "$.amount_cents"
+    assert charge["payment_ref.$"] == "$.payment_ref"
+    assert states["ChargePayment"]["Next"] == "Captured?"
     captured = states["Captured?"]
     assert [(c["Variable"], c["StringEquals"], c["Next"]) for c in captured["Choices"]] == [
-        ("$.capture.result.status", "CAPTURED", "PaymentCompleted")
+        ("$.capture.result.status", "CAPTURED", "PaymentCompleted"),
+        ("$.capture.result.status", "DECLINED", "PaymentDeclined"),
     ]
     assert captured["Default"] == "VoidAuthorization", "only CAPTURED ends in PaymentCompleted"
     assert states["VoidAuthorization"]["Next"] == "AnnouncePaymentFailed"
-    for step in ("CalculateTax", "AuthorizePayment"):
-        assert [c["Next"] for c in states[step]["Catch"]] == ["VoidAuthorization"]
-    # the capture is the workflow's pivot: a failed capture step asks whether it landed, never refunds blindly
-    assert [c["Next"] for c in states["CapturePayment"]["Catch"]] == ["CaptureLanded"]
+    # the capture is the workflow's pivot: a failed charge asks whether its capture landed, never refunds blindly
+    assert [c["Next"] for c in states["ChargePayment"]["Catch"]] == ["CaptureLanded"]
     assert states["CaptureLanded"]["Parameters"]["Payload"]["action"] == "settle"
     assert states["CaptureLanded"]["Next"] == "Captured?"
     assert [c["Next"] for c in states["CaptureLanded"]["Catch"]] == ["ParkUnsettledCapture"]
     assert states["ParkUnsettledCapture"]["Next"] == "CaptureUnsettled"
-    synthesized.template.has_resource_properties(
-        "AWS::StepFunctions::StateMachine", {"StateMachineType": "STANDARD", "TracingConfiguration": {"Enabled": True}}
-    )
+    # Express (docs/decisions.md): idempotent steps make at-least-once safe, at a fraction of the price
+    workflows = [
+        machine
+        for logical_id, machine in synthesized.resources("AWS::StepFunctions::StateMachine").items()
+        if logical_id.startswith("PaymentsWorkflow")
+    ]
+    assert [machine["Properties"]["StateMachineType"] for machine in workflows] == ["EXPRESS"]
+
+
+def test_consumers_off_the_critical_path_batch_and_the_others_do_not(synthesized):
+    mappings = {
+        mapping["Properties"]["FunctionName"]["Ref"]: mapping["Properties"]
+        for mapping in synthesized.resources("AWS::Lambda::EventSourceMapping").values()
+        if "BatchSize" in mapping["Properties"] and "StartingPosition" not in mapping["Properties"]
+    }
+    windows = {
+        logical_id.split("Function")[0]: props.get("MaximumBatchingWindowInSeconds", 0)
+        for logical_id, props in mappings.items()
+    }
+    assert windows["OrdersTimeline"] > 0 and windows["ShippingConsumer"] > 0 and windows["NotificationsConsumer"] > 0
+    for on_the_path in ("InventoryConsumer", "PaymentsConsumer", "OrdersProjector"):
+        assert windows[on_the_path] == 0, on_the_path
 
 
 def test_queues_are_encrypted_tls_only_and_consumers_have_dlqs(synthesized):

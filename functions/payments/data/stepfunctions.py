@@ -1,4 +1,4 @@
-"""Starts the payment workflow (a Standard state machine) by execution name."""
+"""Starts the payment workflow (an Express state machine, asynchronously) by execution name."""
 
 from __future__ import annotations
 
@@ -15,8 +15,10 @@ class StepFunctionsWorkflowStarter:
         self._client = client or boto3.client("stepfunctions")
 
     def start(self, name: str, payload: dict[str, Any]) -> bool:
-        # The execution name is the idempotency key: a Standard workflow refuses a second
-        # execution of the same name (for 90 days), so a redelivered event cannot charge twice.
+        # An Express workflow does not deduplicate names (and runs at least once): a redelivered
+        # event may start a second run, which replays the stored payment (every step is
+        # idempotent, every final state final) and charges nothing twice. A refusal of the name
+        # (ExecutionAlreadyExists, as a Standard workflow answers) still means "already started".
         try:
             self._client.start_execution(stateMachineArn=self._arn, name=name, input=json.dumps(payload))
         except ClientError as error:

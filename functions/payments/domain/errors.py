@@ -21,3 +21,7 @@ class PaymentAmountMismatch(PaymentError):
 
 class PaymentContention(PaymentError):
     """The PAY# record kept changing under us; retryable."""
+
+
+class ChargeDeadlineExceeded(PaymentError):
+    """authorize answered after the charge step's caller stopped listening: no capture; retryable."""

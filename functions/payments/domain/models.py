@@ -63,6 +63,19 @@ class PaymentOutcome:
 
 
 @dataclass(frozen=True)
+class ChargeOutcome:
+    """A charge's authorize outcome and, when it went on to capture, the capture's outcome."""
+
+    authorization: PaymentOutcome
+    capture: PaymentOutcome | None = None
+
+    @property
+    def final(self) -> PaymentOutcome:
+        """The step's answer: the capture's, else the authorization's (a decline, a final payment)."""
+        return self.capture or self.authorization
+
+
+@dataclass(frozen=True)
 class TaxOutcome:
     tax_cents: int
     replayed: bool = False

@@ -45,6 +45,18 @@ class CaptureTask(_Task):
     action: Literal["capture"]
 
 
+class ChargeTask(_Task):
+    """calculate_tax -> authorize (amount + tax) -> capture in one invocation (the saga's and the
+    payment workflow's one payment step); each part is its own idempotent, injectable step."""
+
+    action: Literal["charge"]
+    amount_cents: _Amount
+    payment_ref: str = Field(min_length=1, repr=False)
+    # How long after the invocation starts a capture may still begin (the caller's task timeout
+    # minus a margin): past it the caller has stopped listening, so nothing is charged.
+    budget_ms: StrictInt | None = Field(default=None, gt=0)
+
+
 class SettleTask(_Task):
     """After a capture step failed through its retries: whether the capture landed (the workflow's pivot)."""
 
@@ -64,7 +76,7 @@ class FailTask(_Task):
     reason: FailureReason = "PAYMENT_UNAVAILABLE"
 
 
-AnyTask = AuthorizeTask | CalculateTaxTask | CaptureTask | SettleTask | RefundTask | VoidTask | FailTask
+AnyTask = AuthorizeTask | CalculateTaxTask | CaptureTask | ChargeTask | SettleTask | RefundTask | VoidTask | FailTask
 
 
 class PaymentTask(RootModel[Annotated[AnyTask, Field(discriminator="action")]]):

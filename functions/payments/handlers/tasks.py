@@ -7,6 +7,8 @@ is the Lambda errorType that the state machines' Retry matches. A decline never 
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any, assert_never
 
 from aws_lambda_powertools.utilities.parser import parse
@@ -18,6 +20,7 @@ from payments.handlers.models import (
     AuthorizeTask,
     CalculateTaxTask,
     CaptureTask,
+    ChargeTask,
     FailTask,
     PaymentTask,
     RefundTask,
@@ -38,16 +41,31 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     bind_correlation(logger, task.correlation_id, task.order_id)
     logger.append_keys(flow=task.flow, action=task.action)
     try:
-        return run(task)
+        result = run(task, context)
     except PaymentProviderUnavailable:
         record_provider_unavailable()
         logger.warning("payment provider unavailable; the state machine retries")
         raise
+    logger.info("payments task done", extra={"result_status": result.get("status")})
+    return result
 
 
-def run(task: AnyTask) -> dict[str, Any]:
+def run(task: AnyTask, context: LambdaContext | None = None) -> dict[str, Any]:
     payments = tasks_payments()
     match task:
+        case ChargeTask():
+            charged = payments.charge(
+                task.order_id,
+                task.amount_cents,
+                task.payment_ref,
+                task.correlation_id,
+                task.flow,
+                capture_by=_deadline(task.budget_ms),
+            )
+            record_outcome(charged.authorization)
+            if charged.capture is not None:
+                record_outcome(charged.capture)
+            return charged.final.result()
         case AuthorizeTask():
             outcome = payments.authorize(
                 task.order_id, task.amount_cents, task.tax_cents, task.payment_ref, task.correlation_id, task.flow
@@ -68,3 +86,11 @@ def run(task: AnyTask) -> dict[str, Any]:
             assert_never(task)
     record_outcome(outcome)
     return outcome.result()
+
+
+def _deadline(budget_ms: int | None) -> Callable[[], bool] | None:
+    """Whether the caller still listens: within ``budget_ms`` of this invocation's start."""
+    if budget_ms is None:
+        return None
+    until = time.monotonic() + budget_ms / 1000
+    return lambda: time.monotonic() < until

@@ -2,21 +2,42 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
+from typing import Any
 from unittest.mock import ANY
 
 import boto3
 import pytest
 from pydantic import ValidationError
 
+from payments.domain.errors import ChargeDeadlineExceeded
 from payments.handlers import consumer, dependencies, tasks
+from shared import faults
 from shared.events import InventoryReserved, OrderRejected, new_event
+from shared.faults import LostResponse
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics")
 
 
 def task(action: str, order_id: str = "o-1", **fields):
     return {"action": action, "order_id": order_id, "correlation_id": "corr-1", "flow": "orchestrated", **fields}
+
+
+@contextlib.contextmanager
+def faults_document(document: dict[str, Any]) -> Iterator[None]:
+    """The fault document in SSM (moto) for the duration of the block."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ORDERFLOW_FAULTS_PARAMETER", "/orderflow/faults")
+        boto3.client("ssm").put_parameter(
+            Name="/orderflow/faults", Value=json.dumps(document), Type="String", Overwrite=True
+        )
+        faults.reset_cache()
+        try:
+            yield
+        finally:
+            faults.reset_cache()
 
 
 def metric_names(capsys) -> set[str]:
@@ -52,6 +73,54 @@ def test_tax_authorize_capture_through_the_handler(table, bus, context, capsys, 
     assert (event["source"], event["detail-type"]) == ("orderflow.payments", "PaymentCompleted")
     assert event["detail"]["data"]["capture_id"] == captured["capture_id"]
     assert {"PaymentAuthorized", "PaymentCaptured"} <= metric_names(capsys)
+
+
+def test_charge_runs_tax_authorize_and_capture_in_one_invocation(table, bus, context, capsys, items, seal):
+    charged = tasks.lambda_handler(
+        task("charge", total_cents=2000, payment_ref=seal("tok_visa"), budget_ms=7000), context
+    )
+
+    assert charged == {
+        "status": "CAPTURED",
+        "capture_id": charged["capture_id"],
+        "amount_cents": 2000,
+        "tax_cents": 165,
+        "captured_cents": 2165,
+    }
+    [hold] = items("SIM#AUTH#")
+    assert hold["amount_cents"]["N"] == "2165", "the hold is the full amount, tax included"
+    assert [e["detail-type"] for e in bus.events()] == ["PaymentCompleted"]
+    assert {"PaymentAuthorized", "PaymentCaptured"} <= metric_names(capsys)
+    # a retried charge (its answer was lost) replays what landed: no second hold, no second capture
+    again = tasks.lambda_handler(task("charge", total_cents=2000, payment_ref=seal("tok_visa")), context)
+    assert again == charged
+    assert len(items("SIM#AUTH#")) == 1 and len(items("SIM#CAP#")) == 1
+
+
+def test_charge_stops_at_a_decline(table, bus, context, items, seal):
+    declined = tasks.lambda_handler(task("charge", amount_cents=2000, payment_ref=seal("tok_chargeDeclined")), context)
+
+    assert declined == {"status": "DECLINED", "reason": "PAYMENT_DECLINED"}
+    assert items("SIM#CAP#") == []
+    assert [e["detail-type"] for e in bus.events()] == ["PaymentFailed"]
+
+
+def test_a_charge_whose_authorize_answered_past_its_budget_captures_nothing(table, bus, context, items, seal):
+    slow = {"payments.authorize": {"latency_ms": 60}}
+    with faults_document(slow), pytest.raises(ChargeDeadlineExceeded):
+        tasks.lambda_handler(task("charge", amount_cents=2000, payment_ref=seal("tok_visa"), budget_ms=50), context)
+    assert items("SIM#CAP#") == [], "nobody awaits this answer any more: no charge"
+    # the retry (in time) replays the hold and captures once
+    retried = tasks.lambda_handler(task("charge", amount_cents=2000, payment_ref=seal("tok_visa")), context)
+    assert retried["status"] == "CAPTURED" and len(items("SIM#AUTH#")) == 1
+
+
+def test_each_part_of_a_charge_is_injectable_on_its_own(table, bus, context, items, seal):
+    with faults_document({"payments.capture": {"phase": "lost_response"}}), pytest.raises(LostResponse):
+        tasks.lambda_handler(task("charge", amount_cents=2000, payment_ref=seal("tok_visa")), context)
+    assert len(items("SIM#CAP#")) == 1, "the capture landed; its answer was lost"
+    replay = tasks.lambda_handler(task("charge", amount_cents=2000, payment_ref=seal("tok_visa")), context)
+    assert replay["status"] == "CAPTURED" and len(items("SIM#CAP#")) == 1
 
 
 def test_saga_shaped_input_is_accepted(table, context, seal):
