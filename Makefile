@@ -16,7 +16,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 # cdk.json's app is `python3 app.py`: the project's virtualenv comes first, as when it is activated.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help test test-fast fuzz local synth deploy destroy lint format typecheck nag cfn-lint bench chaos compare check redrive replay schemas catalog clean
+.PHONY: help chromium test test-fast fuzz local synth deploy destroy lint format typecheck nag cfn-lint bench chaos compare check redrive replay schemas catalog clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -31,7 +31,18 @@ $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $(NPM_STAMP)
 
-test: $(STAMP) ## set up everything, then run every test (unit, infrastructure, saga, end-to-end) in parallel; prints the slowest
+# The web console's browser test (tests/e2e/test_console.py) drives Debian's chromium: installed here
+# when missing, as root or with passwordless sudo. Without it that test skips, and fails when CI is set.
+chromium:
+	@if command -v chromium >/dev/null 2>&1 || [ -n "$$CHROMIUM" ]; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null 2>&1; then echo "chromium: no apt-get here; install chromium or set CHROMIUM=<browser binary>"; exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then sudo=""; elif sudo -n true 2>/dev/null; then sudo="sudo"; \
+	else echo "chromium: not root and no passwordless sudo; install chromium to run the console's browser test"; exit 0; fi; \
+	echo "installing chromium for the console's browser test"; \
+	$$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null \
+	  || echo "chromium: apt-get failed; the console's browser test will say so"
+
+test: $(STAMP) chromium ## set up everything, then run every test (unit, infrastructure, saga, end-to-end) in parallel; prints the slowest
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15 $(PYTEST_ARGS)
 
 test-fast: $(STAMP) ## the inner loop: unit and infrastructure tests only (no local cloud)
@@ -40,8 +51,8 @@ test-fast: $(STAMP) ## the inner loop: unit and infrastructure tests only (no lo
 fuzz: $(STAMP) ## explore the API with fresh random requests, longer than make test (EXAMPLES=300; ORDERFLOW_FUZZ_SEED=<n> replays)
 	HYPOTHESIS_PROFILE=default ORDERFLOW_FUZZ_EXAMPLES=$(EXAMPLES) $(PY) -m pytest tests/e2e/test_fuzz.py $(PYTEST_ARGS)
 
-local: $(STAMP) ## set up everything, synthesize, and run the app on the local cloud (API on 127.0.0.1:3000; PORT=... to change)
-	$(PY) -m local serve --port $(PORT)
+local: $(STAMP) ## set up everything, synthesize, and run the app on the local cloud (API on 127.0.0.1:3000, web console on /_console; PORT=... to change)
+	$(PY) -m local serve --port $(PORT) --mount /_console=console.mount:mount
 
 synth: $(STAMP) $(NPM_STAMP) ## synthesize the CloudFormation template with cdk-nag (offline)
 	npx cdk synth --quiet
@@ -60,8 +71,8 @@ format: $(STAMP) ## apply ruff fixes and formatting
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
-typecheck: $(STAMP) ## mypy over functions/, cdk/, local/ and ops/
-	$(PY) -m mypy functions cdk local ops
+typecheck: $(STAMP) ## mypy over functions/, cdk/, local/, ops/ and console/
+	$(PY) -m mypy functions cdk local ops console
 
 cfn-lint: synth ## cfn-lint the synthesized template
 	$(VENV)/bin/cfn-lint cdk.out/Orderflow.template.json

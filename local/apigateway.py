@@ -13,6 +13,7 @@ import base64
 import contextlib
 import json
 import logging
+import mimetypes
 import re
 import threading
 import time
@@ -23,6 +24,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -270,6 +272,36 @@ class ApiResponse:
     body: bytes
 
 
+# A mounted handler answers every request under its path prefix on the API's port, before (and
+# instead of) the template's routes: extra pages or tools beside the API. Not part of the API:
+# no authorization, validation, gateway responses or metering apply to it.
+MountHandler = Callable[[ApiRequest], ApiResponse]
+
+
+def static_files(directory: str | Path, prefix: str) -> MountHandler:
+    """A mount serving the files of `directory` at `prefix/` (GET, HEAD); `prefix` itself
+    redirects to `prefix/`, which serves index.html. Nothing outside the directory is served."""
+    root = Path(directory).resolve()
+    prefix = "/" + prefix.strip("/")
+
+    def serve(request: ApiRequest) -> ApiResponse:
+        if request.method not in ("GET", "HEAD"):
+            return ApiResponse(405, [("Allow", "GET, HEAD"), ("Content-Type", "text/plain")], b"method not allowed")
+        if request.path == prefix:
+            return ApiResponse(301, [("Location", prefix + "/")], b"")
+        relative = unquote(request.path[len(prefix) :]).lstrip("/") or "index.html"
+        path = (root / relative).resolve()
+        if not path.is_relative_to(root) or not path.is_file():
+            return ApiResponse(404, [("Content-Type", "text/plain")], b"not found")
+        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        if content_type.startswith("text/") or content_type in ("application/javascript", "application/json"):
+            content_type += "; charset=utf-8"
+        headers = [("Content-Type", content_type), ("Cache-Control", "no-cache"), ("X-Content-Type-Options", "nosniff")]
+        return ApiResponse(200, headers, path.read_bytes())
+
+    return serve
+
+
 class ApiGateway:
     """Turns HTTP requests into proxy events and function results into HTTP responses."""
 
@@ -286,6 +318,7 @@ class ApiGateway:
         self._executor = ThreadPoolExecutor(64, thread_name_prefix="apigw-invoke")
         self._warned: set[str] = set()
         self._validators: dict[int, Any] = {}
+        self.mounts: dict[str, MountHandler] = {}  # path prefix -> handler (see `mount`)
         try:
             import jsonschema
 
@@ -295,6 +328,23 @@ class ApiGateway:
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
+
+    def mount(self, prefix: str, handler: MountHandler | None) -> None:
+        """Serve `prefix` and everything under it with `handler` (None unmounts)."""
+        prefix = "/" + prefix.strip("/")
+        if prefix == "/":
+            raise ValueError("a mount needs a path prefix, not /")
+        if handler is None:
+            self.mounts.pop(prefix, None)
+        else:
+            self.mounts[prefix] = handler
+
+    def mounted(self, raw_path: str) -> MountHandler | None:
+        path = urlsplit(raw_path).path
+        for prefix, handler in self.mounts.items():
+            if path == prefix or path.startswith(prefix + "/"):
+                return handler
+        return None
 
     def _warn_once(self, key: str, message: str) -> None:
         if key not in self._warned:
@@ -741,6 +791,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
             )
             response = self.server.gateway.error("REQUEST_TOO_LARGE", request)
             self.close_connection = True
+        elif (mount := self.server.gateway.mounted(self.path)) is not None:
+            response = self._mounted(mount, body)
         else:
             try:
                 response = self.server.gateway.handle(
@@ -763,6 +815,26 @@ class _RequestHandler(BaseHTTPRequestHandler):
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             self.wfile.write(payload)
         log.info("%s %s -> %d (%.0f ms)", self.command, self.path, response.status, (time.monotonic() - started) * 1000)
+
+    def _mounted(self, mount: MountHandler, body: bytes) -> ApiResponse:
+        split = urlsplit(self.path)
+        single, multi = _header_maps(list(self.headers.items()))
+        request = ApiRequest(
+            method=self.command,
+            path=split.path,
+            headers=single,
+            multi_headers=multi,
+            query=parse_qsl(split.query, keep_blank_values=True),
+            body=body,
+            source_ip=self.client_address[0],
+            host=self.headers.get("Host") or self._own_address(),
+            request_id=str(uuid.uuid4()),
+        )
+        try:
+            return mount(request)
+        except Exception:
+            log.exception("the handler mounted for %s failed", self.path)
+            return ApiResponse(500, [("Content-Type", "application/json")], json.dumps(INTERNAL_ERROR).encode())
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
 

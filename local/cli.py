@@ -80,8 +80,54 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_false",
         help="do not start one worker per function ahead of the first request",
     )
+    parser.add_argument(
+        "--static",
+        action="append",
+        default=[],
+        metavar="PREFIX=DIR",
+        help="also serve the files of DIR under PREFIX on the API's port, e.g. /docs=site (repeatable)",
+    )
+    parser.add_argument(
+        "--mount",
+        action="append",
+        default=[],
+        metavar="PREFIX=MODULE:FUNCTION",
+        help="also serve PREFIX on the API's port with the handler FUNCTION(cloud, prefix) returns (repeatable)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     return parser
+
+
+def parse_mounts(statics: list[str], mounts: list[str]) -> list[tuple[str, str, str]]:
+    """`--static PREFIX=DIR` and `--mount PREFIX=MODULE:FUNCTION` -> (prefix, kind, target)."""
+    parsed = []
+    for kind, values in (("static", statics), ("mount", mounts)):
+        for value in values:
+            prefix, separator, target = value.partition("=")
+            if not separator or not prefix.strip("/") or not target:
+                raise SystemExit(
+                    f"--{kind} {value!r}: expected PREFIX={'DIR' if kind == 'static' else 'MODULE:FUNCTION'}"
+                )
+            if kind == "static" and not Path(target).is_dir():
+                raise SystemExit(f"--static {value!r}: {target} is not a directory")
+            if kind == "mount" and ":" not in target:
+                raise SystemExit(f"--mount {value!r}: expected MODULE:FUNCTION after '='")
+            parsed.append(("/" + prefix.strip("/"), kind, target))
+    return parsed
+
+
+def apply_mounts(cloud: Any, mounts: list[tuple[str, str, str]]) -> None:
+    """Mounts each handler on the cloud's API port (see `LocalCloud.mount`)."""
+    import importlib
+
+    from local.apigateway import static_files
+
+    for prefix, kind, target in mounts:
+        if kind == "static":
+            cloud.mount(prefix, static_files(target, prefix))
+        else:
+            module, _, function = target.partition(":")
+            cloud.mount(prefix, getattr(importlib.import_module(module), function)(cloud, prefix))
 
 
 def synthesize(assembly: Path, app: str | None, console: Console) -> None:
@@ -130,12 +176,16 @@ def remove_resources(path: Path, endpoint_url: str) -> None:
         pass
 
 
-def print_summary(cloud: Any, console: Console, resources_file: Path | None = None) -> None:
+def print_summary(
+    cloud: Any, console: Console, resources_file: Path | None = None, mounted: list[str] | None = None
+) -> None:
     endpoints = Table(title="local cloud", show_header=False)
     endpoints.add_column(style="bold")
     endpoints.add_column()
     if cloud.apis:
         endpoints.add_row("API", cloud.api_url)
+    for prefix in mounted or []:
+        endpoints.add_row("also served", f"{cloud.api_url}{prefix}/")
     endpoints.add_row("AWS endpoint (moto)", cloud.endpoint_url)
     endpoints.add_row("region / account", f"{cloud.region} / {cloud.account_id}")
     endpoints.add_row("function logs", str(cloud.log_dir))
@@ -202,6 +252,7 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
     assembly = Path(args.assembly)
+    mounts = parse_mounts(args.static, args.mount)
     if args.synth:
         synthesize(assembly, args.app, console)
 
@@ -229,8 +280,9 @@ def main(argv: list[str] | None = None) -> int:
         cloud.start(progress=lambda message: console.print(f"[green]✓[/] {message}"))
     resources_file = Path(args.work_dir) / "resources.json"
     try:
+        apply_mounts(cloud, mounts)
         write_resources(cloud, resources_file)
-        print_summary(cloud, console, resources_file)
+        print_summary(cloud, console, resources_file, [prefix for prefix, _, _ in mounts])
         while not stop.wait(0.5):
             pass
     finally:

@@ -30,7 +30,7 @@ from botocore.config import Config
 
 from local import limits, patches
 from local import meter as metering
-from local.apigateway import ApiGateway, LocalApiServer, RestApi, Route, build_rest_apis
+from local.apigateway import ApiGateway, LocalApiServer, MountHandler, RestApi, Route, build_rest_apis
 from local.assembly import CloudAssembly, StackArtifact
 from local.functions import FAKE_CREDENTIALS, FunctionPool, FunctionSpec, InvocationResult
 from local.host import MotoHost
@@ -452,6 +452,14 @@ class LocalCloud:
 
     def routes(self) -> list[Route]:
         return [route for api in self.apis for route in api.routes()]
+
+    def mount(self, prefix: str, handler: MountHandler | None) -> None:
+        """Serve `prefix` and everything under it on the API's port with `handler` (an
+        `ApiRequest -> ApiResponse` callable, e.g. `local.apigateway.static_files(dir, prefix)`),
+        ahead of the template's routes; None unmounts. For pages and tools beside the API."""
+        if self._api_server is None:
+            raise RuntimeError("the stack has no REST API to mount beside")
+        self._api_server.gateway.mount(prefix, handler)
 
     def client(self, service: str, **kwargs: Any) -> Any:
         """A new boto3 client for `service`, pointed at the local moto server."""
