@@ -7,6 +7,8 @@ callers' existing roles. A customer-facing front end would add a Cognito authori
 
 from __future__ import annotations
 
+import json
+
 from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_lambda as lambda_
@@ -16,7 +18,35 @@ from constructs import Construct
 from cdk.common import Shared
 
 STAGE = "v1"
-ERROR_TEMPLATE = '{"error": $context.error.messageString, "details": "$context.error.validationErrorString"}'
+# API Gateway's own errors in the functions' error shape (functions/shared/http_errors.py):
+# {"error": <snake_case code>, "message": <the gateway's message>, "details": [<problem>...]}.
+GATEWAY_ERRORS: dict[str, tuple[apigw.ResponseType, str]] = {
+    "Default4xx": (apigw.ResponseType.DEFAULT_4_XX, "client_error"),
+    "Default5xx": (apigw.ResponseType.DEFAULT_5_XX, "gateway_error"),
+    "BadRequestParameters": (apigw.ResponseType.BAD_REQUEST_PARAMETERS, "missing_parameter"),
+    "BadRequestBody": (apigw.ResponseType.BAD_REQUEST_BODY, "malformed_body"),
+    "MissingAuthenticationToken": (apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN, "missing_authentication_token"),
+    "AccessDenied": (apigw.ResponseType.ACCESS_DENIED, "access_denied"),
+    "InvalidSignature": (apigw.ResponseType.INVALID_SIGNATURE, "invalid_signature"),
+    "ExpiredToken": (apigw.ResponseType.EXPIRED_TOKEN, "expired_token"),
+    "Throttled": (apigw.ResponseType.THROTTLED, "throttled"),
+    "RequestTooLarge": (apigw.ResponseType.REQUEST_TOO_LARGE, "request_too_large"),
+    "IntegrationTimeout": (apigw.ResponseType.INTEGRATION_TIMEOUT, "integration_timeout"),
+}
+# Only these two carry the gateway's validation text as a problem.
+VALIDATING = ("missing_parameter", "malformed_body")
+
+
+def error_template(code: str) -> str:
+    details = []
+    if code in VALIDATING:
+        problem = {"field": "request", "location": "request", "type": code, "message": "$VALIDATION"}
+        details.append(problem)
+    body = json.dumps({"error": code, "message": "$MESSAGE", "details": details})
+    # messageString is already a quoted JSON string; validationErrorString is not.
+    return body.replace('"$MESSAGE"', "$context.error.messageString").replace(
+        "$VALIDATION", "$context.error.validationErrorString"
+    )
 
 
 class ApiConstruct(Construct):
@@ -68,13 +98,11 @@ class ApiConstruct(Construct):
             default_method_options=apigw.MethodOptions(authorization_type=apigw.AuthorizationType.IAM),
         )
         # Errors the gateway itself answers (auth, throttling, missing parameters) use the same
-        # {"error", "details"} shape as the functions' errors.
-        for name, response_type in (
-            ("Default4xx", apigw.ResponseType.DEFAULT_4_XX),
-            ("Default5xx", apigw.ResponseType.DEFAULT_5_XX),
-            ("BadRequestParameters", apigw.ResponseType.BAD_REQUEST_PARAMETERS),
-        ):
-            self.api.add_gateway_response(name, type=response_type, templates={"application/json": ERROR_TEMPLATE})
+        # {"error", "message", "details"} shape as the functions' errors.
+        for name, (response_type, code) in GATEWAY_ERRORS.items():
+            self.api.add_gateway_response(
+                name, type=response_type, templates={"application/json": error_template(code)}
+            )
         # The gateway validates the request's parameters; bodies are validated by the functions'
         # pydantic models, the one definition of each body, whose errors name every failing field
         # (API Gateway's model errors do not say which field failed). See docs/decisions.md.

@@ -147,6 +147,7 @@ class FieldProblem(BaseModel):
 
     field: str
     location: str = "body"
+    type: str = "invalid"
     message: str
 
 

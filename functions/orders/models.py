@@ -102,14 +102,3 @@ class TimelineEvent(_Output):
 class TimelineView(_Output):
     order_id: str
     events: list[TimelineEvent]
-
-
-class ErrorDetail(_Output):
-    field: str
-    location: str
-    message: str
-
-
-class ErrorResponse(_Output):
-    error: str
-    details: list[ErrorDetail] | dict[str, object] = Field(default_factory=list)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
-from pydantic import ValidationError
 
-from shared.observability import observability
+from shared.observability import observability, without_values
 
 logger, tracer, metrics = observability("orders")
+__all__ = ["count_order", "logger", "metrics", "record_decision_time", "tracer", "without_values"]
 
 
 def count_order(metric: str, flow: str, reason: str | None = None) -> None:
@@ -41,8 +41,3 @@ def record_decision_time(flow: str, milliseconds: float) -> None:
         default_dimensions={"service": logger.service, "flow": flow},
     ):
         pass
-
-
-def without_values(error: ValidationError) -> str:
-    """A pydantic error as "field: problem" pairs; its default text quotes inputs, tokens included."""
-    return "; ".join(f"{'.'.join(map(str, e['loc'])) or '<root>'}: {e['type']}" for e in error.errors())

@@ -7,8 +7,9 @@ the error. orderflow's APIs speak JSON only, so such a request gets a clear 415 
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+from shared import http_errors
 
 JSON_TYPES = ("application/json",)
 
@@ -27,10 +28,4 @@ def unsupported_media_type(event: dict[str, Any]) -> dict[str, Any] | None:
     content_type = _content_type(event)
     if content_type is None or content_type in JSON_TYPES or content_type.endswith("+json"):
         return None
-    body = {
-        "error": "unsupported content type",
-        "details": [
-            {"field": "Content-Type", "location": "header", "message": f"send application/json, not {content_type}"}
-        ],
-    }
-    return {"statusCode": 415, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
+    return http_errors.unsupported_media_type(content_type).proxy_response()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from pydantic import ValidationError
 
 
 def observability(service: str) -> tuple[Logger, Tracer, Metrics]:
@@ -27,3 +28,8 @@ def bind_correlation(logger: Logger, correlation_id: str, order_id: str | None =
     if order_id:
         keys["order_id"] = order_id
     logger.append_keys(**keys)
+
+
+def without_values(error: ValidationError) -> str:
+    """A pydantic error as "field: problem" pairs; its default text quotes inputs, tokens included."""
+    return "; ".join(f"{'.'.join(map(str, e['loc'])) or '<root>'}: {e['type']}" for e in error.errors())

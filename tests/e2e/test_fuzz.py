@@ -6,7 +6,7 @@ Regenerate it with ``PYTHONPATH=functions:. .venv/bin/python tests/e2e/test_fuzz
 
 Properties, for every operation and generated request (valid and invalid):
 - never a 5xx;
-- every 4xx is JSON ``{"error", "details"}``, except the decisions on a valid order
+- every 4xx is JSON ``{"error", "message", "details"}`` (functions/shared/http_errors.py), except the decisions on a valid order
   (402 declined, 409 out of stock), which are the documented ``{"order_id", "status", "reason"}``;
 - a request refused with a 4xx writes nothing (item counts of every table before == after);
 - the status is documented, the body matches its documented schema, and a request that fits the
@@ -303,7 +303,7 @@ def test_generated_requests_never_fail_the_server_and_refusals_write_nothing(cas
         if response.status_code in DECISIONS and _is_rejection(body):
             pass  # the order was decided (and recorded as REJECTED), not refused
         else:
-            assert isinstance(body, dict) and {"error", "details"} <= set(body), f"{where}: {response.text[:1000]}"
+            assert isinstance(body, dict) and {"error", "message", "details"} <= set(body), f"{where}: {response.text[:1000]}"
             assert counts() == before, f"{where}: refused, yet something was written"
     _documented_status(case, response)
     _refused_for_a_documented_reason(case, response)
@@ -317,7 +317,7 @@ GATEWAY_LIMIT = 10 * 1024 * 1024  # API Gateway's request payload limit
 
 def _error_names(response, field: str) -> None:
     body = response.json()
-    assert {"error", "details"} <= set(body), response.text
+    assert {"error", "message", "details"} <= set(body), response.text
     assert field in json.dumps(body["details"]), response.text
 
 
@@ -333,7 +333,7 @@ def test_a_body_over_10_mb_is_refused_by_the_gateway_with_413(orderflow, counts,
     )
 
     assert response.status_code == 413, response.text[:500]
-    assert {"error", "details"} <= set(response.json()), response.text  # the template's DEFAULT_4XX
+    assert {"error", "message", "details"} <= set(response.json()), response.text  # the template's DEFAULT_4XX
     assert counts() == before
     assert len(orderflow.cloud.logs(function)) == logged, "the function was invoked"
 
@@ -344,7 +344,7 @@ def test_a_method_the_api_does_not_have_is_a_4xx_in_the_error_shape(orderflow, c
     response = orderflow.http.delete(orderflow.url("/orders"))
 
     assert 400 <= response.status_code < 500, response.text
-    assert {"error", "details"} <= set(response.json()), response.text
+    assert {"error", "message", "details"} <= set(response.json()), response.text
     assert counts() == before
 
 

@@ -36,7 +36,7 @@ def test_get_put_if_match_stale_etag_and_a_repeated_adjustment(orderflow, ops, s
 
     stale = orderflow.http.put(url, json={"available": 99, "price_cents": 1}, headers={"If-Match": etag})
     body = _error(stale, 412, "precondition_failed")
-    assert body["details"]["current_version"] == updated.json()["version"]
+    assert body["details"][0]["context"]["current_version"] == updated.json()["version"]
     assert orderflow.stock(sku) == {"available": 20, "reserved": 2, "stocked": 22}
 
     adjustments = orderflow.url(f"/inventory/{sku}/adjustments")

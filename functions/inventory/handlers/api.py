@@ -26,11 +26,9 @@ from inventory.domain.errors import (
 )
 from inventory.domain.models import Adjustment, Precondition, StockItem
 from inventory.handlers.dependencies import api_inventory
-from inventory.handlers.http_errors import ApiError, json_object_body, register_error_handlers
 from inventory.handlers.models import (
     IDEMPOTENCY_HEADER,
     AdjustmentBody,
-    ErrorBody,
     IdempotencyKey,
     IfMatch,
     IfNoneMatch,
@@ -41,6 +39,7 @@ from inventory.handlers.models import (
 from inventory.observability import logger, metrics, tracer
 from shared.correlation import CORRELATION_HEADER, correlation_from_headers
 from shared.http import unsupported_media_type
+from shared.http_errors import ApiError, ErrorBody, Problem, json_object_body, register_error_handlers, unavailable
 from shared.observability import bind_correlation
 
 app = APIGatewayRestResolver(enable_validation=True)
@@ -53,8 +52,14 @@ def _precondition_failed(error: PreconditionFailed) -> ApiError:
     else:
         version = error.current_version
         message = f'the stock item is at version {version}: GET it, then retry with If-Match: "{version}"'
-    details = {"sku": error.sku, "current_version": error.current_version, "message": message}
-    return ApiError(HTTPStatus.PRECONDITION_FAILED, "precondition_failed", details)
+    problem = Problem(
+        field="If-Match",
+        location="header",
+        type="precondition_failed",
+        message=message,
+        context={"sku": error.sku, "current_version": error.current_version},
+    )
+    return ApiError(HTTPStatus.PRECONDITION_FAILED, "precondition_failed", message, [problem])
 
 
 def _out_of_range(error: AdjustmentOutOfRange) -> ApiError:
@@ -62,45 +67,44 @@ def _out_of_range(error: AdjustmentOutOfRange) -> ApiError:
         code, message = "insufficient_stock", f"available {error.available} cannot go below zero"
     else:
         code, message = "stock_limit_exceeded", f"available cannot exceed {error.limit}"
-    details = {
-        "sku": error.sku,
-        "field": "delta",
-        "available": error.available,
-        "delta": error.delta,
-        "message": message,
-    }
-    return ApiError(HTTPStatus.CONFLICT, code, details)
+    context: dict[str, int | str | None] = {"sku": error.sku, "available": error.available, "delta": error.delta}
+    problem = Problem(field="delta", location="body", type=code, message=message, context=context)
+    return ApiError(HTTPStatus.CONFLICT, code, message, [problem])
 
 
 def _key_reused(_: IdempotencyKeyReused) -> ApiError:
-    detail = {
-        "field": IDEMPOTENCY_HEADER,
-        "location": "header",
-        "type": "idempotency_key_conflict",
-        "message": "this key was already used with a different request body; use a new key for a new adjustment",
-    }
-    return ApiError(HTTPStatus.UNPROCESSABLE_ENTITY, "idempotency_key_conflict", [detail])
+    problem = Problem(
+        field=IDEMPOTENCY_HEADER,
+        location="header",
+        type="idempotency_key_conflict",
+        message="this key was already used with a different request body; use a new key for a new adjustment",
+    )
+    return ApiError(HTTPStatus.UNPROCESSABLE_ENTITY, "idempotency_key_conflict", problem.message, [problem])
+
+
+def _sku_not_found(error: SkuNotFound) -> ApiError:
+    problem = Problem(field="sku", location="path", type="not_found", message="no stock item with this sku")
+    return ApiError(HTTPStatus.NOT_FOUND, "sku_not_found", f"sku {error.sku} not found", [problem])
 
 
 register_error_handlers(
     app,
     logger,
     {
-        SkuNotFound: lambda error: ApiError(HTTPStatus.NOT_FOUND, "sku_not_found", {"sku": error.sku}),
+        SkuNotFound: _sku_not_found,
         PreconditionFailed: _precondition_failed,
         AdjustmentOutOfRange: _out_of_range,
         IdempotencyKeyReused: _key_reused,
-        StockContention: lambda _: ApiError(
-            HTTPStatus.SERVICE_UNAVAILABLE, "contention", {"message": "retry with the same Idempotency-Key"}
-        ),
+        StockContention: lambda _: unavailable("the stock item is busy: retry with the same Idempotency-Key"),
     },
+    routes=((r"^/inventory/[^/]+/?$", ("GET", "PUT")), (r"^/inventory/[^/]+/adjustments/?$", ("POST",))),
 )
 
 _ETAG_HEADER: OpenAPIResponseHeader = {"description": 'The item\'s version, quoted ("7"): send it back as If-Match'}
 
 
 def _responses(*errors: int) -> dict[int, OpenAPIResponse]:
-    """OpenAPI entries: the stock item on success, every error in the {"error", "details"} shape."""
+    """OpenAPI entries: the stock item on success, every error in the shared {"error", "message", "details"} shape."""
     return {
         200: {
             "description": "the stock item",

@@ -115,10 +115,3 @@ class ReleaseTask(_SagaTask):
 
 class InventoryTask(RootModel[Annotated[ReserveTask | ReleaseTask, Field(discriminator="action")]]):
     """The task payload, told apart by ``action``."""
-
-
-class ErrorBody(BaseModel):
-    """Every error this API answers: what went wrong, and which field or header it was."""
-
-    error: str
-    details: list[dict[str, object]] | dict[str, object] = Field(default_factory=list)

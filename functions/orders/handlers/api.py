@@ -1,20 +1,18 @@
 """orders-api: POST /orders, GET /orders/{order_id}, GET /orders/{order_id}/timeline.
 
 Thin on purpose: validation by the resolver, one call into logic, and every error shaped
-into ``{"error", "details"}`` by the exception handlers below, in one place.
+into ``{"error", "message", "details"}`` by shared.http_errors.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from datetime import timedelta
 from functools import cache
+from http import HTTPStatus
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
@@ -22,7 +20,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from orders.config import ApiConfig, get_config
 from orders.data.catalog import DynamoDBCatalog
@@ -41,7 +39,6 @@ from orders.logic.place_order import OrderPlacement
 from orders.logic.placed import PlacedOrder
 from orders.logic.queries import OrderQueries
 from orders.models import (
-    ErrorResponse,
     OrderAccepted,
     OrderConfirmedResponse,
     OrderRejectedResponse,
@@ -50,10 +47,11 @@ from orders.models import (
     TimelineEvent,
     TimelineView,
 )
-from orders.observability import logger, metrics, tracer, without_values
+from orders.observability import logger, metrics, tracer
 from shared.correlation import CORRELATION_HEADER, correlation_from_headers
 from shared.faults import InjectedFault
 from shared.http import unsupported_media_type
+from shared.http_errors import RETRY_AFTER, ApiError, ErrorBody, Problem, register_error_handlers, unavailable
 from shared.observability import bind_correlation
 from shared.payment_ref import KmsPaymentRefs, PaymentRefUnavailable
 
@@ -101,10 +99,6 @@ def _json(status: int, body: BaseModel | dict[str, Any], headers: dict[str, str]
     return Response(status_code=status, content_type=JSON, body=json.dumps(payload), headers=headers)
 
 
-def _error(status: int, message: str, details: Any = None, headers: dict[str, str] | None = None) -> Response:
-    return _json(status, {"error": message, "details": [] if details is None else details}, headers)
-
-
 # The rejection reasons a caller can act on; anything else is our problem, so 503.
 REJECTION_STATUS = {"OUT_OF_STOCK": 409, "PAYMENT_DECLINED": 402}
 
@@ -147,9 +141,9 @@ _DESCRIPTIONS = {
 
 
 def _responses(models: dict[int, Any]) -> dict[int, Any]:
-    """OpenAPI response entries; a code mapped to None answers with ErrorResponse."""
+    """OpenAPI response entries; a code mapped to None answers with the shared ErrorBody."""
     return {
-        code: {"description": _DESCRIPTIONS[code], "content": {JSON: {"model": model or ErrorResponse}}}
+        code: {"description": _DESCRIPTIONS[code], "content": {JSON: {"model": model or ErrorBody}}}
         for code, model in models.items()
     }
 
@@ -169,10 +163,10 @@ def _responses(models: dict[int, Any]) -> dict[int, Any]:
             202: OrderAccepted,
             400: None,
             402: OrderRejectedResponse,
-            409: OrderRejectedResponse | ErrorResponse,
+            409: OrderRejectedResponse | ErrorBody,
             415: None,
             422: None,
-            503: OrderRejectedResponse | ErrorResponse,
+            503: OrderRejectedResponse | ErrorBody,
         }
     ),
     tags=["orders"],
@@ -228,119 +222,65 @@ def get_timeline(order_id: Annotated[str, Path(min_length=1)]):  # returns Respo
     return _json(200, TimelineView(order_id=order_id, events=events))
 
 
-# --- errors, all shaped here ---
-
-_HEADER_NAMES = {name.lower(): name for name in (IDEMPOTENCY_HEADER, CORRELATION_HEADER)}
+# --- errors: the one shape of shared.http_errors; the orders-specific ones here ---
 
 
-def _field_name(location: tuple[Any, ...]) -> str:
-    """("items", 0, "quantity") -> "items[0].quantity"."""
-    name = ""
-    for part in location:
-        if isinstance(part, int):
-            name += f"[{part}]"
-        else:
-            name += f".{part}" if name else str(part)
-    return name
+def _idempotency_conflict(_: Exception) -> ApiError:
+    problem = Problem(
+        field=IDEMPOTENCY_HEADER,
+        location="header",
+        type="idempotency_key_conflict",
+        message="this key was already used with a different request body; use a new key for a new order",
+    )
+    return ApiError(HTTPStatus.UNPROCESSABLE_ENTITY, "idempotency_key_conflict", problem.message, [problem])
 
 
-@app.exception_handler(RequestValidationError)
-def _invalid_request(error: RequestValidationError) -> Response:
-    problems = error.errors()
-    # An error about the body as a whole means it is not a JSON object at all: malformed, 400.
-    if any(p.get("type") == "json_invalid" or tuple(p.get("loc", ())) == ("body",) for p in problems):
-        decode = next((p for p in problems if p.get("type") == "json_invalid"), None)
-        message = "request body must be a JSON object"
-        if decode is not None:
-            message = f"malformed JSON: {decode.get('ctx', {}).get('error', 'cannot be parsed')}"
-        return _error(400, "malformed request body", [{"field": "body", "location": "body", "message": message}])
-    details = []
-    for problem in problems:
-        where, *path = tuple(problem.get("loc", ())) or ("body",)
-        if where == "header" and path:
-            field = _HEADER_NAMES.get(str(path[0]).lower(), str(path[0]))
-        else:
-            field = _field_name(tuple(path)) or str(where)
-        # Only the message: pydantic's `input` could echo a payment token back.
-        details.append({"field": field, "location": str(where), "message": str(problem.get("msg", "invalid"))})
-    return _error(422, "validation failed", details)
+def _in_progress(_: Exception) -> ApiError:
+    problem = Problem(
+        field=IDEMPOTENCY_HEADER,
+        location="header",
+        type="in_progress",
+        message="a request with this key is in progress",
+    )
+    return ApiError(
+        HTTPStatus.CONFLICT, "request_in_progress", "retry in a second with the same key", [problem], RETRY_AFTER
+    )
 
 
-@app.exception_handler(RequestUnsupportedContentType)
-def _unsupported_content_type(_: RequestUnsupportedContentType) -> Response:
-    detail = {"field": "Content-Type", "location": "header", "message": "send application/json"}
-    return _error(415, "unsupported content type", [detail])
+def _order_not_found(error: OrderNotFoundError) -> ApiError:
+    problem = Problem(field="order_id", location="path", type="not_found", message="no order with this id")
+    return ApiError(HTTPStatus.NOT_FOUND, "order_not_found", f"order {error.order_id[:128]} not found", [problem])
 
 
-@app.exception_handler(InvalidOrderError)
-def _invalid_order(error: InvalidOrderError) -> Response:
-    return _error(422, "order cannot be accepted", [p.model_dump() for p in error.problems])
+def _invalid_order(error: InvalidOrderError) -> ApiError:
+    details = [Problem(**p.model_dump()) for p in error.problems]
+    return ApiError(HTTPStatus.UNPROCESSABLE_ENTITY, "order_not_acceptable", "the order cannot be accepted", details)
 
 
-@app.exception_handler([IdempotencyValidationError, IdempotencyConflictError])
-def _idempotency_conflict(_: Exception) -> Response:
-    detail = {
-        "field": IDEMPOTENCY_HEADER,
-        "location": "header",
-        "message": "this key was already used with a different request body; use a new key for a new order",
-    }
-    return _error(422, "Idempotency-Key conflict", [detail])
-
-
-@app.exception_handler(IdempotencyAlreadyInProgressError)
-def _in_progress(_: IdempotencyAlreadyInProgressError) -> Response:
-    detail = {"field": IDEMPOTENCY_HEADER, "location": "header", "message": "a request with this key is in progress"}
-    return _error(409, "request in progress", [detail], {"Retry-After": "1"})
-
-
-@app.exception_handler(OrderNotFoundError)
-def _order_not_found(error: OrderNotFoundError) -> Response:
-    return _error(404, "order not found", {"order_id": error.order_id[:128]})
-
-
-@app.exception_handler(
-    [
-        SagaUnavailableError,
-        CatalogUnavailableError,
-        IdempotencyPersistenceLayerError,
-        InjectedFault,
-        PaymentRefUnavailable,
-    ]
-)
-def _unavailable(error: Exception) -> Response:
+def _unavailable(error: Exception) -> ApiError:
     logger.warning("dependency unavailable", extra={"error_type": type(error).__name__})
-    return _error(503, "temporarily unavailable, retry with the same Idempotency-Key", [], {"Retry-After": "1"})
+    return unavailable("temporarily unavailable: retry with the same Idempotency-Key")
 
 
-@app.exception_handler(Exception)
-def _unexpected(error: Exception) -> Response:
-    if isinstance(error, ValidationError):  # its text quotes the values it refused
-        logger.error("unhandled validation error", extra={"error": without_values(error)})
-    else:
-        logger.exception("unhandled error", extra={"error_type": type(error).__name__})
-    return _error(500, "internal error")
-
-
-# Paths we serve and the methods each accepts; anything else on them is a 405, not a 404.
-_ROUTES = (
-    (re.compile(r"^/orders/?$"), ("POST",)),
-    (re.compile(r"^/orders/[^/]+/?$"), ("GET",)),
-    (re.compile(r"^/orders/[^/]+/timeline/?$"), ("GET",)),
+register_error_handlers(
+    app,
+    logger,
+    {
+        InvalidOrderError: _invalid_order,
+        (IdempotencyValidationError, IdempotencyConflictError): _idempotency_conflict,
+        IdempotencyAlreadyInProgressError: _in_progress,
+        OrderNotFoundError: _order_not_found,
+        (
+            SagaUnavailableError,
+            CatalogUnavailableError,
+            IdempotencyPersistenceLayerError,
+            InjectedFault,
+            PaymentRefUnavailable,
+        ): _unavailable,
+    },
+    # Paths we serve and the methods each accepts; anything else on them is a 405, not a 404.
+    routes=((r"^/orders/?$", ("POST",)), (r"^/orders/[^/]+/?$", ("GET",)), (r"^/orders/[^/]+/timeline/?$", ("GET",))),
 )
-
-
-@app.not_found
-def _not_found(_: NotFoundError) -> Response:
-    path = app.current_event.path or ""
-    method = app.current_event.http_method
-    for pattern, methods in _ROUTES:
-        if pattern.match(path) and method not in methods:
-            allowed = ", ".join(methods)
-            detail = {"method": method, "allowed": list(methods)}
-            return _error(405, "method not allowed", detail, {"Allow": allowed})
-    # A path of ours with the right method lands here when the id cannot be routed
-    # (e.g. "?" or "#" in it): no such order, so a 404.
-    return _error(404, "no such route", {"path": path[:256]})
 
 
 # --- entry point ---

@@ -169,6 +169,7 @@ class OrderPlacement:
                 problems.append(
                     FieldProblem(
                         field=f"items[{index}].sku",
+                        type="duplicate_sku",
                         message=f"duplicate sku {line.sku!r} (also items[{first_line[line.sku]}]); "
                         "put its whole quantity on one line",
                     )
@@ -177,7 +178,9 @@ class OrderPlacement:
         prices = self._catalog.prices(first_line.keys())
         for index, line in enumerate(request.items):
             if line.sku not in prices and first_line[line.sku] == index:
-                problems.append(FieldProblem(field=f"items[{index}].sku", message=f"unknown sku {line.sku!r}"))
+                problems.append(
+                    FieldProblem(field=f"items[{index}].sku", type="unknown_sku", message=f"unknown sku {line.sku!r}")
+                )
         if problems:
             raise InvalidOrderError(problems)
         return [

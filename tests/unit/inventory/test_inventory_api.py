@@ -53,11 +53,22 @@ def test_put_keeps_reserved_units_reserved(table, api_event, context):
 def test_get_unknown_sku_is_404_naming_the_sku(table, api_event, context):
     status, body, _ = call(api_event("GET", "nope"), context)
     assert status == 404
-    assert body == {"error": "sku_not_found", "details": {"sku": "nope"}}
+    assert body == {
+        "error": "sku_not_found",
+        "message": "sku nope not found",
+        "details": [{"field": "sku", "location": "path", "type": "not_found", "message": "no stock item with this sku"}],
+    }
+
+
+def test_another_method_on_a_known_path_is_a_json_405_with_allow(table, api_event, context):
+    status, body, response = call(api_event("DELETE", "apple"), context)
+    assert (status, body["error"]) == (405, "method_not_allowed")
+    assert response["multiValueHeaders"]["Allow"] == ["GET, PUT"]
 
 
 def test_unknown_route_is_a_json_404(table, api_event, context):
-    event = api_event("DELETE", "apple")
+    event = api_event("GET", "apple")
+    event["path"] = event["resource"] = "/inventory/apple/colour"
     status, body, _ = call(event, context)
     assert status == 404
     assert body["error"] == "not_found"
@@ -66,7 +77,7 @@ def test_unknown_route_is_a_json_404(table, api_event, context):
 def test_malformed_json_is_400_and_writes_nothing(table, api_event, context, scan_items):
     status, body, _ = call(api_event("PUT", "apple", '{"available": 5,'), context)
     assert status == 400
-    assert body["error"] == "malformed_json"
+    assert body["error"] == "malformed_body"
     assert body["details"][0]["field"] == "body"
     assert scan_items() == []
 
@@ -96,8 +107,8 @@ def test_invalid_body_is_422_naming_the_field_and_writes_nothing(
 ):
     status, body, _ = call(api_event("PUT", "apple", payload), context)
 
-    assert status == 422
-    assert body["error"] == "validation_error"
+    # a body that is not a JSON object (or none) cannot be understood at all: 400, the others 422
+    assert (status, body["error"]) == ((400, "malformed_body") if field == "body" else (422, "validation_error"))
     assert {"field": field, "type": error_type} in [{"field": d["field"], "type": d["type"]} for d in body["details"]]
     assert all(set(detail) == {"field", "location", "type", "message"} for detail in body["details"])
     assert scan_items() == [], "a rejected request must not write"
@@ -130,7 +141,7 @@ def test_unsupported_content_type_is_415(table, api_event, context, scan_items):
     event = api_event("PUT", "apple", "available=5", headers={"Content-Type": "text/plain"})
     status, body, _ = call(event, context)
     assert status == 415
-    assert body["error"] == "unsupported content type"
+    assert body["error"] == "unsupported_media_type"
     assert body["details"][0]["field"] == "Content-Type"
     assert scan_items() == []
 
@@ -144,4 +155,4 @@ def test_storage_failure_is_a_json_500(api_event, context, aws):
     # no table exists in this account: the write fails inside the data layer
     status, body, _ = call(api_event("PUT", "apple", {"available": 1, "price_cents": 1}), context)
     assert status == 500
-    assert body == {"error": "internal_error", "details": {}}
+    assert body == {"error": "internal_error", "message": "an internal error; it is logged", "details": []}

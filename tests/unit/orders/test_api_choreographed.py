@@ -71,7 +71,7 @@ def test_same_key_with_a_different_body_is_422_and_writes_nothing_more(client, t
 
     for response in (changed, other_customer):
         assert response.status == 422
-        assert response.body["error"] == "Idempotency-Key conflict"
+        assert response.body["error"] == "idempotency_key_conflict"
         assert response.body["details"][0]["field"] == "Idempotency-Key"
     assert tables.orders() == before
 
@@ -111,7 +111,7 @@ def test_a_retry_is_recognised_by_the_token_fingerprint_not_the_reference(client
     other_card = client.post_order(order_body(payment={"token": "tok_mastercard"}), headers=headers)
 
     assert same.status == 202 and same.body == first.body
-    assert other_card.status == 422 and other_card.body["error"] == "Idempotency-Key conflict"
+    assert other_card.status == 422 and other_card.body["error"] == "idempotency_key_conflict"
     # The order keeps its first reference (a retry seals the token again, into a new ciphertext,
     # but records nothing).
     assert tables.orders() == [stored]
@@ -161,7 +161,7 @@ def test_get_unknown_order_is_404_json(client) -> None:
     response = client.call("GET", f"/orders/{uuid.uuid4()}")
 
     assert response.status == 404
-    assert response.body["error"] == "order not found"
+    assert response.body["error"] == "order_not_found"
 
 
 def test_get_absurdly_long_order_id_is_404_not_a_crash(client) -> None:

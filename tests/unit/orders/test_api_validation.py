@@ -65,7 +65,7 @@ def test_invalid_body_is_422_naming_the_field_and_writes_nothing(client, tables,
     response = client.post_order(body, headers={"Idempotency-Key": f"key-{uuid.uuid4()}"})
 
     assert response.status == 422, case
-    assert response.body["error"] == "validation failed"
+    assert response.body["error"] == "validation_error"
     fields = [detail["field"] for detail in response.body["details"]]
     assert field in fields, fields
     assert all(detail["location"] == "body" and detail["message"] for detail in response.body["details"])
@@ -88,7 +88,7 @@ def test_malformed_or_non_object_body_is_400(client, tables, saga, case, raw) ->
     response = client.call("POST", "/orders", raw=raw)
 
     assert response.status == 400, case
-    assert response.body["error"] == "malformed request body"
+    assert response.body["error"] == "malformed_body"
     assert response.body["details"][0]["field"] == "body"
     assert tables.orders() == [] and saga.calls == []
 
@@ -137,7 +137,7 @@ def test_unknown_sku_is_422_naming_the_line_and_writes_nothing(client, tables, s
 
     assert response.status == 422
     assert response.body["details"] == [
-        {"field": "items[1].sku", "location": "body", "message": "unknown sku 'NO-SUCH-SKU'"}
+        {"field": "items[1].sku", "location": "body", "type": "unknown_sku", "message": "unknown sku 'NO-SUCH-SKU'"}
     ]
     assert tables.orders() == [] and tables.idempotency() == [] and saga.calls == []
 
@@ -221,7 +221,7 @@ def test_wrong_method_is_405_with_allow(client, method, path, allowed) -> None:
 
     assert response.status == 405
     assert response.headers["Allow"] == allowed
-    assert response.body["error"] == "method not allowed"
+    assert response.body["error"] == "method_not_allowed"
 
 
 @pytest.mark.parametrize("path", ["/", "/order", "/orders/abc/timeline/extra", "/inventory/SKU-1"])
@@ -229,7 +229,7 @@ def test_unknown_route_is_404_json(client, path) -> None:
     response = client.call("GET", path)
 
     assert response.status == 404
-    assert response.body["error"] == "no such route"
+    assert response.body["error"] == "not_found"
 
 
 def test_correlation_id_is_echoed_even_on_errors(client) -> None:

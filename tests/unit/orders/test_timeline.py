@@ -138,7 +138,7 @@ def test_malformed_event_fails_its_record(deliver) -> None:
 def test_timeline_of_an_unknown_order_without_events_is_404(client) -> None:
     response = client.call("GET", "/orders/nobody/timeline")
 
-    assert response.status == 404 and response.body["error"] == "order not found"
+    assert response.status == 404 and response.body["error"] == "order_not_found"
 
 
 def test_timeline_of_a_known_order_without_events_yet_is_empty(client) -> None:
