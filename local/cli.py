@@ -2,6 +2,7 @@
 
 python -m local                      # synth (app.py) into cdk.out, then serve on :3000
 python -m local serve --no-synth --assembly cdk.out --port 3000 --redelivery-delay 1
+python -m local iam-report           # after a run: what each role used, and granted but never used
 
 While it serves, `<work dir>/resources.json` (default `.local/resources.json`) says where the
 cloud is and what its resources are called: `python -m ops --endpoint-url ...` reads it.
@@ -45,7 +46,13 @@ QUIET_JSII = {
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m local", description="Run the CDK app on a local cloud (moto).")
-    parser.add_argument("command", nargs="?", default="serve", choices=["serve"], help="what to do (default: serve)")
+    parser.add_argument(
+        "command",
+        nargs="?",
+        default="serve",
+        choices=["serve", "iam-report"],
+        help="what to do (default: serve); iam-report: each role's use of its grants in the work dir's last run",
+    )
     parser.add_argument("--assembly", default="cdk.out", help="cloud assembly directory (default: cdk.out)")
     parser.add_argument(
         "--synth",
@@ -94,6 +101,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PREFIX=MODULE:FUNCTION",
         help="also serve PREFIX on the API's port with the handler FUNCTION(cloud, prefix) returns (repeatable)",
     )
+    parser.add_argument(
+        "--no-iam",
+        dest="iam",
+        action="store_false",
+        help="do not authorize the calls functions and workflows make against their roles (default: enforced)",
+    )
+    parser.add_argument("--json", action="store_true", help="iam-report: JSON instead of text")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     return parser
 
@@ -242,6 +256,10 @@ def print_summary(
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "iam-report":
+        from local import iam_report
+
+        return iam_report.main(args.work_dir, as_json=args.json)
     console = Console()
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
@@ -275,6 +293,7 @@ def main(argv: list[str] | None = None) -> int:
         region=args.region,
         work_dir=args.work_dir,
         prewarm=args.prewarm,
+        iam=args.iam,
     )
     with console.status(f"starting stack {cloud.stack.stack_name}"):
         cloud.start(progress=lambda message: console.print(f"[green]✓[/] {message}"))

@@ -28,6 +28,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from local import iam as local_iam
 from local import limits, patches
 from local import meter as metering
 from local.apigateway import ApiGateway, LocalApiServer, MountHandler, RestApi, Route, build_rest_apis
@@ -70,6 +71,8 @@ class LocalCloud:
         schedules: fire the template's `rate(...)` schedule rules on time (`scheduler.fire()`
             fires one at a chosen time either way).
         metered: count what each order would be billed for in `self.meter` (local.meter).
+        iam: authorize every call a function, a state machine or a rule target makes against its
+            role as the template declares it (local.iam); False lets every call through.
     """
 
     def __init__(
@@ -87,6 +90,7 @@ class LocalCloud:
         prewarm: bool = False,
         schedules: bool = True,
         metered: bool = False,
+        iam: bool = True,
     ) -> None:
         self.assembly = assembly
         self.stack = stack
@@ -122,6 +126,8 @@ class LocalCloud:
         self._started = False
         self._mapped_queues: list[str] = []
         self.meter: metering.Meter | None = metering.Meter() if metered else None
+        self.iam_enabled = iam
+        self.iam: local_iam.Enforcer | None = None
 
     @classmethod
     def from_assembly(cls, path: str | Path = "cdk.out", stack: str | None = None, **options: Any) -> LocalCloud:
@@ -148,6 +154,8 @@ class LocalCloud:
         try:
             say(f"moto server on {self.endpoint_url}")
             self._provisioner = self._provision(say)
+            if self.iam_enabled:
+                self.iam = local_iam.for_cloud(self, say)
             self._start_functions(self._provisioner.functions)
             self._start_mappings(self._provisioner)
             self._start_api()
@@ -202,6 +210,7 @@ class LocalCloud:
                 max_concurrency=self.max_concurrency,
                 log_dir=self.log_dir,
                 on_activity=self.activity.bump,
+                credentials=None if self.iam is None else self.iam.function_credentials(self.resources[logical_id]),
             )
             self.functions[spec.name] = pool
             self._by_logical_id[logical_id] = pool
@@ -301,6 +310,8 @@ class LocalCloud:
             pool.begin_close()
         for pool in self.functions.values():
             pool.close()
+        if self.iam is not None:
+            self.iam.close()
         if not self._attached:
             return
         self._attached = False
@@ -394,7 +405,7 @@ class LocalCloud:
         def run() -> None:
             try:
                 if service == "states":
-                    self._client("stepfunctions").start_execution(
+                    self._target_client(target, "stepfunctions").start_execution(
                         stateMachineArn=arn, name=str(uuid.uuid4()), input=json.dumps(payload)
                     )
                 elif service == "sns":
@@ -410,6 +421,23 @@ class LocalCloud:
                 self.activity.bump()
 
         self._async.submit(run)
+
+    def _target_client(self, target: dict[str, Any], service: str) -> Any:
+        """The runner's client, or one with the target's role (`RoleArn`) when IAM is enforced."""
+        role = target.get("RoleArn")
+        if self.iam is None or not role:
+            return self._client(service)
+        key = f"{service}@{role}"
+        with self._clients_lock:
+            if key not in self._clients:
+                keys = self.iam.register(str(role), local_iam.EVENTS_SESSION)
+                self._clients[key] = self.client(
+                    service,
+                    aws_access_key_id=keys["AWS_ACCESS_KEY_ID"],
+                    aws_secret_access_key=keys["AWS_SECRET_ACCESS_KEY"],
+                    aws_session_token=keys["AWS_SESSION_TOKEN"],
+                )
+            return self._clients[key]
 
     def owns_arn(self, arn: str) -> bool:
         """Whether `arn` names a resource of this cloud's stack."""

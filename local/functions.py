@@ -326,8 +326,10 @@ class FunctionPool:
         max_concurrency: int,
         log_dir: Path | None,
         on_activity: Callable[[], None] | None = None,
+        credentials: Mapping[str, str] | None = None,
     ) -> None:
         self.spec = spec
+        self.credentials = dict(credentials or FAKE_CREDENTIALS)  # the role's (local.iam), else fake ones
         self.region = region
         self.endpoint_url = endpoint_url
         self.max_concurrency = max(1, max_concurrency)
@@ -371,7 +373,7 @@ class FunctionPool:
                 "PYTHONPATH": str(spec.code_dir or Path.cwd()),
                 "TZ": ":UTC",
                 "_HANDLER": spec.handler,
-                **FAKE_CREDENTIALS,
+                **self.credentials,
             }
         )
         env.setdefault("LANG", "en_US.UTF-8")

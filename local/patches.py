@@ -129,9 +129,10 @@ def install() -> None:
         _patch_events()
         _patch_sqs()
         _patch_performance()
-        from local import limits
+        from local import iam, limits
 
         limits.install()
+        iam.install()
         _State.installed = True
 
 
@@ -263,7 +264,8 @@ def _cache_state_machine_clients() -> None:
     """The ASL interpreter creates a new boto3 client for every task it runs.
 
     Creating one costs more CPU than the call it makes (a quarter of the runner's CPU on the
-    saga); clients are thread-safe, so one per service, region and port is kept.
+    saga); clients are thread-safe, so one per service, region, port and role is kept. A task's
+    client signs with its state machine's role (local.iam), so that the role is authorized.
     """
     import importlib
 
@@ -271,7 +273,7 @@ def _cache_state_machine_clients() -> None:
     from moto.stepfunctions.parser.asl.utils import boto_client
 
     original = boto_client.boto_client_for
-    clients: dict[tuple[str, str, str], Any] = {}
+    clients: dict[tuple[str, str, str, str], Any] = {}
     lock = threading.Lock()
 
     @functools.wraps(original)
@@ -280,11 +282,16 @@ def _cache_state_machine_clients() -> None:
             return original(region, service, state_credentials)
         from moto.settings import moto_server_port
 
-        key = (region, service, moto_server_port())
+        role = str(getattr(state_credentials, "role_arn", None) or "")
+        key = (region, service, moto_server_port(), role)
         with lock:
             client = clients.get(key)
             if client is None:
                 client = clients[key] = original(region, service, state_credentials)
+                if role:
+                    from local import iam
+
+                    iam.sign_as(client, role, iam.STATES_SESSION)
                 if service in ("dynamodb", "sqs"):
                     from local import meter
 

@@ -211,6 +211,11 @@ class LocalRunnerTestStack(cdk.Stack):
         api.root.add_resource("checkout").add_method("POST", apigw.LambdaIntegration(starter))
         api.root.add_resource("broken").add_resource("{mode}").add_method("GET", integration)
 
+        # IAM: one handler twice, with and without the grant it needs (tests/local/test_iam.py).
+        granted = function("GrantedWriter", "put_record", RECORDS_TABLE=records.table_name)
+        records.grant_write_data(granted)
+        function("UngrantedWriter", "put_record", RECORDS_TABLE=records.table_name)
+
         ssm.StringParameter(self, "Greeting", parameter_name="/local-runner/greeting", string_value="hello")
         sns.Topic(self, "Notifications")
 

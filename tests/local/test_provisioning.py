@@ -104,4 +104,4 @@ def test_lookups(cloud: Any) -> None:
         cloud.physical_id("NoSuchLogicalId")
     machine = cloud.find(type="AWS::StepFunctions::StateMachine", path_contains="Express")
     assert cloud.physical_id(machine.logical_id) == machine.arn
-    assert len(cloud.find_all(type="AWS::Lambda::Function")) == 10
+    assert len(cloud.find_all(type="AWS::Lambda::Function")) == 12

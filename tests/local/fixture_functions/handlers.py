@@ -142,6 +142,12 @@ def recorder(event: dict[str, Any], context: Any) -> dict[str, Any] | None:
     return {"batchItemFailures": failures}
 
 
+def put_record(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Writes one item into RECORDS_TABLE: allowed only where the role has the grant."""
+    boto3.client("dynamodb").put_item(TableName=os.environ["RECORDS_TABLE"], Item={"pk": {"S": event["pk"]}})
+    return {"written": event["pk"]}
+
+
 def slow(event: dict[str, Any], context: Any) -> dict[str, Any]:
     time.sleep(float(event.get("sleep", 0)))
     return {"slept": event.get("sleep", 0)}
