@@ -12,8 +12,10 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import boto3
@@ -107,6 +109,22 @@ def build_parser() -> argparse.ArgumentParser:
     api_parser.add_argument(
         "--url", default=None, help="the API's base URL (default: the local runner's, else the stack's ApiUrl output)"
     )
+
+    console_parser = commands.add_parser(
+        "console",
+        parents=[common],
+        help="serve the web console on 127.0.0.1 in front of the API, signing every call when it is deployed",
+    )
+    console_parser.add_argument(
+        "--url", default=None, help="the API's base URL (default: the local runner's, else the stack's ApiUrl output)"
+    )
+    console_parser.add_argument(
+        "--template",
+        type=Path,
+        default=None,
+        help="the synthesized template (default: the deployed stack's; locally cdk.out/<stack>.template.json)",
+    )
+    console_parser.add_argument("--port", type=int, default=8080, help="port to serve on (default 8080; 0: any free)")
     return parser
 
 
@@ -170,6 +188,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace, out: Console, err: Console) -> int:
     if args.command == "api":
         return _api(args, out)
+    if args.command == "console":
+        return _console(args, out)
     clients, resources = connect(args)
     if args.command == "check":
         return _check(args, clients, resources, out, err)
@@ -183,18 +203,31 @@ def _run(args: argparse.Namespace, out: Console, err: Console) -> int:
 # --- api -------------------------------------------------------------------------------------
 
 
-def _api(args: argparse.Namespace, out: Console) -> int:
-    headers = {}
-    for header in args.header:
-        name, separator, value = header.partition(":")
-        if not separator or not name.strip():
-            raise ValueError(f"--header {header!r}: expected NAME:VALUE")
-        headers[name.strip()] = value.strip()
-    body = api.request_body(args.data)
-    base_url, local = args.url, False
+@dataclass
+class ApiTarget:
+    base_url: str
+    local: bool
+    stack: str | None  # the local runner's stack, when the URL came from its resources file
+    session: boto3.Session | None  # signs for a deployed API
+    region: str | None
+
+    def credentials(self) -> Any:
+        """Frozen credentials for one request (a refreshing session's current ones), or None locally."""
+        if self.session is None:
+            return None
+        found = self.session.get_credentials()
+        if found is None:
+            raise ValueError("no AWS credentials to sign with (AWS_PROFILE, environment, or SSO login)")
+        return found.get_frozen_credentials()
+
+
+def _api_target(args: argparse.Namespace) -> ApiTarget:
+    """Where the API is (`--url`, the local runner's resources, else the stack's ApiUrl output) and
+    how to sign for it: with the caller's AWS credentials unless it is local."""
+    base_url, local, stack = args.url, False, None
     if base_url is None and (args.endpoint_url or args.resources or DEFAULT_RESOURCES_FILE.exists()):
         _, resources = connect(args)
-        base_url, local = resources.api_url, True
+        base_url, local, stack = resources.api_url, True, resources.stack
     session = None
     if base_url is None:
         session = boto3.Session(profile_name=args.profile, region_name=args.region)
@@ -203,14 +236,25 @@ def _api(args: argparse.Namespace, out: Console) -> int:
         raise ValueError("no API URL: pass --url, or run `make local` (it writes its API URL to .local/resources.json)")
     host = urlsplit(base_url).hostname or ""
     local = local or host in ("127.0.0.1", "localhost")
-    credentials = region = None
-    if not local:
-        session = session or boto3.Session(profile_name=args.profile, region_name=args.region)
-        found = session.get_credentials()
-        if found is None:
-            raise ValueError("no AWS credentials to sign with (AWS_PROFILE, environment, or SSO login)")
-        credentials, region = found.get_frozen_credentials(), session.region_name or host.split(".")[2]
-    answer = api.call(args.method, api.join(base_url, args.path), body, headers, credentials=credentials, region=region)
+    if local:
+        return ApiTarget(base_url, True, stack, None, None)
+    session = session or boto3.Session(profile_name=args.profile, region_name=args.region)
+    target = ApiTarget(base_url, False, None, session, session.region_name or host.split(".")[2])
+    target.credentials()  # fail now, not at the first request
+    return target
+
+
+def _api(args: argparse.Namespace, out: Console) -> int:
+    headers = {}
+    for header in args.header:
+        name, separator, value = header.partition(":")
+        if not separator or not name.strip():
+            raise ValueError(f"--header {header!r}: expected NAME:VALUE")
+        headers[name.strip()] = value.strip()
+    body = api.request_body(args.data)
+    target = _api_target(args)
+    url = api.join(target.base_url, args.path)
+    answer = api.call(args.method, url, body, headers, credentials=target.credentials(), region=target.region)
     out.print(f"HTTP {answer.status}", style="green" if answer.status < 400 else "red")
     for name in ("Location", "Retry-After", "ETag"):
         if name in answer.headers:
@@ -220,6 +264,41 @@ def _api(args: argparse.Namespace, out: Console) -> int:
     else:
         out.print_json(data=answer.body)
     return EXIT_OK if answer.status < 400 else EXIT_FINDINGS
+
+
+# --- console ---------------------------------------------------------------------------------
+
+
+def _console(args: argparse.Namespace, out: Console) -> int:
+    from console import graph
+    from console.server import ConsoleServer
+
+    target = _api_target(args)
+    stack = target.stack or args.stack
+    if args.template is not None:
+        template = json.loads(args.template.read_text())
+    elif target.local:
+        template = json.loads((Path("cdk.out") / f"{stack}.template.json").read_text())
+    else:
+        assert target.session is not None
+        body = target.session.client("cloudformation").get_template(StackName=stack)["TemplateBody"]
+        template = json.loads(body) if isinstance(body, str) else dict(body)
+    server = ConsoleServer(
+        target.base_url,
+        graph.build(template, stack=stack),
+        credentials=None if target.local else target.credentials,
+        region=target.region,
+        port=args.port,
+    )
+    how = "unsigned (local)" if target.local else f"SigV4-signed with your credentials ({target.region})"
+    out.print(f"console on [bold]{server.url}[/bold] for {target.base_url}, {how}; Ctrl-C stops it")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return EXIT_OK
 
 
 # --- check -----------------------------------------------------------------------------------
