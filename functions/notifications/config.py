@@ -1,20 +1,12 @@
-"""Notifications configuration, read from the environment once per cold start."""
+"""Notifications configuration (shared.config style): what notifications-consumer needs."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
+from pydantic import Field
 
-from pydantic import BaseModel, ConfigDict, Field
+from shared.config import TABLE_NAME, Settings
 
 
-class NotificationsConfig(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
+class NotificationsSettings(Settings):
     notifications_topic_arn: str = Field(alias="NOTIFICATIONS_TOPIC_ARN", pattern=r"^arn:aws[a-z-]*:sns:")
-    analytics_table: str = Field(alias="ANALYTICS_TABLE", min_length=1)
-
-    @classmethod
-    def from_environment(cls, environ: Mapping[str, str] | None = None) -> NotificationsConfig:
-        """Raises pydantic.ValidationError naming every missing or malformed variable."""
-        return cls.model_validate(dict(os.environ if environ is None else environ))
+    analytics_table: str = Field(alias="ANALYTICS_TABLE", pattern=TABLE_NAME)

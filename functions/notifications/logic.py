@@ -6,9 +6,8 @@ from datetime import UTC, datetime
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from notifications.data import AnalyticsRepository
-from notifications.models import Notification, OutcomeRecord
-from notifications.notifier import Notifier
+from notifications.data.repository import AnalyticsRepository, Notifier
+from notifications.domain.models import Notification, OutcomeRecord
 from notifications.observability import logger, metrics, tracer
 from shared import faults
 from shared.events import EventData, EventMetadata, OrderConfirmed, OrderRejected, ShipmentScheduled

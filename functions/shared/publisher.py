@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Protocol
 
 import boto3
 
 from shared.events import Envelope
+
+
+class EventSink(Protocol):
+    """What logic publishes through: EventPublisher deployed, a list in tests."""
+
+    def publish(self, events: Iterable[Envelope]) -> None: ...
 
 
 class PublishError(RuntimeError):

@@ -1,20 +1,12 @@
-"""Shipping configuration, read from the environment once per cold start."""
+"""Shipping configuration (shared.config style): what shipping-consumer needs."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
+from pydantic import Field
 
-from pydantic import BaseModel, ConfigDict, Field
+from shared.config import TABLE_NAME, Settings
 
 
-class ShippingConfig(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    shipments_table: str = Field(alias="SHIPMENTS_TABLE", min_length=1)
+class ShippingSettings(Settings):
+    shipments_table: str = Field(alias="SHIPMENTS_TABLE", pattern=TABLE_NAME)
     event_bus_name: str = Field(alias="EVENT_BUS_NAME", min_length=1)
-
-    @classmethod
-    def from_environment(cls, environ: Mapping[str, str] | None = None) -> ShippingConfig:
-        """Raises pydantic.ValidationError naming every missing variable."""
-        return cls.model_validate(dict(os.environ if environ is None else environ))

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Protocol
 
 from aws_lambda_powertools.metrics import MetricUnit
 
 from shared import faults
-from shared.events import Envelope, EventMetadata, OrderConfirmed, ShipmentScheduled, new_event
-from shipping.data import ShipmentRepository
-from shipping.models import SCHEDULED, Shipment, ShipmentLine, shipment_id_for
+from shared.events import EventMetadata, OrderConfirmed, ShipmentScheduled, new_event
+from shared.publisher import EventSink
+from shipping.data.repository import ShipmentRepository
+from shipping.domain.models import SCHEDULED, Shipment, ShipmentLine, shipment_id_for
 from shipping.observability import logger, metrics, tracer
-
-
-class EventSink(Protocol):
-    def publish(self, events: Iterable[Envelope]) -> None: ...
 
 
 @tracer.capture_method(capture_response=False)

@@ -6,8 +6,9 @@ Regenerate it with ``PYTHONPATH=functions:. .venv/bin/python tests/e2e/test_fuzz
 
 Properties, for every operation and generated request (valid and invalid):
 - never a 5xx;
-- every 4xx is JSON ``{"error", "message", "details"}`` (functions/shared/http_errors.py), except the decisions on a valid order
-  (402 declined, 409 out of stock), which are the documented ``{"order_id", "status", "reason"}``;
+- every 4xx is JSON ``{"error", "message", "details"}`` (functions/shared/http_errors.py), except the
+  decisions on a valid order (402 declined, 409 out of stock), which are the documented
+  ``{"order_id", "status", "reason"}``;
 - a request refused with a 4xx writes nothing (item counts of every table before == after);
 - the status is documented, the body matches its documented schema, and a request that fits the
   document is refused only for a reason the document gives (unknown sku, reused key...).
@@ -303,7 +304,9 @@ def test_generated_requests_never_fail_the_server_and_refusals_write_nothing(cas
         if response.status_code in DECISIONS and _is_rejection(body):
             pass  # the order was decided (and recorded as REJECTED), not refused
         else:
-            assert isinstance(body, dict) and {"error", "message", "details"} <= set(body), f"{where}: {response.text[:1000]}"
+            assert isinstance(body, dict) and {"error", "message", "details"} <= set(body), (
+                f"{where}: {response.text[:1000]}"
+            )
             assert counts() == before, f"{where}: refused, yet something was written"
     _documented_status(case, response)
     _refused_for_a_documented_reason(case, response)

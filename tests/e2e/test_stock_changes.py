@@ -11,7 +11,7 @@ pytestmark = pytest.mark.e2e
 def _error(response, status: int, error: str) -> dict:
     assert response.status_code == status, response.text
     body = response.json()
-    assert set(body) == {"error", "details"}, body
+    assert set(body) == {"error", "message", "details"}, body
     assert body["error"] == error, body
     return body
 

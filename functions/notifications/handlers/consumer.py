@@ -6,22 +6,20 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from notifications.config import NotificationsConfig
-from notifications.data import DynamoDBAnalyticsRepository
+from notifications import dependencies
+from notifications.config import NotificationsSettings
 from notifications.logic import NOTIFIED_EVENTS, handle_outcome
-from notifications.notifier import SNSNotifier
 from notifications.observability import logger, metrics, tracer
+from shared.config import load
 from shared.consumer import consume
 from shared.events import Envelope, EventData
 
 # Cold start: a misconfigured function fails at init, before it takes a single record.
-config = NotificationsConfig.from_environment()
-analytics = DynamoDBAnalyticsRepository(config.analytics_table)
-notifier = SNSNotifier(config.notifications_topic_arn)
+load(NotificationsSettings)
 
 
 def on_outcome(envelope: Envelope, data: EventData) -> None:
-    handle_outcome(envelope.metadata, data, analytics=analytics, notifier=notifier)
+    handle_outcome(envelope.metadata, data, analytics=dependencies.analytics(), notifier=dependencies.notifier())
 
 
 HANDLERS = {model.DETAIL_TYPE: on_outcome for model in NOTIFIED_EVENTS}

@@ -6,22 +6,22 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from shared.config import load
 from shared.consumer import consume
 from shared.events import Envelope, OrderConfirmed
-from shared.publisher import EventPublisher
-from shipping.config import ShippingConfig
-from shipping.data import DynamoDBShipmentRepository
+from shipping import dependencies
+from shipping.config import ShippingSettings
 from shipping.logic import schedule_shipment
 from shipping.observability import logger, metrics, tracer
 
 # Cold start: a misconfigured function fails at init, before it takes a single record.
-config = ShippingConfig.from_environment()
-repository = DynamoDBShipmentRepository(config.shipments_table)
-publisher = EventPublisher(config.event_bus_name)
+load(ShippingSettings)
 
 
 def on_order_confirmed(envelope: Envelope, order: OrderConfirmed) -> None:
-    schedule_shipment(order, envelope.metadata, repository=repository, publisher=publisher)
+    schedule_shipment(
+        order, envelope.metadata, repository=dependencies.repository(), publisher=dependencies.publisher()
+    )
 
 
 HANDLERS = {OrderConfirmed.DETAIL_TYPE: on_order_confirmed}

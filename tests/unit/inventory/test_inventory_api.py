@@ -56,7 +56,9 @@ def test_get_unknown_sku_is_404_naming_the_sku(table, api_event, context):
     assert body == {
         "error": "sku_not_found",
         "message": "sku nope not found",
-        "details": [{"field": "sku", "location": "path", "type": "not_found", "message": "no stock item with this sku"}],
+        "details": [
+            {"field": "sku", "location": "path", "type": "not_found", "message": "no stock item with this sku"}
+        ],
     }
 
 

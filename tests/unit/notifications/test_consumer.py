@@ -8,7 +8,9 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from notifications.notifier import SNSNotifier
+from notifications import dependencies
+from notifications.data.sns import SNSNotifier
+from shared import dependencies as shared_dependencies
 from shared.events import (
     OrderConfirmed,
     OrderLine,
@@ -118,10 +120,10 @@ def test_notifications_never_carry_a_payment_token(stack):
 
 def test_a_retry_after_a_failed_notification_notifies_without_counting_again(stack, monkeypatch):
     event = confirmed()
-    working = stack.handler.notifier
+    working = dependencies.notifier
 
     # Given SNS refuses the publish after analytics were written.
-    monkeypatch.setattr(stack.handler, "notifier", SNSNotifier(stack.topic_arn + "-missing"))
+    monkeypatch.setattr(dependencies, "notifier", lambda: SNSNotifier(stack.topic_arn + "-missing"))
     failed = stack.deliver(event)
     assert len(failed["batchItemFailures"]) == 1, failed
     assert counter(stack, "OrderConfirmed_count") == 1
@@ -129,7 +131,7 @@ def test_a_retry_after_a_failed_notification_notifies_without_counting_again(sta
     assert stack.notifications() == []
 
     # When SQS redelivers and SNS works again, the customer is notified; the count stays.
-    monkeypatch.setattr(stack.handler, "notifier", working)
+    monkeypatch.setattr(dependencies, "notifier", working)
     assert stack.deliver(event) == {"batchItemFailures": []}
     assert stack.deliver(event) == {"batchItemFailures": []}
 
@@ -139,15 +141,15 @@ def test_a_retry_after_a_failed_notification_notifies_without_counting_again(sta
 
 def test_a_crash_between_publish_and_mark_sends_a_copy_subscribers_can_drop(stack, monkeypatch):
     event = confirmed()
-    original = stack.handler.analytics.mark_notified
+    original = dependencies.analytics().mark_notified
 
     def crash(event_id, at):
         raise ConnectionError("lost the connection after publishing")
 
-    monkeypatch.setattr(stack.handler.analytics, "mark_notified", crash)
+    monkeypatch.setattr(dependencies.analytics(), "mark_notified", crash)
     failed = stack.deliver(event)
     assert len(failed["batchItemFailures"]) == 1, failed
-    monkeypatch.setattr(stack.handler.analytics, "mark_notified", original)
+    monkeypatch.setattr(dependencies.analytics(), "mark_notified", original)
     assert stack.deliver(event) == {"batchItemFailures": []}
 
     copies = stack.notifications()
@@ -185,6 +187,7 @@ def test_missing_configuration_fails_at_cold_start(stack, monkeypatch):
     monkeypatch.delenv("ANALYTICS_TABLE")
 
     with pytest.raises(ValidationError) as raised:
+        shared_dependencies.reset()
         importlib.reload(stack.handler)
     fields = {error["loc"][0] for error in raised.value.errors()}
     assert fields == {"NOTIFICATIONS_TOPIC_ARN", "ANALYTICS_TABLE"}

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
+from shared import dependencies as shared_dependencies
 from shared.events import (
     OrderConfirmed,
     OrderLine,
@@ -19,7 +20,8 @@ from shared.events import (
     parse_eventbridge,
 )
 from shared.publisher import EventPublisher
-from shipping.models import shipment_id_for
+from shipping import dependencies
+from shipping.domain.models import shipment_id_for
 
 # A failed invocation publishes no metrics, and Powertools says so; that is expected here.
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
@@ -106,18 +108,18 @@ def test_announcement_follows_the_contract_and_the_orders_flow(stack, flow):
 
 def test_a_retry_after_a_failed_publish_still_announces(stack, monkeypatch, capsys):
     event = order_confirmed()
-    good_publisher = stack.handler.publisher
+    good_publisher = dependencies.publisher
 
     # Given PutEvents fails after the shipment was stored (the bus refuses the entry); a batch
     # whose every record failed fails the invocation, so SQS redelivers it.
-    monkeypatch.setattr(stack.handler, "publisher", EventPublisher("no-such-bus"))
+    monkeypatch.setattr(dependencies, "publisher", lambda: EventPublisher("no-such-bus"))
     failed = stack.deliver(event)
     assert len(failed["batchItemFailures"]) == 1, failed
     assert len(stack.shipments()) == 1
     assert stack.announced() == []
 
     # When SQS redelivers the record and the bus accepts again.
-    monkeypatch.setattr(stack.handler, "publisher", good_publisher)
+    monkeypatch.setattr(dependencies, "publisher", good_publisher)
     retried = stack.deliver(event)
 
     # Then the existing shipment is announced, and no second shipment exists.
@@ -171,4 +173,5 @@ def test_missing_configuration_fails_at_cold_start(stack, monkeypatch):
     monkeypatch.delenv("SHIPMENTS_TABLE")
 
     with pytest.raises(ValidationError, match="SHIPMENTS_TABLE"):
+        shared_dependencies.reset()
         importlib.reload(stack.handler)

@@ -1,20 +1,14 @@
-"""Customer notifications: the interface the logic depends on, and its SNS implementation."""
+"""The customer notifier on SNS."""
 
 from __future__ import annotations
 
 import json
-from abc import ABC, abstractmethod
 from typing import Any
 
 import boto3
 
-from notifications.models import Notification
-
-
-class Notifier(ABC):
-    @abstractmethod
-    def publish(self, notification: Notification) -> str:
-        """Publish the notification; returns the message id."""
+from notifications.data.repository import Notifier
+from notifications.domain.models import Notification
 
 
 class SNSNotifier(Notifier):

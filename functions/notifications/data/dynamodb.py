@@ -1,25 +1,15 @@
-"""Analytics storage: the interface the logic depends on, and its DynamoDB implementation."""
+"""The analytics repository on DynamoDB."""
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 from datetime import datetime
 from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
 
-from notifications.models import OutcomeRecord, RecordResult
-
-
-class AnalyticsRepository(ABC):
-    @abstractmethod
-    def record_outcome(self, record: OutcomeRecord) -> RecordResult:
-        """Count the event once. On a duplicate, count nothing and say whether it was already notified."""
-
-    @abstractmethod
-    def mark_notified(self, event_id: str, at: datetime) -> None:
-        """Remember that the event's notification was published."""
+from notifications.data.repository import AnalyticsRepository
+from notifications.domain.models import OutcomeRecord, RecordResult
+from shared import dynamodb
 
 
 def event_key(event_id: str) -> str:
@@ -35,7 +25,7 @@ class DynamoDBAnalyticsRepository(AnalyticsRepository):
 
     def __init__(self, table_name: str, client: Any | None = None) -> None:
         self._table_name = table_name
-        self._client = client or boto3.client("dynamodb")
+        self._client = client or dynamodb.client()
 
     def record_outcome(self, record: OutcomeRecord) -> RecordResult:
         day = record.day.isoformat()
@@ -101,7 +91,6 @@ class DynamoDBAnalyticsRepository(AnalyticsRepository):
 
 
 def _marker_exists(error: ClientError) -> bool:
-    if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-        return False
-    reasons = error.response.get("CancellationReasons") or []
-    return bool(reasons) and reasons[0].get("Code") == "ConditionalCheckFailed"
+    """The marker's condition (the transaction's first action) refused it: a duplicate."""
+    codes = dynamodb.cancellation_codes(error)
+    return dynamodb.error_code(error) == dynamodb.TRANSACTION_CANCELED and codes[:1] == ["ConditionalCheckFailed"]

@@ -1,0 +1,81 @@
+"""DynamoDB plumbing every service's adapters share: items, error codes, conditions, clients.
+
+Items travel in DynamoDB's wire format (``{"S": ...}``) through plain clients; ``to_item`` and
+``from_item`` convert, with every number read back as an int (orderflow stores cents, counts,
+versions and epoch seconds only). ``condition_failed`` tells a business "no" (a refused
+condition) from what must be retried (throttling, a transaction conflict).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+import boto3
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+from shared.dependencies import dependency
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+CONDITION_FAILED = "ConditionalCheckFailedException"
+TRANSACTION_CANCELED = "TransactionCanceledException"
+
+
+@dependency
+def client() -> Any:
+    """One DynamoDB client per process: every client costs cold-start time, and they are thread-safe."""
+    return boto3.client("dynamodb")
+
+
+def plain(value: Any) -> Any:
+    """DynamoDB's Decimals back to ints (a non-integral number stays a float)."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {key: plain(inner) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [plain(inner) for inner in value]
+    return value
+
+
+def to_item(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Serialize, leaving out None: absent attributes read back as None."""
+    return {name: _serializer.serialize(value) for name, value in values.items() if value is not None}
+
+
+def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    """An item in wire format (a GetItem answer, a failed condition's item) as plain values."""
+    return {name: plain(_deserializer.deserialize(value)) for name, value in item.items()}
+
+
+def error_code(error: Exception) -> str:
+    response = getattr(error, "response", None) or {}
+    return str(response.get("Error", {}).get("Code", ""))
+
+
+def cancellation_codes(error: Exception) -> list[str | None]:
+    """Per action of a cancelled transaction: "ConditionalCheckFailed", "TransactionConflict", "None"..."""
+    response = getattr(error, "response", None) or {}
+    return [reason.get("Code") for reason in response.get("CancellationReasons") or []]
+
+
+def condition_failed(error: Exception) -> bool:
+    """A conditional write (or a transaction of them) was refused by its condition, nothing else."""
+    code = error_code(error)
+    if code == CONDITION_FAILED:
+        return True
+    if code == TRANSACTION_CANCELED:
+        codes = set(cancellation_codes(error))
+        # only a refused condition is a business "no"; conflicts and throttling are retried
+        return "ConditionalCheckFailed" in codes and codes <= {"ConditionalCheckFailed", "None", None}
+    return False
+
+
+def conflict_only(error: Exception) -> bool:
+    """A transaction cancelled only because other requests held its items: retry it."""
+    if error_code(error) != TRANSACTION_CANCELED:
+        return False
+    codes = set(cancellation_codes(error))
+    return "TransactionConflict" in codes and codes <= {"TransactionConflict", "None", None}

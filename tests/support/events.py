@@ -1,0 +1,92 @@
+"""Lambda events as AWS delivers them, built from orderflow's envelopes, and a tap on a bus."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+
+from shared.events import Envelope
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+
+
+@dataclass
+class LambdaContext:
+    """The attributes of Lambda's context object that Powertools and the handlers read."""
+
+    function_name: str = "test-function"
+    memory_limit_in_mb: int = 256
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+def eventbridge_event(envelope: Envelope) -> dict[str, Any]:
+    """An event as EventBridge delivers it (into an SQS message body, or to a target)."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": envelope.detail_type,
+        "source": envelope.source,
+        "account": ACCOUNT,
+        "time": envelope.metadata.time.isoformat(),
+        "region": REGION,
+        "resources": [],
+        "detail": envelope.detail(),
+    }
+
+
+def sqs_record(body: str, message_id: str | None = None, queue: str = "queue") -> dict[str, Any]:
+    return {
+        "messageId": message_id or str(uuid.uuid4()),
+        "receiptHandle": "handle",
+        "body": body,
+        "attributes": {
+            "ApproximateReceiveCount": "1",
+            "SentTimestamp": "1700000000000",
+            "SenderId": ACCOUNT,
+            "ApproximateFirstReceiveTimestamp": "1700000000000",
+        },
+        "messageAttributes": {},
+        "md5OfBody": "",
+        "eventSource": "aws:sqs",
+        "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue}",
+        "awsRegion": REGION,
+    }
+
+
+def sqs_event(*envelopes: Envelope) -> dict[str, Any]:
+    """An SQS batch, one record per envelope, each as the bus's rule delivered it."""
+    return {"Records": [sqs_record(json.dumps(eventbridge_event(envelope))) for envelope in envelopes]}
+
+
+class BusTap:
+    """A rule on ``bus`` sending every event to a queue; ``drain()`` returns what arrived since."""
+
+    def __init__(self, bus: str) -> None:
+        self._sqs = boto3.client("sqs")
+        events = boto3.client("events")
+        self.queue_url = self._sqs.create_queue(QueueName=f"tap-{bus}")["QueueUrl"]
+        arn = self._sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"]
+        events.put_rule(Name=f"tap-{bus}", EventBusName=bus, EventPattern=json.dumps({"source": [{"prefix": ""}]}))
+        events.put_targets(Rule=f"tap-{bus}", EventBusName=bus, Targets=[{"Id": "tap", "Arn": arn["QueueArn"]}])
+
+    def drain(self) -> list[dict[str, Any]]:
+        received: list[dict[str, Any]] = []
+        while True:
+            messages = self._sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get("Messages", [])
+            if not messages:
+                return received
+            for message in messages:
+                received.append(json.loads(message["Body"]))
+                self._sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])

@@ -1,0 +1,37 @@
+"""Fixtures every service's unit tests share; a service's conftest adds only its own data."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from moto import mock_aws
+
+from shared import dependencies, faults
+from tests.support.events import REGION, LambdaContext
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """moto for every AWS call, fake credentials, tracing off, no faults, nothing built yet."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("ORDERFLOW_FAULTS_PARAMETER", raising=False)
+    faults.reset_cache()
+    dependencies.reset()
+    with mock_aws():
+        yield
+    dependencies.reset()
+    faults.reset_cache()
+
+
+@pytest.fixture
+def lambda_context() -> LambdaContext:
+    return LambdaContext()
