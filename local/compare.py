@@ -32,18 +32,22 @@ import requests
 
 from local.meter import Invocation, Meter, Usage
 
-GENERATOR = "local.compare 1"
+GENERATOR = "local.compare 2"
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "docs" / "model" / "aws-2026.json"
+# The figures before issue 10's changes, shown beside the run's own.
+BASELINE = ROOT / "docs" / "model" / "baseline-2026-12-02.json"
 OUTPUT = ROOT / "docs" / "comparison.md"
 PATHS = ("orchestrated", "choreographed")
 OUTCOMES = ("confirmed", "out of stock", "declined")
 SERVICES = ("Lambda", "Step Functions", "EventBridge", "SQS", "DynamoDB", "API Gateway", "Logs")
 SECTIONS = (
     "## Workload",
+    "## Before and after",
     "## Time to a decision",
     "## Cost per million orders",
     "## Lambda invocations",
+    "## Functions",
     "## Counts per order",
     "## Coupling",
     "## How it is computed",
@@ -68,6 +72,7 @@ class OrderFigures:
     usage: Usage
     local_ms: float | None
     critical: list[tuple[str, Invocation]] = field(default_factory=list)  # (hop, invocation)
+    service_hops: list[str] = field(default_factory=list)  # hops on the path that run no function
 
 
 # -- workload ------------------------------------------------------------------------------------
@@ -158,6 +163,10 @@ def figures_for(order: Order, meter: Meter, usage: Usage) -> OrderFigures:
     local_ms = (decision.end - api.start) * 1000
     if order.path == "orchestrated":
         path = [api] + [i for i in mine if i.trigger == "invoke" and api.start <= i.start <= decision.end]
+        # the saga's direct DynamoDB tasks (ReadOrder) are hops of their own, with no handler
+        direct = sum(e.dynamodb_tasks for e in meter.executions if e.type == "EXPRESS" and cid in e.correlation_ids)
+        hops = [(hop_of(i, windows), i) for i in path]
+        return OrderFigures(order, usage, local_ms, hops, ["express_dynamodb_task"] * direct)
     else:  # back from the decision: each step's cause is the order's invocation that ended last before it began
         path = [decision]
         while path[-1] is not api:
@@ -204,7 +213,8 @@ def modeled_latencies(figures: list[OrderFigures], model: dict[str, Any], seed: 
     for figure in figures:
         handler = handler_ms(figure)
         for _ in range(MONTE_CARLO_SAMPLES):
-            samples.append(handler + sum(draw(hop) for hop, _ in figure.critical))
+            hops = [hop for hop, _ in figure.critical] + figure.service_hops
+            samples.append(handler + sum(draw(hop) for hop in hops))
     return samples
 
 
@@ -345,6 +355,39 @@ def render(results: dict[str, Any]) -> str:
     rows = results["rows"]
     for row in rows:
         lines.append(f"| {row['path']} | {row['outcome']} | {row['orders']} | {row['answers']} | {row['final']} |")
+    baseline = results.get("baseline") or {}
+    if baseline:
+        lines += [
+            "",
+            "## Before and after",
+            "",
+            f"Before: {baseline['description']} (measured {baseline['measured_at']}). After: this run.",
+            "Goals (issue 10), modeled at us-east-1: at most 4 Lambda invocations on the orchestrated",
+            "critical path, ≤ $20 per million orchestrated orders, ≤ $25 per million choreographed",
+            "orders, orchestrated p50 to a decision ≤ 400 ms.",
+            "",
+            "| path | outcome | critical-path invocations | invocations in all | AWS-modeled p50 ms "
+            "| AWS-modeled p99 ms | $ per million (us-east-1) |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        us_east = {(c["path"], c["outcome"]): c["total"] for c in results["costs"].get("us-east-1", [])}
+        for row in rows:
+            old = baseline["rows"].get(f"{row['path']}|{row['outcome']}")
+            if not old:
+                continue
+            cost = us_east.get((row["path"], row["outcome"]), float("nan"))
+            lines.append(
+                f"| {row['path']} | {row['outcome']} | {old['critical_invocations']:.1f} → "
+                f"**{row['critical_invocations']:.1f}** | {old['invocations']:.1f} → **{row['invocations']:.1f}** | "
+                f"{old['aws_p50']:.0f} → **{row['aws_p50']:.0f}** | {old['aws_p99']:.0f} → **{row['aws_p99']:.0f}** | "
+                f"${old['cost_us_east_1']:.2f} → **${cost:.2f}** |"
+            )
+        for path in PATHS:
+            mixed_old = statistics.mean(baseline["rows"][f"{path}|{o}"]["cost_us_east_1"] for o in OUTCOMES)
+            mixed_new = statistics.mean(us_east[(path, o)] for o in OUTCOMES)
+            lines.append(
+                f"| {path} | *the three outcomes, equally mixed* | | | | | ${mixed_old:.2f} → **${mixed_new:.2f}** |"
+            )
     lines += [
         "",
         "## Time to a decision",
@@ -391,6 +434,22 @@ def render(results: dict[str, Any]) -> str:
         lines.append(
             f"| {row['path']} | {row['outcome']} | {row['critical_invocations']:.1f} | "
             f"{row['invocations']:.1f} | {row['critical_path']} |"
+        )
+    lines += [
+        "",
+        "## Functions",
+        "",
+        "Every invocation of the run (workload only), per function: measured duration here (handler",
+        "time on this machine, moto's answers included), and the memory and architecture the template",
+        "gives it. These durations chose the memory (docs/decisions.md).",
+        "",
+        "| function | architecture | memory MB | invocations | p50 ms | p90 ms | p99 ms | GB-s per 1,000 invocations |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for fn in results["functions"]:
+        lines.append(
+            f"| {fn['name']} | {fn['arch']} | {fn['memory_mb']} | {fn['invocations']} | {fn['p50']:.0f} | "
+            f"{fn['p90']:.0f} | {fn['p99']:.0f} | {fn['gb_s_per_k']:.1f} |"
         )
     lines += [
         "",
@@ -450,6 +509,12 @@ def render(results: dict[str, Any]) -> str:
         "  answers and this machine's speed, so it overstates AWS's handler time.",
         "- **Cost** = mean counts per order x unit prices; Lambda GB-s from measured local durations",
         "  (again an overstatement), Express at 64 MB per 100 ms, SQS and EventBridge per 64 KB chunk.",
+        "- The saga's direct DynamoDB task (ReadOrder) runs no function: it is a hop of its own on the",
+        "  critical path (`express_dynamodb_task` below), with no handler time; its request units are",
+        "  the order's (the interpreter's requests carry a trace header naming their execution).",
+        "- The simulated card processor's ledger (`SIM#` items in the payments table) stands in for the",
+        "  processor's own systems: its request units are counted apart (`processor_wru`/`processor_rru`",
+        "  in the meter) and not billed to orderflow.",
         "- Not counted: Step Functions' own logs (LoggingConfiguration), X-Ray, CloudWatch metrics and",
         "  alarms, KMS requests, data transfer, and the free tier.",
         "",
@@ -502,6 +567,7 @@ def analyse(
                     "aws_p99": percentile(modeled, 99),
                     "handler_p50": percentile(handler, 50),
                     "critical_invocations": statistics.mean(len(f.critical) for f in decided) if decided else 0.0,
+                    "critical_max": max((len(f.critical) for f in decided), default=0),
                     "invocations": mean.get("lambda_invocations", 0.0),
                     "critical_path": " → ".join(_short(i.function) for _, i in example.critical) if example else "",
                     "usage": mean,
@@ -512,6 +578,24 @@ def analyse(
                 costs[region].append(
                     {"path": path, "outcome": outcome, "services": services, "total": sum(services.values())}
                 )
+    functions = []
+    by_function: dict[str, list[Invocation]] = defaultdict(list)
+    for invocation in meter.invocations:
+        by_function[invocation.function].append(invocation)
+    for name, invocations in sorted(by_function.items(), key=lambda item: _short(item[0])):
+        durations = [i.duration_ms for i in invocations]
+        functions.append(
+            {
+                "name": _short(name),
+                "arch": arch,
+                "memory_mb": invocations[0].memory_mb,
+                "invocations": len(invocations),
+                "p50": percentile(durations, 50),
+                "p90": percentile(durations, 90),
+                "p99": percentile(durations, 99),
+                "gb_s_per_k": 1000 * statistics.mean(i.gb_seconds for i in invocations),
+            }
+        )
     empty = sum(amount for name, amount, _, _ in meter.counters if name == "sqs_empty_receives")
     notes = {
         region: p.get("note", p["source"]) if not p.get("verified") else p["source"]
@@ -522,6 +606,7 @@ def analyse(
         "costs": costs,
         "price_notes": notes,
         "empty_receives": int(empty),
+        "functions": functions,
         "coupling": coupling(template),
         "model": model,
     }
@@ -573,6 +658,7 @@ def compare(
         finally:
             cloud.stop()
     results["orders"] = orders
+    results["baseline"] = json.loads(BASELINE.read_text()) if BASELINE.exists() else {}
     results["meta"] = {
         "seed": seed,
         "orders_per_case": orders_per_case,

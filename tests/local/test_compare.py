@@ -36,10 +36,22 @@ def test_orchestrated_confirmed_order_counts(small_run: tuple[dict[str, Any], st
     usage = _usage(results, "orchestrated", "confirmed")
     assert usage["api_requests"] == 1
     assert usage["express_executions"] == 1
-    assert _row(results, "orchestrated", "confirmed")["critical_invocations"] >= 6
+    assert _row(results, "orchestrated", "confirmed")["critical_invocations"] >= 3
     assert usage["lambda_invocations"] >= _row(results, "orchestrated", "confirmed")["critical_invocations"]
     assert usage["dynamodb_wru"] > 0 and usage["dynamodb_rru"] > 0
     assert usage["lambda_gb_seconds"] > 0 and usage["log_bytes"] > 0
+
+
+def test_the_orchestrated_critical_path_takes_at_most_four_lambda_invocations(
+    small_run: tuple[dict[str, Any], str],
+) -> None:
+    """Counted by the meter: the API function and the saga's tasks up to the decision."""
+    results, _ = small_run
+    confirmed = _row(results, "orchestrated", "confirmed")
+    assert confirmed["critical_max"] <= 4, confirmed["critical_path"]
+    assert confirmed["critical_path"].split(" → ")[0].startswith("OrdersApi")
+    for outcome in compare.OUTCOMES:
+        assert _row(results, "orchestrated", outcome)["critical_max"] <= 4, outcome
 
 
 def test_choreographed_order_counts(small_run: tuple[dict[str, Any], str]) -> None:
@@ -47,11 +59,11 @@ def test_choreographed_order_counts(small_run: tuple[dict[str, Any], str]) -> No
     for outcome in compare.OUTCOMES:
         usage = _usage(results, "choreographed", outcome)
         assert usage["api_requests"] == 1
-        assert usage.get("express_executions", 0) == 0
+        assert usage.get("standard_transitions", 0) == 0, "the payment workflow is Express"
         assert usage["putevents_entries"] > 0
         assert usage["rule_deliveries"] > 0
         assert usage["sqs_receive"] > 0 and usage["sqs_delete"] > 0
-    assert _usage(results, "choreographed", "confirmed")["standard_transitions"] > 0
+    assert _usage(results, "choreographed", "confirmed")["express_executions"] == 1  # the payment workflow
 
 
 def test_every_order_decided_as_planned(small_run: tuple[dict[str, Any], str]) -> None:
