@@ -1,36 +1,19 @@
-"""Inventory configuration: a pydantic model validated from the environment at cold start.
-
-Settings are built lazily and cached, so a test can set the environment first and call
-``cache_clear()`` to re-read it; logic never reads ``os.environ`` itself.
-"""
+"""Inventory configuration (shared.config style): one model per kind of function."""
 
 from __future__ import annotations
 
-import os
-from functools import cache
+from pydantic import Field
 
-from pydantic import BaseModel, ConfigDict, Field
+from shared.config import TABLE_NAME, Settings
 
 
-class ApiSettings(BaseModel):
+class ApiSettings(Settings):
     """What inventory-api needs: it only reads and writes the inventory table."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    inventory_table: str = Field(alias="INVENTORY_TABLE", min_length=1)
+    inventory_table: str = Field(alias="INVENTORY_TABLE", pattern=TABLE_NAME)
 
 
 class WorkerSettings(ApiSettings):
     """What inventory-tasks and inventory-consumer need: they also announce outcomes."""
 
     event_bus_name: str = Field(alias="EVENT_BUS_NAME", min_length=1)
-
-
-@cache
-def api_settings() -> ApiSettings:
-    return ApiSettings.model_validate(dict(os.environ))
-
-
-@cache
-def worker_settings() -> WorkerSettings:
-    return WorkerSettings.model_validate(dict(os.environ))

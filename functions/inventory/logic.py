@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Protocol
 
 from inventory.data.repository import InventoryRepository
 from inventory.domain.errors import (
@@ -45,13 +44,13 @@ from inventory.domain.models import (
 from inventory.observability import logger
 from shared import faults
 from shared.events import (
-    Envelope,
     Flow,
     InventoryRejected,
     InventoryReleased,
     InventoryReserved,
     new_event,
 )
+from shared.publisher import EventSink
 
 SERVICE = "inventory"
 # Reserve and release race only on the RES# item; after losing a race the winner's item is
@@ -60,12 +59,6 @@ _MAX_ATTEMPTS = 3
 # An adjustment is a compare-and-set of the stock item; reservations moving units between
 # available and reserved make it read again. Past this many attempts: 503, retry with the key.
 _MAX_ADJUST_ATTEMPTS = 6
-
-
-class EventSink(Protocol):
-    """What logic needs from shared.publisher.EventPublisher (tests inject a fake)."""
-
-    def publish(self, events: Iterable[Envelope]) -> None: ...
 
 
 Clock = Callable[[], str]

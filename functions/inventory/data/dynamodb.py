@@ -1,4 +1,4 @@
-"""DynamoDB implementation of the inventory repository (the only module here using boto3).
+"""DynamoDB implementation of the inventory repository (the only module here calling AWS).
 
 Items: ``SKU#{sku}`` holds ``available``, ``reserved``, ``stocked``, ``price_cents`` and
 ``version``; ``RES#{order_id}`` holds the reservation; ``ADJ#{sku}#{key}`` records an applied
@@ -11,11 +11,8 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any
 
-import boto3
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from inventory.domain.errors import (
@@ -37,10 +34,8 @@ from inventory.domain.models import (
     StockItem,
 )
 from inventory.logic import ReservationContention
+from shared import dynamodb
 from shared.events import OrderLine
-
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 
 
 def _sku_key(sku: str) -> dict[str, Any]:
@@ -56,23 +51,8 @@ def _reservation_key(order_id: str) -> dict[str, Any]:
     return {"pk": {"S": f"RES#{order_id}"}}
 
 
-def _to_item(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: _serializer.serialize(value) for name, value in values.items() if value is not None}
-
-
-def _from_item(item: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: _plain(_deserializer.deserialize(value)) for name, value in item.items()}
-
-
-def _plain(value: Any) -> Any:
-    """DynamoDB numbers arrive as Decimal; everything we store is an integer."""
-    if isinstance(value, Decimal):
-        return int(value)
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
+_to_item = dynamodb.to_item
+_from_item = dynamodb.from_item
 
 
 def _stock_from_item(item: Mapping[str, Any]) -> StockItem:
@@ -197,32 +177,12 @@ def _reservation_from_item(item: Mapping[str, Any]) -> Reservation:
     )
 
 
-def _cancellation_codes(error: ClientError) -> list[dict[str, Any]]:
-    return list(error.response.get("CancellationReasons") or [])
-
-
-def _is_transaction_cancelled(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") == "TransactionCanceledException"
-
-
-def _is_condition_failure(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
-
-
 # Reserve and release move stock of every line in one transaction, so concurrent orders of a hot
 # SKU meet there and DynamoDB cancels all but one with TransactionConflict. A few quick retries
 # with full jitter absorb a burst; past them the caller's retry (the saga's, SQS's) takes over.
 _CONFLICT_ATTEMPTS = 5
 _CONFLICT_BASE_DELAY_S = 0.02
 _CONFLICT_MAX_DELAY_S = 0.5
-
-
-def _is_conflict_only(error: ClientError) -> bool:
-    """Cancelled only because other requests held the items: no condition refused it."""
-    if not _is_transaction_cancelled(error):
-        return False
-    codes = {reason.get("Code") for reason in _cancellation_codes(error)}
-    return "TransactionConflict" in codes and codes <= {"TransactionConflict", "None", None}
 
 
 def _move_stock(client: Any, actions: list[dict[str, Any]], order_id: str) -> None:
@@ -232,7 +192,7 @@ def _move_stock(client: Any, actions: list[dict[str, Any]], order_id: str) -> No
             client.transact_write_items(TransactItems=actions)
             return
         except ClientError as error:
-            if not _is_conflict_only(error):
+            if not dynamodb.conflict_only(error):
                 raise
             if attempt + 1 == _CONFLICT_ATTEMPTS:
                 raise ReservationContention(order_id) from error
@@ -242,7 +202,7 @@ def _move_stock(client: Any, actions: list[dict[str, Any]], order_id: str) -> No
 class DynamoInventoryRepository:
     def __init__(self, table_name: str, client: Any | None = None) -> None:
         self._table = table_name
-        self._client = client or boto3.client("dynamodb")
+        self._client = client or dynamodb.client()
 
     def get_stock(self, sku: str) -> StockItem | None:
         response = self._client.get_item(TableName=self._table, Key=_sku_key(sku), ConsistentRead=True)
@@ -282,7 +242,7 @@ class DynamoInventoryRepository:
         try:
             response = self._client.update_item(**request)
         except ClientError as error:
-            if not _is_condition_failure(error):
+            if not dynamodb.error_code(error) == dynamodb.CONDITION_FAILED:
                 raise
             old = error.response.get("Item")
             raise PreconditionFailed(sku, _stock_from_item(old).version if old else None) from error
@@ -335,9 +295,9 @@ class DynamoInventoryRepository:
         try:
             self._client.transact_write_items(TransactItems=actions)
         except ClientError as error:
-            if not _is_transaction_cancelled(error):
+            if dynamodb.error_code(error) != dynamodb.TRANSACTION_CANCELED:
                 raise
-            codes = [reason.get("Code") for reason in _cancellation_codes(error)]
+            codes = dynamodb.cancellation_codes(error)
             if len(codes) == len(actions) and codes[1] == "ConditionalCheckFailed":
                 raise AdjustmentRecorded(record.key) from error
             if "ConditionalCheckFailed" in codes or "TransactionConflict" in codes:
@@ -388,9 +348,9 @@ class DynamoInventoryRepository:
         try:
             _move_stock(self._client, actions, reservation.order_id)
         except ClientError as error:
-            if not _is_transaction_cancelled(error):
+            if dynamodb.error_code(error) != dynamodb.TRANSACTION_CANCELED:
                 raise
-            reasons = _cancellation_codes(error)
+            reasons = list(error.response.get("CancellationReasons") or [])
             if len(reasons) == len(actions) and reasons[-1].get("Code") == "ConditionalCheckFailed":
                 raise ReservationExists(reservation.order_id) from error
             for sku, reason in zip(skus, reasons, strict=False):
@@ -407,7 +367,7 @@ class DynamoInventoryRepository:
                 ConditionExpression="attribute_not_exists(pk)",
             )
         except ClientError as error:
-            if _is_condition_failure(error):
+            if dynamodb.error_code(error) == dynamodb.CONDITION_FAILED:
                 return False
             raise
         return True
@@ -455,9 +415,9 @@ class DynamoInventoryRepository:
         try:
             _move_stock(self._client, actions, reservation.order_id)
         except ClientError as error:
-            if not _is_transaction_cancelled(error):
+            if dynamodb.error_code(error) != dynamodb.TRANSACTION_CANCELED:
                 raise
-            reasons = _cancellation_codes(error)
+            reasons = list(error.response.get("CancellationReasons") or [])
             if len(reasons) == len(actions) and reasons[-1].get("Code") == "ConditionalCheckFailed":
                 raise ReservationNotActive(reservation.order_id) from error
             for sku, reason in zip(skus, reasons, strict=False):

@@ -17,6 +17,7 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse, O
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from inventory.dependencies import api_inventory
 from inventory.domain.errors import (
     AdjustmentOutOfRange,
     IdempotencyKeyReused,
@@ -25,7 +26,6 @@ from inventory.domain.errors import (
     StockContention,
 )
 from inventory.domain.models import Adjustment, Precondition, StockItem
-from inventory.handlers.dependencies import api_inventory
 from inventory.handlers.models import (
     IDEMPOTENCY_HEADER,
     AdjustmentBody,

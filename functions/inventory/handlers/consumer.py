@@ -11,10 +11,9 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from inventory.dependencies import worker_inventory
 from inventory.domain.models import ReservationRequest
-from inventory.handlers.dependencies import worker_inventory
-from inventory.handlers.outcome_metrics import record_release, record_reservation
-from inventory.observability import logger, metrics, tracer
+from inventory.observability import logger, metrics, record_release, record_reservation, tracer
 from shared.consumer import consume
 from shared.events import Envelope, EventData, OrderPlaced
 

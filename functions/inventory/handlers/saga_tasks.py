@@ -11,11 +11,10 @@ from typing import Any
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from inventory.dependencies import worker_inventory
 from inventory.domain.models import ReservationRequest
-from inventory.handlers.dependencies import worker_inventory
 from inventory.handlers.models import InventoryTask, ReserveTask
-from inventory.handlers.outcome_metrics import record_release, record_reservation
-from inventory.observability import logger, metrics, tracer
+from inventory.observability import logger, metrics, record_release, record_reservation, tracer
 from shared.observability import bind_correlation
 
 

@@ -12,7 +12,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from inventory.handlers import dependencies
+from shared import dependencies
 from shared.events import Envelope
 
 TABLE = "inventory-test"

@@ -29,7 +29,7 @@ def test_put_sets_stock_and_price_and_get_reads_it(table, api_event, context):
 
 
 def test_put_keeps_reserved_units_reserved(table, api_event, context):
-    from inventory.handlers.dependencies import api_inventory
+    from inventory.dependencies import api_inventory
 
     call(api_event("PUT", "pear", {"available": 5, "price_cents": 100}), context)
     # reserve 2 the way the saga would (the API function cannot publish, so bypass the logic layer)

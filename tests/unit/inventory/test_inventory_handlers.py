@@ -8,8 +8,8 @@ import boto3
 import pytest
 from pydantic import ValidationError
 
+from inventory.dependencies import worker_inventory
 from inventory.handlers import consumer, saga_tasks
-from inventory.handlers.dependencies import worker_inventory
 from shared.events import OrderPlaced, OrderRejected, PaymentFailed, event_id_for, new_event
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics")
