@@ -1,26 +1,20 @@
-"""Payments configuration: a pydantic model validated from the environment at cold start.
-
-Settings are built lazily and cached, so a test can set the environment first and call
-``cache_clear()`` to re-read it; logic never reads ``os.environ`` itself.
-"""
+"""Payments configuration (shared.config style): one model per kind of function."""
 
 from __future__ import annotations
 
-import os
-from functools import cache
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from shared.config import TABLE_NAME, Settings
 
 DEFAULT_TAX_RATE_BPS = 825
 
 
-class TasksSettings(BaseModel):
+class TasksSettings(Settings):
     """What payments-tasks needs (the saga's and the payment workflow's steps)."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    payments_table: str = Field(alias="PAYMENTS_TABLE", min_length=1)
+    payments_table: str = Field(alias="PAYMENTS_TABLE", pattern=TABLE_NAME)
     event_bus_name: str = Field(alias="EVENT_BUS_NAME", min_length=1)
     # basis points: 825 = 8.25 %
     tax_rate_bps: int = Field(alias="TAX_RATE_BPS", default=DEFAULT_TAX_RATE_BPS, ge=0, le=10_000)
@@ -34,13 +28,3 @@ class ConsumerSettings(TasksSettings):
     """payments-consumer also starts the payment workflow."""
 
     payment_workflow_arn: str = Field(alias="PAYMENT_WORKFLOW_ARN", min_length=1)
-
-
-@cache
-def tasks_settings() -> TasksSettings:
-    return TasksSettings.model_validate(dict(os.environ))
-
-
-@cache
-def consumer_settings() -> ConsumerSettings:
-    return ConsumerSettings.model_validate(dict(os.environ))

@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
 
-from payments.data._items import condition_failed, from_item, key, to_item
 from payments.data.ledger import SimAuthorization, SimCapture, SimRefund
 from payments.domain.models import Payment, PaymentState
+from shared import dynamodb
+from shared.dynamodb import condition_failed, from_item, to_item
 
 _STATE = {"#state": "state"}  # STATE is a DynamoDB reserved word
 
@@ -32,10 +32,14 @@ def _payment(item: dict[str, Any]) -> Payment:
     return Payment(**values)
 
 
+def key(pk: str) -> dict[str, Any]:
+    return {"pk": {"S": pk}}
+
+
 class DynamoPaymentRepository:
     def __init__(self, table_name: str, client: Any | None = None) -> None:
         self._table = table_name
-        self._client = client or boto3.client("dynamodb")
+        self._client = client or dynamodb.client()
 
     def get(self, order_id: str) -> Payment | None:
         item = self._client.get_item(TableName=self._table, Key=key(f"PAY#{order_id}"), ConsistentRead=True).get("Item")
@@ -70,7 +74,7 @@ class DynamoSimulatorLedger:
 
     def __init__(self, table_name: str, client: Any | None = None) -> None:
         self._table = table_name
-        self._client = client or boto3.client("dynamodb")
+        self._client = client or dynamodb.client()
 
     def count_attempt(self, idempotency_key: str) -> int:
         response = self._client.update_item(

@@ -12,10 +12,9 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from payments.dependencies import consumer_payments, payment_workflow
 from payments.domain.models import WorkflowRequest
-from payments.handlers.dependencies import consumer_payments, payment_workflow
-from payments.handlers.outcome_metrics import record_outcome
-from payments.observability import logger, metrics, tracer
+from payments.observability import logger, metrics, record_outcome, tracer
 from shared.consumer import consume
 from shared.events import Envelope, EventData, InventoryReserved, OrderRejected
 

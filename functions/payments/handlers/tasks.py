@@ -14,7 +14,8 @@ from typing import Any, assert_never
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from payments.handlers.dependencies import tasks_payments
+from payments.data.provider import PaymentProviderUnavailable
+from payments.dependencies import tasks_payments
 from payments.handlers.models import (
     AnyTask,
     AuthorizeTask,
@@ -27,9 +28,7 @@ from payments.handlers.models import (
     SettleTask,
     VoidTask,
 )
-from payments.handlers.outcome_metrics import record_outcome, record_provider_unavailable
-from payments.observability import logger, metrics, tracer
-from payments.providers.base import PaymentProviderUnavailable
+from payments.observability import logger, metrics, record_outcome, record_provider_unavailable, tracer
 from shared.observability import bind_correlation
 
 

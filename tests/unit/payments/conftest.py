@@ -12,7 +12,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from payments.handlers import dependencies
+from shared import dependencies
 from shared.events import Envelope
 from shared.payment_ref import KmsPaymentRefs
 

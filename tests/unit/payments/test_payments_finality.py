@@ -17,10 +17,10 @@ import pytest
 from moto.dynamodb.responses import DynamoHandler
 
 from payments.data.dynamodb import DynamoPaymentRepository, DynamoSimulatorLedger
+from payments.data.provider import PaymentProviderRejected
+from payments.data.simulated_provider import SimulatedCardProcessor
 from payments.domain.models import PaymentState
 from payments.logic import Payments
-from payments.providers.base import PaymentProviderRejected
-from payments.providers.simulated import SimulatedCardProcessor
 from shared import faults
 from tests.unit.payments.conftest import TokensAsRefs
 

@@ -13,8 +13,8 @@ import pytest
 from pydantic import ValidationError
 
 from payments.domain.errors import ChargeDeadlineExceeded
-from payments.handlers import consumer, dependencies, tasks
-from shared import faults
+from payments.handlers import consumer, tasks
+from shared import dependencies, faults
 from shared.events import InventoryReserved, OrderRejected, new_event
 from shared.faults import LostResponse
 

@@ -7,11 +7,11 @@ from dataclasses import replace
 import pytest
 
 from payments.data.dynamodb import DynamoPaymentRepository, DynamoSimulatorLedger
+from payments.data.provider import PaymentProviderUnavailable
+from payments.data.simulated_provider import SimulatedCardProcessor
 from payments.domain.errors import InvalidPaymentState, PaymentNotFound
 from payments.domain.models import PaymentState
 from payments.logic import Payments
-from payments.providers.base import PaymentProviderUnavailable
-from payments.providers.simulated import SimulatedCardProcessor
 from shared.events import event_id_for
 from tests.unit.payments.conftest import TokensAsRefs
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from payments.data.dynamodb import DynamoSimulatorLedger
-from payments.providers.base import CardDeclined, PaymentProviderRejected, PaymentProviderUnavailable
-from payments.providers.simulated import SimulatedCardProcessor
+from payments.data.provider import CardDeclined, PaymentProviderRejected, PaymentProviderUnavailable
+from payments.data.simulated_provider import SimulatedCardProcessor
 
 
 @pytest.fixture

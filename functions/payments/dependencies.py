@@ -1,15 +1,15 @@
-"""Builds logic with its adapters once per cold start (and again after ``reset()`` in tests)."""
+"""The only place payments' adapters are built (once per cold start; shared.dependencies.reset())."""
 
 from __future__ import annotations
 
-from functools import cache
-
-from payments.config import TasksSettings, consumer_settings, tasks_settings
+from payments.config import ConsumerSettings, TasksSettings
 from payments.data.dynamodb import DynamoPaymentRepository, DynamoSimulatorLedger
+from payments.data.provider import PaymentProvider
+from payments.data.simulated_provider import SimulatedCardProcessor
 from payments.data.stepfunctions import StepFunctionsWorkflowStarter
 from payments.logic import Payments, PaymentWorkflow
-from payments.providers.base import PaymentProvider
-from payments.providers.simulated import SimulatedCardProcessor
+from shared.config import load
+from shared.dependencies import dependency
 from shared.payment_ref import KmsPaymentRefs
 from shared.publisher import EventPublisher
 
@@ -32,22 +32,16 @@ def _payments(settings: TasksSettings) -> Payments:
     )
 
 
-@cache
+@dependency
 def tasks_payments() -> Payments:
-    return _payments(tasks_settings())
+    return _payments(load(TasksSettings))
 
 
-@cache
+@dependency
 def consumer_payments() -> Payments:
-    return _payments(consumer_settings())
+    return _payments(load(ConsumerSettings))
 
 
-@cache
+@dependency
 def payment_workflow() -> PaymentWorkflow:
-    return PaymentWorkflow(StepFunctionsWorkflowStarter(consumer_settings().payment_workflow_arn))
-
-
-def reset() -> None:
-    """Forget settings and clients so the next invocation re-reads the environment."""
-    for cached in (tasks_payments, consumer_payments, payment_workflow, tasks_settings, consumer_settings):
-        cached.cache_clear()
+    return PaymentWorkflow(StepFunctionsWorkflowStarter(load(ConsumerSettings).payment_workflow_arn))

@@ -21,7 +21,7 @@ import hashlib
 from typing import Final
 
 from payments.data.ledger import SimAuthorization, SimCapture, SimRefund, SimulatorLedger
-from payments.providers.base import (
+from payments.data.provider import (
     AuthorizationInfo,
     CaptureInfo,
     CardDeclined,

@@ -1,1 +1,0 @@
-"""Payment providers: the port (``base``) and the built-in simulated card processor."""
