@@ -29,6 +29,17 @@ def client() -> Any:
     return boto3.client("dynamodb")
 
 
+@dependency
+def resource() -> Any:
+    """One DynamoDB resource per process, for adapters that use the Table API."""
+    return boto3.resource("dynamodb")
+
+
+def table(name: str, on: Any | None = None) -> Any:
+    """A Table of ``on`` (a boto3 DynamoDB resource), the process's own resource by default."""
+    return (on or resource()).Table(name)
+
+
 def plain(value: Any) -> Any:
     """DynamoDB's Decimals back to ints (a non-integral number stays a float)."""
     if isinstance(value, Decimal):

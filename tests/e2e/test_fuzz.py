@@ -53,7 +53,7 @@ MAX_EXAMPLES = int(os.environ.get("ORDERFLOW_FUZZ_EXAMPLES") or 60)
 # Business outcomes of a valid order: the order is recorded (REJECTED) on purpose.
 DECISIONS = {402, 409}
 TEST_TOKENS = ("tok_visa", "tok_visa", "tok_chargeDeclined")
-MAX_LINES = 25  # orders.models.MAX_LINES
+MAX_LINES = 25  # orders.handlers.models.MAX_LINES
 
 
 # --- the document ---
@@ -254,7 +254,7 @@ def _accept_anything(environ, start_response):  # a WSGI app: the server is not 
 def _fits_the_orders_model(body: Any) -> bool:
     from pydantic import ValidationError
 
-    from orders.models import PlaceOrderRequest
+    from orders.handlers.models import PlaceOrderRequest
 
     try:
         PlaceOrderRequest.model_validate(json.loads(json.dumps(body)))  # what the function reads

@@ -8,8 +8,8 @@ from collections.abc import Collection
 from decimal import Decimal
 from typing import Any
 
-from orders.data._dynamodb import dynamodb_resource
-from orders.domain import CatalogUnavailableError
+from orders.domain.errors import CatalogUnavailableError
+from shared.dynamodb import resource as dynamodb_resource
 
 _MAX_KEYS_PER_CALL = 100
 _ATTEMPTS = 4

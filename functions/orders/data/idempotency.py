@@ -6,7 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
-from orders.data._dynamodb import dynamodb_client
+from shared.dynamodb import client as dynamodb_client
 
 
 def idempotency_store(table_name: str, client: Any | None = None) -> DynamoDBPersistenceLayer:

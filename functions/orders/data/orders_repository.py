@@ -7,8 +7,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from orders.data._dynamodb import condition_failed, from_wire, plain, table
-from orders.domain import STATUS_RANK, TERMINAL, Order, OrderNotFoundError, StatusChange, Transition
+from orders.domain.errors import OrderNotFoundError
+from orders.domain.models import STATUS_RANK, TERMINAL, Order, StatusChange, Transition
+from shared.dynamodb import condition_failed, from_item, plain, table
 
 # The sparse index of undecided orders by deadline (cdk/orders.py), read by the reconciler.
 UNDECIDED_INDEX = "undecided-by-deadline"
@@ -71,7 +72,7 @@ class DynamoDBOrdersRepository(OrdersRepository):
             if not condition_failed(error):
                 raise
             existing = error.response.get("Item")
-            found = order_from_item(from_wire(existing)) if existing else self.get(order.order_id)
+            found = order_from_item(from_item(existing)) if existing else self.get(order.order_id)
             if found is None:  # deleted between the two calls: nothing we can safely decide
                 raise
             return found
@@ -122,7 +123,7 @@ class DynamoDBOrdersRepository(OrdersRepository):
             existing = error.response.get("Item")
             if not existing:
                 raise OrderNotFoundError(order_id) from error
-            return Transition(applied=False, order=order_from_item(from_wire(existing)))
+            return Transition(applied=False, order=order_from_item(from_item(existing)))
         return Transition(applied=True, order=order_from_item(response["Attributes"]))
 
     def settle(self, order_id: str) -> None:

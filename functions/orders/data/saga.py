@@ -11,7 +11,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionError, ReadTimeoutError
 from pydantic import BaseModel, ConfigDict
 
-from orders.domain import SagaTimedOutError, SagaUnavailableError
+from orders.domain.errors import SagaTimedOutError, SagaUnavailableError
 
 
 class SagaExecution(BaseModel):

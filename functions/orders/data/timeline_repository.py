@@ -8,8 +8,8 @@ from typing import Any
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
-from orders.data._dynamodb import condition_failed, plain, table
-from orders.domain import TimelineEntry
+from orders.domain.models import TimelineEntry
+from shared.dynamodb import condition_failed, plain, table
 
 
 class TimelineRepository(ABC):

@@ -7,8 +7,6 @@ into ``{"error", "message", "details"}`` by shared.http_errors.
 from __future__ import annotations
 
 import json
-from datetime import timedelta
-from functools import cache
 from http import HTTPStatus
 from typing import Annotated, Any
 
@@ -22,23 +20,15 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
-from orders.config import ApiConfig, get_config
-from orders.data.catalog import DynamoDBCatalog
-from orders.data.idempotency import idempotency_store
-from orders.data.orders_repository import DynamoDBOrdersRepository
-from orders.data.saga import SagaStarter, StepFunctionsSaga
-from orders.data.timeline_repository import DynamoDBTimelineRepository
-from orders.domain import (
+from orders import dependencies
+from orders.domain.errors import (
     CatalogUnavailableError,
     IdempotencyConflictError,
     InvalidOrderError,
     OrderNotFoundError,
     SagaUnavailableError,
 )
-from orders.logic.place_order import OrderPlacement
-from orders.logic.placed import PlacedOrder
-from orders.logic.queries import OrderQueries
-from orders.models import (
+from orders.handlers.models import (
     OrderAccepted,
     OrderConfirmedResponse,
     OrderRejectedResponse,
@@ -47,48 +37,19 @@ from orders.models import (
     TimelineEvent,
     TimelineView,
 )
+from orders.logic.placed import PlacedOrder
 from orders.observability import logger, metrics, tracer
 from shared.correlation import CORRELATION_HEADER, correlation_from_headers
 from shared.faults import InjectedFault
 from shared.http import unsupported_media_type
 from shared.http_errors import RETRY_AFTER, ApiError, ErrorBody, Problem, register_error_handlers, unavailable
 from shared.observability import bind_correlation
-from shared.payment_ref import KmsPaymentRefs, PaymentRefUnavailable
+from shared.payment_ref import PaymentRefUnavailable
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 JSON = "application/json"
 
 app = APIGatewayRestResolver(enable_validation=True)
-
-
-# --- wiring: built on the first request, after the environment has been validated ---
-
-
-def build_placement(config: ApiConfig, saga: SagaStarter | None = None) -> OrderPlacement:
-    return OrderPlacement(
-        orders=DynamoDBOrdersRepository(config.orders_table),
-        catalog=DynamoDBCatalog(config.inventory_table),
-        saga=saga or StepFunctionsSaga(config.saga_state_machine_arn, config.saga_timeout_seconds),
-        idempotency_store=idempotency_store(config.idempotency_table),
-        idempotency_ttl_seconds=config.idempotency_ttl_seconds,
-        payment_refs=KmsPaymentRefs(config.payment_ref_key_id),
-        saga_lease=timedelta(seconds=config.saga_lease_seconds),
-        choreography_deadline=timedelta(seconds=config.choreography_deadline_seconds),
-    )
-
-
-@cache
-def placement() -> OrderPlacement:
-    return build_placement(get_config(ApiConfig))
-
-
-@cache
-def queries() -> OrderQueries:
-    config = get_config(ApiConfig)
-    return OrderQueries(
-        orders=DynamoDBOrdersRepository(config.orders_table),
-        timeline=DynamoDBTimelineRepository(config.order_events_table),
-    )
 
 
 # --- responses ---
@@ -187,7 +148,7 @@ def place_order(
         Header(alias=CORRELATION_HEADER, description="Echoed back; generated when absent or malformed."),
     ] = None,
 ):  # no return annotation: the resolver would treat `Response` as a body model to validate
-    placed = placement().place(
+    placed = dependencies.placement().place(
         order,
         correlation_id=app.context["correlation_id"],
         idempotency_key=idempotency_key,
@@ -205,7 +166,7 @@ def place_order(
 )
 def get_order(order_id: Annotated[str, Path(min_length=1)]):  # returns Response (see place_order)
     bind_correlation(logger, app.context["correlation_id"], order_id)
-    order = queries().get_order(order_id)
+    order = dependencies.queries().get_order(order_id)
     return _json(200, OrderView.model_validate(order.model_dump(exclude={"payment_ref", "payment_fingerprint"})))
 
 
@@ -217,7 +178,7 @@ def get_order(order_id: Annotated[str, Path(min_length=1)]):  # returns Response
 )
 def get_timeline(order_id: Annotated[str, Path(min_length=1)]):  # returns Response (see place_order)
     bind_correlation(logger, app.context["correlation_id"], order_id)
-    entries = queries().get_timeline(order_id)
+    entries = dependencies.queries().get_timeline(order_id)
     events = [TimelineEvent.model_validate(entry.model_dump()) for entry in entries]
     return _json(200, TimelineView(order_id=order_id, events=events))
 

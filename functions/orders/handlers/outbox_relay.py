@@ -7,7 +7,6 @@ announces its outcome (the saga has no announcement step of its own). Records fa
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -19,10 +18,8 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from orders.config import RelayConfig, get_config
-from orders.data.event_bus import EventBridgeBus
+from orders import dependencies
 from orders.data.orders_repository import order_from_item
-from orders.logic.relay import OutboxRelay
 from orders.observability import logger, metrics, tracer, without_values
 from shared.observability import bind_correlation
 
@@ -33,11 +30,6 @@ class MalformedOrderImageError(ValueError):
 
 # Report failed records even when the whole batch fails, so the stream retries from the first of them.
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
-
-
-@cache
-def relay() -> OutboxRelay:
-    return OutboxRelay(bus=EventBridgeBus(get_config(RelayConfig).event_bus_name))
 
 
 def handle_record(record: DynamoDBRecord) -> None:
@@ -54,7 +46,7 @@ def handle_record(record: DynamoDBRecord) -> None:
         return
     bind_correlation(logger, new.correlation_id, new.order_id)
     try:
-        events = relay().relay(change.name, old, new)
+        events = dependencies.relay().relay(change.name, old, new)
         if events:
             logger.info("order events relayed", extra={"detail_types": [e.detail_type for e in events]})
     finally:

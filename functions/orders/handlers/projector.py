@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from orders.config import ProjectorConfig, get_config
-from orders.data.orders_repository import DynamoDBOrdersRepository
-from orders.logic.projection import StatusProjection
+from orders import dependencies
 from orders.observability import logger, metrics, tracer
 from shared.consumer import Handler, consume
 from shared.events import Envelope, EventData
 
 
-@cache
-def projection() -> StatusProjection:
-    return StatusProjection(orders=DynamoDBOrdersRepository(get_config(ProjectorConfig).orders_table))
-
-
 def _project(envelope: Envelope, data: EventData) -> None:
-    projection().apply(envelope, data)
+    dependencies.projection().apply(envelope, data)
 
 
 PROJECTED = ("InventoryReserved", "InventoryRejected", "PaymentCompleted", "PaymentFailed")

@@ -6,26 +6,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from orders.config import ReconcilerConfig, get_config
-from orders.data.orders_repository import DynamoDBOrdersRepository
-from orders.data.saga import StepFunctionsSaga
-from orders.logic.reconcile import Reconciler
+from orders import dependencies
 from orders.observability import logger, metrics, tracer
-
-
-@cache
-def reconciler() -> Reconciler:
-    config = get_config(ReconcilerConfig)
-    return Reconciler(
-        orders=DynamoDBOrdersRepository(config.orders_table),
-        saga=StepFunctionsSaga(config.saga_state_machine_arn, timeout_seconds=10),
-    )
 
 
 def _fired_at(event: Any) -> datetime | None:
@@ -42,7 +29,7 @@ def _fired_at(event: Any) -> datetime | None:
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    outcome = reconciler().run(_fired_at(event))
+    outcome = dependencies.reconciler().run(_fired_at(event))
     metrics.add_metric(name="OrdersReconciled", unit=MetricUnit.Count, value=len(outcome.rejected))
     if outcome.rejected or outcome.compensating:
         logger.info(

@@ -7,17 +7,16 @@ raise (the state machine retries); business outcomes are returned.
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import cache
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from orders.config import SagaTasksConfig, get_config
-from orders.data.orders_repository import DynamoDBOrdersRepository
-from orders.domain import Order, iso, undecided_shard, utc_now
-from orders.logic.saga_tasks import SagaTasks
+from orders import dependencies
+from orders.config import SagaTasksSettings
+from orders.domain.models import Order, iso, undecided_shard, utc_now
 from orders.observability import logger, metrics, tracer, without_values
+from shared.config import load
 from shared.events import Flow, OrderLine
 from shared.observability import bind_correlation
 
@@ -57,11 +56,6 @@ class InvalidTaskError(ValueError):
     """The saga sent a payload outside the contract: a wiring bug, not a business outcome."""
 
 
-@cache
-def tasks() -> SagaTasks:
-    return SagaTasks(orders=DynamoDBOrdersRepository(get_config(SagaTasksConfig).orders_table))
-
-
 def parse_task(event: Any) -> AnyTask:
     try:
         return _tasks_adapter.validate_python(event)
@@ -87,13 +81,13 @@ def run_task(task: AnyTask) -> dict[str, Any]:
             created_at=now,
             updated_at=now,
             # An order the saga records itself (a re-run from a parked input) holds its lease too.
-            deadline=iso(moment + timedelta(seconds=get_config(SagaTasksConfig).saga_lease_seconds)),
+            deadline=iso(moment + timedelta(seconds=load(SagaTasksSettings).saga_lease_seconds)),
             undecided=undecided_shard(task.order_id),
         )
-        return tasks().record(order)
+        return dependencies.saga_tasks().record(order)
     if isinstance(task, ConfirmTask):
-        return tasks().confirm(task.order_id, task.tax_cents)
-    return tasks().reject(task.order_id, task.reason)
+        return dependencies.saga_tasks().confirm(task.order_id, task.tax_cents)
+    return dependencies.saga_tasks().reject(task.order_id, task.reason)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from orders.config import TimelineConfig, get_config
-from orders.data.timeline_repository import DynamoDBTimelineRepository
-from orders.logic.timeline import TimelineRecorder
+from orders import dependencies
 from orders.observability import logger, metrics, tracer
 from shared.consumer import Handler, consume
 from shared.events import EVENT_TYPES, Envelope, EventData
 
 
-@cache
-def recorder() -> TimelineRecorder:
-    return TimelineRecorder(timeline=DynamoDBTimelineRepository(get_config(TimelineConfig).order_events_table))
-
-
 def _record(envelope: Envelope, data: EventData) -> None:
-    if recorder().record(envelope, data):
+    if dependencies.recorder().record(envelope, data):
         logger.info("event recorded on the timeline")
     else:
         logger.info("event already on the timeline; dropped")

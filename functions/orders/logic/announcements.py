@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from orders.domain import Order
+from orders.domain.models import Order
 from shared.events import Envelope, OrderConfirmed, OrderPlaced, OrderRejected, new_event
 
 

@@ -14,24 +14,19 @@ from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import P
 from orders.data.catalog import Catalog
 from orders.data.orders_repository import OrdersRepository
 from orders.data.saga import SagaStarter
-from orders.domain import (
-    TERMINAL,
+from orders.domain.errors import (
     FieldProblem,
     IdempotencyConflictError,
     InvalidOrderError,
-    Order,
     OrderConflictError,
     SagaError,
     SagaUnavailableError,
-    iso,
-    new_order_id,
-    undecided_shard,
-    utc_now,
 )
+from orders.domain.models import TERMINAL, Order, iso, new_order_id, undecided_shard, utc_now
+from orders.handlers.models import PlaceOrderRequest
 from orders.logic.placed import PlacedOrder
 from orders.logic.saga_outcome import interpret_execution
 from orders.logic.status import record_new
-from orders.models import PlaceOrderRequest
 from orders.observability import logger
 from shared.events import OrderLine
 from shared.faults import injectable

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from orders.domain import Order
+from orders.domain.models import Order
 from shared.events import Flow, OrderLine
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from orders.data.orders_repository import OrdersRepository
-from orders.domain import StatusChange, Transition, utc_now
+from orders.domain.models import StatusChange, Transition, utc_now
 from orders.logic.status import advance
 from orders.observability import logger
 from shared.events import (

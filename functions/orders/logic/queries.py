@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from orders.data.orders_repository import OrdersRepository
 from orders.data.timeline_repository import TimelineRepository
-from orders.domain import Order, OrderNotFoundError, TimelineEntry
+from orders.domain.errors import OrderNotFoundError
+from orders.domain.models import Order, TimelineEntry
 from shared.faults import injectable
 
 _MAX_ORDER_ID = 128  # longer than any id we issue; also keeps DynamoDB's key size limit out of reach

@@ -17,7 +17,7 @@ from datetime import datetime
 
 from orders.data.orders_repository import OrdersRepository
 from orders.data.saga import SagaStarter
-from orders.domain import UNDECIDED_SHARDS, StatusChange, iso, utc_now
+from orders.domain.models import UNDECIDED_SHARDS, StatusChange, iso, utc_now
 from orders.logic.place_order import saga_input
 from orders.logic.status import advance
 from orders.observability import logger

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from orders.data.event_bus import EventBus
-from orders.domain import TERMINAL, Order
+from orders.domain.models import TERMINAL, Order
 from orders.logic.announcements import order_outcome, order_placed
 from shared.events import Envelope
 from shared.faults import injectable

@@ -7,7 +7,8 @@ import re
 from typing import Any
 
 from orders.data.saga import SagaExecution
-from orders.domain import Order, SagaFailedError, SagaTimedOutError
+from orders.domain.errors import SagaFailedError, SagaTimedOutError
+from orders.domain.models import Order
 from orders.logic.placed import PlacedOrder
 
 _REASON = re.compile(r"^[A-Z][A-Z_]{0,63}$")

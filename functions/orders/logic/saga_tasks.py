@@ -14,7 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from orders.data.orders_repository import OrdersRepository
-from orders.domain import Order, OrderConflictError, StatusChange, utc_now
+from orders.domain.errors import OrderConflictError
+from orders.domain.models import Order, StatusChange, utc_now
 from orders.logic.status import advance, record_new
 from shared.faults import injectable
 

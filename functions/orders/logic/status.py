@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from orders.data.orders_repository import OrdersRepository
-from orders.domain import Order, StatusChange, Transition, iso
+from orders.domain.models import Order, StatusChange, Transition, iso
 from orders.observability import count_order, logger, record_decision_time
 
 Clock = Callable[[], datetime]

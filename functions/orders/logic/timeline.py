@@ -6,7 +6,7 @@ from datetime import UTC
 from typing import Any
 
 from orders.data.timeline_repository import TimelineRepository
-from orders.domain import TimelineEntry, iso
+from orders.domain.models import TimelineEntry, iso
 from shared.events import Envelope, EventData
 from shared.faults import injectable
 

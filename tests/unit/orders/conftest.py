@@ -22,11 +22,14 @@ from moto import mock_aws
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "orderflow")
 
-from orders import config as orders_config
+from orders import dependencies as orders_dependencies
+from orders.config import ApiSettings
 from orders.data.orders_repository import UNDECIDED_INDEX
 from orders.data.saga import SagaExecution, SagaStarter
-from orders.handlers import api, outbox_relay, projector, saga_tasks, timeline
+from orders.handlers import api
 from orders.observability import logger as orders_logger
+from shared import dependencies
+from shared.config import load
 from shared.payment_ref import KmsPaymentRefs
 from tests.unit.orders.builders import api_gateway_event, eventbridge_event, sqs_event
 
@@ -39,10 +42,6 @@ INVENTORY_TABLE = "inventory-test"
 BUS = "orderflow-test"
 SAGA_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:order-saga"
 PRICES = {"SKU-1": 1250, "SKU-2": 499, "sku.3_x-y": 100}
-
-
-def _cached_factories() -> list[Any]:
-    return [api.placement, api.queries, saga_tasks.tasks, outbox_relay.relay, projector.projection, timeline.recorder]
 
 
 ENVIRONMENT = {
@@ -60,9 +59,7 @@ ENVIRONMENT = {
 
 
 def _reset_wiring() -> None:
-    orders_config.reset_config()
-    for factory in _cached_factories():
-        factory.cache_clear()
+    dependencies.reset()
 
 
 @pytest.fixture(scope="module")
@@ -138,7 +135,7 @@ def aws(cloud: Any) -> Iterator[Any]:
     yield ddb
     for name in (ORDERS_TABLE, ORDER_EVENTS_TABLE, IDEMPOTENCY_TABLE, INVENTORY_TABLE):
         ddb.delete_table(TableName=name)
-    orders_config.reset_config()
+    dependencies.reset()
 
 
 def scan(table_name: str) -> list[dict[str, Any]]:
@@ -212,7 +209,7 @@ class FakeSaga(SagaStarter):
 @pytest.fixture(scope="module")
 def _saga_wiring(cloud: Any) -> tuple[FakeSaga, Any]:
     fake = FakeSaga()
-    return fake, cache(lambda: api.build_placement(orders_config.get_config(orders_config.ApiConfig), saga=fake))
+    return fake, cache(lambda: orders_dependencies.build_placement(load(ApiSettings), saga=fake))
 
 
 @pytest.fixture
@@ -221,7 +218,7 @@ def saga(aws: Any, _saga_wiring: tuple[FakeSaga, Any], monkeypatch: pytest.Monke
     fake, placement = _saga_wiring
     vars(fake).clear()  # a test may have replaced a method on it
     fake.__init__()  # type: ignore[misc]
-    monkeypatch.setattr(api, "placement", placement)
+    monkeypatch.setattr(orders_dependencies, "placement", placement)
     return fake
 
 

@@ -9,7 +9,8 @@ from botocore.exceptions import ReadTimeoutError
 from botocore.stub import Stubber
 
 from orders.data.saga import SagaExecution, StepFunctionsSaga
-from orders.domain import Order, SagaFailedError, SagaTimedOutError, SagaUnavailableError, iso, utc_now
+from orders.domain.errors import SagaFailedError, SagaTimedOutError, SagaUnavailableError
+from orders.domain.models import Order, iso, utc_now
 from orders.handlers.api import placement_response
 from orders.logic.placed import PlacedOrder
 from orders.logic.saga_outcome import interpret_execution
@@ -182,7 +183,7 @@ def test_a_retry_answers_the_decision_made_since_the_202(client, saga, tables) -
 def test_a_retry_after_the_lease_ran_out_runs_the_saga_again_on_the_same_order(client, saga, tables) -> None:
     import boto3
 
-    from orders.domain import new_order_id
+    from orders.domain.models import new_order_id
 
     order_id = new_order_id("cust-42", "o-2c")
     saga.execution_status = "FAILED"  # parked: the execution ended without a decision
@@ -209,7 +210,7 @@ def test_a_retry_after_the_lease_ran_out_runs_the_saga_again_on_the_same_order(c
 def test_keyed_retry_of_a_decided_order_answers_from_the_stored_order(client, saga, tables) -> None:
     import boto3
 
-    from orders.domain import new_order_id
+    from orders.domain.models import new_order_id
 
     headers = {"Idempotency-Key": "o-3"}
     order_id = new_order_id("cust-42", "o-3")
@@ -403,7 +404,7 @@ def test_injected_fault_is_a_503_and_writes_nothing(client, saga, tables, monkey
 def test_keyed_retry_of_an_undecided_order_runs_the_saga_again(client, saga, tables) -> None:
     import boto3
 
-    from orders.domain import new_order_id
+    from orders.domain.models import new_order_id
 
     order_id = new_order_id("cust-42", "o-5")
     lines = [

@@ -7,8 +7,9 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from orders.config import ApiConfig, ProjectorConfig, ReconcilerConfig, SagaTasksConfig, get_config, reset_config
+from orders.config import ApiSettings, ProjectorSettings, ReconcilerSettings, SagaTasksSettings
 from orders.openapi import openapi_json
+from shared.config import load, reset
 
 API_ENV = {
     "ORDERS_TABLE": "orders",
@@ -21,7 +22,7 @@ API_ENV = {
 
 
 def test_api_config_reads_the_environment_with_defaults() -> None:
-    config = ApiConfig.from_environment(API_ENV)
+    config = ApiSettings.from_environment(API_ENV)
 
     assert config.orders_table == "orders" and config.inventory_table == "inventory"
     assert config.payment_ref_key_id == API_ENV["PAYMENT_REF_KEY_ID"]
@@ -30,36 +31,36 @@ def test_api_config_reads_the_environment_with_defaults() -> None:
 
 def test_missing_or_bad_variables_are_named() -> None:
     with pytest.raises(ValidationError) as missing:
-        ApiConfig.from_environment({k: v for k, v in API_ENV.items() if k != "INVENTORY_TABLE"})
+        ApiSettings.from_environment({k: v for k, v in API_ENV.items() if k != "INVENTORY_TABLE"})
     with pytest.raises(ValidationError) as bad_arn:
-        ApiConfig.from_environment({**API_ENV, "SAGA_STATE_MACHINE_ARN": "order-saga"})
+        ApiSettings.from_environment({**API_ENV, "SAGA_STATE_MACHINE_ARN": "order-saga"})
     with pytest.raises(ValidationError) as no_key:
-        ApiConfig.from_environment({k: v for k, v in API_ENV.items() if k != "PAYMENT_REF_KEY_ID"})
+        ApiSettings.from_environment({k: v for k, v in API_ENV.items() if k != "PAYMENT_REF_KEY_ID"})
 
     assert "PAYMENT_REF_KEY_ID" in str(no_key.value)
     assert "INVENTORY_TABLE" in str(missing.value)
     assert "SAGA_STATE_MACHINE_ARN" in str(bad_arn.value)
 
 
-def test_get_config_is_cached_until_reset(monkeypatch) -> None:
+def test_settings_are_loaded_once_until_reset(monkeypatch) -> None:
     monkeypatch.setenv("ORDERS_TABLE", "first")
-    reset_config()
-    first = get_config(ProjectorConfig)
+    reset()
+    first = load(ProjectorSettings)
     monkeypatch.setenv("ORDERS_TABLE", "second")
 
-    assert get_config(ProjectorConfig) is first
-    reset_config()
-    assert get_config(ProjectorConfig).orders_table == "second"
-    reset_config()
+    assert load(ProjectorSettings) is first
+    reset()
+    assert load(ProjectorSettings).orders_table == "second"
+    reset()
 
 
 def test_each_function_requires_only_its_own_variables(monkeypatch) -> None:
     monkeypatch.delenv("SAGA_STATE_MACHINE_ARN", raising=False)
 
     with pytest.raises(ValidationError, match="SAGA_STATE_MACHINE_ARN"):
-        ReconcilerConfig.from_environment({"ORDERS_TABLE": "orders"})
-    assert SagaTasksConfig.from_environment({"ORDERS_TABLE": "orders"}).saga_lease_seconds == 270
-    assert ProjectorConfig.from_environment({"ORDERS_TABLE": "orders"}).orders_table == "orders"
+        ReconcilerSettings.from_environment({"ORDERS_TABLE": "orders"})
+    assert SagaTasksSettings.from_environment({"ORDERS_TABLE": "orders"}).saga_lease_seconds == 270
+    assert ProjectorSettings.from_environment({"ORDERS_TABLE": "orders"}).orders_table == "orders"
 
 
 def test_openapi_document_describes_routes_and_strict_models() -> None:

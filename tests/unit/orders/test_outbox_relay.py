@@ -5,8 +5,9 @@ from __future__ import annotations
 import boto3
 import pytest
 
+from orders import dependencies
 from orders.data.orders_repository import DynamoDBOrdersRepository
-from orders.domain import Order, StatusChange
+from orders.domain.models import Order, StatusChange
 from orders.handlers import outbox_relay
 from shared.events import OrderLine, event_id_for
 
@@ -161,7 +162,7 @@ def test_bus_refusal_fails_the_record_for_a_retry(repository, orders_stream, con
         def publish(self, events):
             raise RuntimeError("PutEvents refused")
 
-    monkeypatch.setattr(outbox_relay.relay(), "_bus", Refusing())
+    monkeypatch.setattr(dependencies.relay(), "_bus", Refusing())
 
     response = outbox_relay.lambda_handler(batch, context)
 

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from orders.data.orders_repository import DynamoDBOrdersRepository
-from orders.domain import STATUS_RANK, Order
+from orders.domain.models import STATUS_RANK, Order
 from orders.handlers import projector
 from shared.events import InventoryRejected, InventoryReserved, OrderLine, PaymentCompleted, PaymentFailed
 from tests.unit.orders.builders import eventbridge_event, sqs_event

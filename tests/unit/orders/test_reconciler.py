@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 import boto3
 import pytest
 
+from orders import dependencies as orders_dependencies
 from orders.data.orders_repository import DynamoDBOrdersRepository
-from orders.domain import SagaTimedOutError, SagaUnavailableError
+from orders.domain.errors import SagaTimedOutError, SagaUnavailableError
 from orders.handlers import reconciler as reconciler_handler
 from orders.logic.reconcile import REASON, Reconciler
 from tests.unit.orders.builders import order_body
@@ -18,7 +19,7 @@ from tests.unit.orders.conftest import ORDERS_TABLE
 @pytest.fixture
 def reconcile(aws, saga, context, monkeypatch):
     monkeypatch.setattr(
-        reconciler_handler, "reconciler", lambda: Reconciler(orders=DynamoDBOrdersRepository(ORDERS_TABLE), saga=saga)
+        orders_dependencies, "reconciler", lambda: Reconciler(orders=DynamoDBOrdersRepository(ORDERS_TABLE), saga=saga)
     )
 
     def fire(at: datetime) -> dict:
@@ -82,7 +83,7 @@ def test_a_decided_order_is_never_touched(client, saga, reconcile):
     assert response.status == 201  # the fake saga answered CONFIRMED; store it as the saga would
     order_id = response.body["order_id"]
     repository = DynamoDBOrdersRepository(ORDERS_TABLE)
-    from orders.domain import StatusChange
+    from orders.domain.models import StatusChange
 
     repository.advance(order_id, StatusChange(status="CONFIRMED"), "2026-01-01T00:00:00.000000Z")
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from orders.domain import OrderConflictError, OrderNotFoundError
+from orders.domain.errors import OrderConflictError, OrderNotFoundError
 from orders.handlers import saga_tasks
 from orders.handlers.saga_tasks import InvalidTaskError
 

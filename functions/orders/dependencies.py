@@ -1,0 +1,90 @@
+"""The only place the orders service's adapters and use cases are built.
+
+Once per cold start (``@dependency``); ``shared.dependencies.reset()`` forgets them. Each function
+loads only its own settings, so a function never needs another one's variables.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from orders.config import (
+    ApiSettings,
+    ProjectorSettings,
+    ReconcilerSettings,
+    RelaySettings,
+    SagaTasksSettings,
+    TimelineSettings,
+)
+from orders.data.catalog import DynamoDBCatalog
+from orders.data.event_bus import EventBridgeBus
+from orders.data.idempotency import idempotency_store
+from orders.data.orders_repository import DynamoDBOrdersRepository
+from orders.data.saga import SagaStarter, StepFunctionsSaga
+from orders.data.timeline_repository import DynamoDBTimelineRepository
+from orders.logic.place_order import OrderPlacement
+from orders.logic.projection import StatusProjection
+from orders.logic.queries import OrderQueries
+from orders.logic.reconcile import Reconciler
+from orders.logic.relay import OutboxRelay
+from orders.logic.saga_tasks import SagaTasks
+from orders.logic.timeline import TimelineRecorder
+from shared.config import load
+from shared.dependencies import dependency
+from shared.payment_ref import KmsPaymentRefs
+
+
+def build_placement(settings: ApiSettings, saga: SagaStarter | None = None) -> OrderPlacement:
+    return OrderPlacement(
+        orders=DynamoDBOrdersRepository(settings.orders_table),
+        catalog=DynamoDBCatalog(settings.inventory_table),
+        saga=saga or StepFunctionsSaga(settings.saga_state_machine_arn, settings.saga_timeout_seconds),
+        idempotency_store=idempotency_store(settings.idempotency_table),
+        idempotency_ttl_seconds=settings.idempotency_ttl_seconds,
+        payment_refs=KmsPaymentRefs(settings.payment_ref_key_id),
+        saga_lease=timedelta(seconds=settings.saga_lease_seconds),
+        choreography_deadline=timedelta(seconds=settings.choreography_deadline_seconds),
+    )
+
+
+@dependency
+def placement() -> OrderPlacement:
+    return build_placement(load(ApiSettings))
+
+
+@dependency
+def queries() -> OrderQueries:
+    settings = load(ApiSettings)
+    return OrderQueries(
+        orders=DynamoDBOrdersRepository(settings.orders_table),
+        timeline=DynamoDBTimelineRepository(settings.order_events_table),
+    )
+
+
+@dependency
+def saga_tasks() -> SagaTasks:
+    return SagaTasks(orders=DynamoDBOrdersRepository(load(SagaTasksSettings).orders_table))
+
+
+@dependency
+def projection() -> StatusProjection:
+    return StatusProjection(orders=DynamoDBOrdersRepository(load(ProjectorSettings).orders_table))
+
+
+@dependency
+def relay() -> OutboxRelay:
+    return OutboxRelay(bus=EventBridgeBus(load(RelaySettings).event_bus_name))
+
+
+@dependency
+def recorder() -> TimelineRecorder:
+    return TimelineRecorder(timeline=DynamoDBTimelineRepository(load(TimelineSettings).order_events_table))
+
+
+@dependency
+def reconciler() -> Reconciler:
+    settings = load(ReconcilerSettings)
+    return Reconciler(
+        orders=DynamoDBOrdersRepository(settings.orders_table),
+        saga=StepFunctionsSaga(settings.saga_state_machine_arn, timeout_seconds=10),
+    )
