@@ -18,8 +18,8 @@ import pytest
 
 from ops.redrive import redrive
 from ops.replay import replay
-from orders.domain import new_order_id
-from payments.providers.simulated import derive_id
+from orders.domain.models import new_order_id
+from payments.data.simulated_provider import derive_id
 from tests.e2e.faults import (
     TERMINAL,
     BusCapture,

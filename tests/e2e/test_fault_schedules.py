@@ -37,7 +37,7 @@ from hypothesis.vendor import pretty
 from rich.console import Console
 
 from local.chaos import settle
-from orders.domain import new_order_id
+from orders.domain.models import new_order_id
 from tests.e2e.faults import TERMINAL, Faults
 
 pytestmark = pytest.mark.e2e

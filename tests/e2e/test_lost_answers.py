@@ -18,8 +18,8 @@ from datetime import datetime, timedelta
 import pytest
 
 from ops.redrive import redrive
-from orders.domain import new_order_id
-from payments.providers.simulated import derive_id
+from orders.domain.models import new_order_id
+from payments.data.simulated_provider import derive_id
 from tests.e2e.faults import TERMINAL, BusCapture, Ops, poll
 
 pytestmark = pytest.mark.e2e
