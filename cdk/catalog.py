@@ -121,7 +121,7 @@ def synthesize_template() -> dict[str, Any]:
     from aws_cdk import App
 
     sys.path.insert(0, str(ROOT))
-    from app import build
+    from cdk.app import build
 
     with tempfile.TemporaryDirectory() as outdir:
         app, stack = build(App(outdir=outdir))

@@ -78,7 +78,7 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     from aws_cdk import App
     from aws_cdk.assertions import Template
 
-    from app import build
+    from cdk.app import build
 
     outdir = tmp_path_factory.mktemp("cdk.out")
     # The stack the tests run is a test stack: fault injection on (a deployment's default is off),

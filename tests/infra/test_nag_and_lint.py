@@ -21,7 +21,7 @@ def test_cdk_nag_fails_synthesis_without_the_acknowledgments(tmp_path, monkeypat
     """The nag gate is real: drop the acknowledgments and synthesis must fail with findings."""
     from aws_cdk import App
 
-    import app as orderflow_app
+    from cdk import app as orderflow_app
 
     monkeypatch.setattr(orderflow_app, "acknowledge", lambda stack: None)
     built, _ = orderflow_app.build(App(outdir=str(tmp_path)))

@@ -341,7 +341,7 @@ def test_the_reconciler_runs_every_minute_and_saga_timeouts_are_alarmed(synthesi
 def test_fault_injection_exists_only_where_the_context_enables_it(synthesized):
     from aws_cdk import App
 
-    from app import build
+    from cdk.app import build
 
     # the test stack enables it: every function reads the document, and may
     assert synthesized.resources("AWS::SSM::Parameter")

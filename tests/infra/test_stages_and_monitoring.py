@@ -9,7 +9,7 @@ import pytest
 from aws_cdk import App
 from aws_cdk.assertions import Template
 
-from app import build, stack_name
+from cdk.app import build, stack_name
 
 # Properties that name a resource physically; two stages must never share a value of one.
 PHYSICAL_NAMES = ("Name", "TableName", "QueueName", "TopicName", "FunctionName", "DashboardName", "StateMachineName")
