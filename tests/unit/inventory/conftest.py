@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from shared import dependencies
 from shared.events import Envelope
@@ -47,17 +45,6 @@ def create_inventory_table(name: str = TABLE) -> None:
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
     )
-
-
-# Keeping boto3's default session across tests keeps its parsed service models: creating a
-# client then costs ~1 ms instead of ~40 ms. Credentials come from the fake environment above.
-FAST_MOTO = {"core": {"reset_boto3_session": False}}
-
-
-@pytest.fixture
-def aws() -> Iterator[None]:
-    with mock_aws(config=FAST_MOTO):
-        yield
 
 
 @pytest.fixture
@@ -121,19 +108,6 @@ class FakePublisher:
 @pytest.fixture
 def publisher() -> FakePublisher:
     return FakePublisher()
-
-
-@dataclass
-class LambdaContext:
-    function_name: str = "inventory-test"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:inventory-test"
-    aws_request_id: str = "req-1"
-
-
-@pytest.fixture
-def context() -> LambdaContext:
-    return LambdaContext()
 
 
 @pytest.fixture

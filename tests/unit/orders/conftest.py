@@ -5,9 +5,8 @@ from __future__ import annotations
 import io
 import json
 import os
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -31,6 +30,7 @@ from orders.observability import logger as orders_logger
 from shared import dependencies
 from shared.config import load
 from shared.payment_ref import KmsPaymentRefs
+from tests.support.events import LambdaContext
 from tests.unit.orders.builders import api_gateway_event, eventbridge_event, sqs_event
 
 REGION = "us-east-1"
@@ -152,22 +152,6 @@ def tables() -> Any:
     return Tables
 
 
-@dataclass
-class FakeContext:
-    function_name: str = "orders-test"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:orders-test"
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
-
-
-@pytest.fixture
-def context() -> FakeContext:
-    return FakeContext()
-
-
 # --- the saga, stubbed at the boundary of our client layer ---
 
 
@@ -233,7 +217,7 @@ class ApiResponse:
 
 
 class ApiClient:
-    def __init__(self, context: FakeContext) -> None:
+    def __init__(self, context: LambdaContext) -> None:
         self._context = context
 
     def call(
@@ -251,7 +235,7 @@ class ApiClient:
 
 
 @pytest.fixture
-def client(aws: Any, context: FakeContext) -> ApiClient:
+def client(aws: Any, context: LambdaContext) -> ApiClient:
     return ApiClient(context)
 
 

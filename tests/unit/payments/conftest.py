@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from shared import dependencies
 from shared.events import Envelope
@@ -43,12 +41,6 @@ def environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     dependencies.reset()
     yield
     dependencies.reset()
-
-
-@pytest.fixture
-def aws() -> Iterator[None]:
-    with mock_aws(config=FAST_MOTO):
-        yield
 
 
 @pytest.fixture
@@ -137,19 +129,6 @@ class FakePublisher:
 @pytest.fixture
 def publisher() -> FakePublisher:
     return FakePublisher()
-
-
-@dataclass
-class LambdaContext:
-    function_name: str = "payments-test"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:payments-test"
-    aws_request_id: str = "req-1"
-
-
-@pytest.fixture
-def context() -> LambdaContext:
-    return LambdaContext()
 
 
 @pytest.fixture

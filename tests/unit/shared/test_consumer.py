@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import uuid
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,16 +13,9 @@ from aws_lambda_powertools import Logger
 
 from shared.consumer import consume
 from shared.events import Envelope, OrderRejected, ShipmentScheduled, new_event
+from tests.support.events import LambdaContext
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-
-
-@dataclass
-class LambdaContext:
-    function_name: str = "consumer"
-    memory_limit_in_mb: int = 128
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:consumer"
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
 
 
 def record(body: str) -> dict[str, Any]:
@@ -81,7 +73,7 @@ def test_a_malformed_record_fails_alone_and_the_good_ones_apply_once(log):
     batch = {"Records": [record(body(good_1)), record(json.dumps(malformed)), record(body(good_2))]}
     handler = Recorder()
 
-    response = consume(batch, LambdaContext(), {"ShipmentScheduled": handler}, logger)
+    response = consume(batch, LambdaContext("consumer"), {"ShipmentScheduled": handler}, logger)
 
     assert response == {"batchItemFailures": [{"itemIdentifier": batch["Records"][1]["messageId"]}]}
     assert handler.applied == [good_1.metadata.event_id, good_2.metadata.event_id]
@@ -106,7 +98,7 @@ def test_each_kind_of_malformed_record_is_logged_with_its_error(log, payload, na
     batch = {"Records": [record(payload), record(body(shipment("ord-1")))]}
     handler = Recorder()
 
-    response = consume(batch, LambdaContext(), {"ShipmentScheduled": handler}, logger)
+    response = consume(batch, LambdaContext("consumer"), {"ShipmentScheduled": handler}, logger)
 
     assert response["batchItemFailures"] == [{"itemIdentifier": batch["Records"][0]["messageId"]}]
     assert len(handler.applied) == 1
@@ -125,7 +117,7 @@ def test_a_failing_handler_fails_its_record_only(log):
 
     batch = {"Records": [record(body(shipment("ord-1"))), record(body(shipment("ord-2")))]}
 
-    response = consume(batch, LambdaContext(), {"ShipmentScheduled": flaky}, logger)
+    response = consume(batch, LambdaContext("consumer"), {"ShipmentScheduled": flaky}, logger)
 
     assert response == {"batchItemFailures": [{"itemIdentifier": batch["Records"][0]["messageId"]}]}
     assert calls == ["ord-1", "ord-2"]
@@ -140,7 +132,9 @@ def test_an_event_without_a_handler_is_acknowledged(log):
     )
     handler = Recorder()
 
-    response = consume({"Records": [record(body(rejected))]}, LambdaContext(), {"ShipmentScheduled": handler}, logger)
+    response = consume(
+        {"Records": [record(body(rejected))]}, LambdaContext("consumer"), {"ShipmentScheduled": handler}, logger
+    )
 
     assert response == {"batchItemFailures": []}
     assert handler.applied == []
@@ -155,7 +149,9 @@ def test_per_record_log_keys_do_not_leak_into_the_next_record(log):
     def note(envelope: Envelope, data: Any) -> None:
         logger.info("applied")
 
-    consume({"Records": [record(body(shipment("ord-1")))]}, LambdaContext(), {"ShipmentScheduled": note}, logger)
+    consume(
+        {"Records": [record(body(shipment("ord-1")))]}, LambdaContext("consumer"), {"ShipmentScheduled": note}, logger
+    )
     logger.info("after the batch")
 
     applied, after = log_lines(stream)
@@ -169,7 +165,7 @@ def test_a_detail_that_is_not_an_object_is_logged_as_malformed(log):
     payload = json.dumps({"source": "orderflow.shipping", "detail-type": "ShipmentScheduled", "detail": "oops"})
     batch = {"Records": [record(payload), record(body(shipment("ord-1")))]}
 
-    response = consume(batch, LambdaContext(), {"ShipmentScheduled": Recorder()}, logger)
+    response = consume(batch, LambdaContext("consumer"), {"ShipmentScheduled": Recorder()}, logger)
 
     assert response["batchItemFailures"] == [{"itemIdentifier": batch["Records"][0]["messageId"]}]
     assert any(line["message"] == "malformed event rejected" for line in log_lines(stream))
