@@ -11,13 +11,16 @@ import os
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from pydantic import ValidationError
 
+from shared import tracing
+
 
 def observability(service: str) -> tuple[Logger, Tracer, Metrics]:
     """The environment (set per function by the infrastructure) wins over the defaults."""
     service = os.environ.get("POWERTOOLS_SERVICE_NAME", service)
     namespace = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "orderflow")
     logger = Logger(service=service)
-    tracer = Tracer(service=service)
+    # X-Ray loads with the first traced call (never, with tracing off), patching botocore only.
+    tracer = Tracer(service=service, provider=tracing.provider, patch_modules=tracing.PATCHED)
     metrics = Metrics(service=service, namespace=namespace)
     return logger, tracer, metrics
 
