@@ -129,8 +129,9 @@ def install() -> None:
         _patch_events()
         _patch_sqs()
         _patch_performance()
-        from local import iam, limits
+        from local import events_replay, iam, limits
 
+        events_replay.install()
         limits.install()
         iam.install()
         _State.installed = True
