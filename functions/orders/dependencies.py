@@ -1,12 +1,15 @@
 """The only place the orders service's adapters and use cases are built.
 
 Once per cold start (``@dependency``); ``shared.dependencies.reset()`` forgets them. Each function
-loads only its own settings, so a function never needs another one's variables.
+loads only its own settings, so a function never needs another one's variables. Each factory
+imports its own adapters and use case, so a function imports only what it builds (boto3 and
+Powertools' idempotency arrive with the first adapter, not with the handler module).
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from orders.config import (
     ApiSettings,
@@ -16,25 +19,28 @@ from orders.config import (
     SagaTasksSettings,
     TimelineSettings,
 )
-from orders.data.catalog import DynamoDBCatalog
-from orders.data.event_bus import EventBridgeBus
-from orders.data.idempotency import idempotency_store
-from orders.data.orders_repository import DynamoDBOrdersRepository
-from orders.data.saga import SagaStarter, StepFunctionsSaga
-from orders.data.timeline_repository import DynamoDBTimelineRepository
-from orders.logic.place_order import OrderPlacement
-from orders.logic.projection import StatusProjection
-from orders.logic.queries import OrderQueries
-from orders.logic.reconcile import Reconciler
-from orders.logic.relay import OutboxRelay
-from orders.logic.saga_tasks import SagaTasks
-from orders.logic.timeline import TimelineRecorder
 from shared.config import load
 from shared.dependencies import dependency
-from shared.payment_ref import KmsPaymentRefs
+
+if TYPE_CHECKING:
+    from orders.data.saga import SagaStarter
+    from orders.logic.place_order import OrderPlacement
+    from orders.logic.projection import StatusProjection
+    from orders.logic.queries import OrderQueries
+    from orders.logic.reconcile import Reconciler
+    from orders.logic.relay import OutboxRelay
+    from orders.logic.saga_tasks import SagaTasks
+    from orders.logic.timeline import TimelineRecorder
 
 
 def build_placement(settings: ApiSettings, saga: SagaStarter | None = None) -> OrderPlacement:
+    from orders.data.catalog import DynamoDBCatalog
+    from orders.data.idempotency import idempotency_store
+    from orders.data.orders_repository import DynamoDBOrdersRepository
+    from orders.data.saga import StepFunctionsSaga
+    from orders.logic.place_order import OrderPlacement
+    from shared.payment_ref import KmsPaymentRefs
+
     return OrderPlacement(
         orders=DynamoDBOrdersRepository(settings.orders_table),
         catalog=DynamoDBCatalog(settings.inventory_table),
@@ -54,6 +60,10 @@ def placement() -> OrderPlacement:
 
 @dependency
 def queries() -> OrderQueries:
+    from orders.data.orders_repository import DynamoDBOrdersRepository
+    from orders.data.timeline_repository import DynamoDBTimelineRepository
+    from orders.logic.queries import OrderQueries
+
     settings = load(ApiSettings)
     return OrderQueries(
         orders=DynamoDBOrdersRepository(settings.orders_table),
@@ -63,26 +73,42 @@ def queries() -> OrderQueries:
 
 @dependency
 def saga_tasks() -> SagaTasks:
+    from orders.data.orders_repository import DynamoDBOrdersRepository
+    from orders.logic.saga_tasks import SagaTasks
+
     return SagaTasks(orders=DynamoDBOrdersRepository(load(SagaTasksSettings).orders_table))
 
 
 @dependency
 def projection() -> StatusProjection:
+    from orders.data.orders_repository import DynamoDBOrdersRepository
+    from orders.logic.projection import StatusProjection
+
     return StatusProjection(orders=DynamoDBOrdersRepository(load(ProjectorSettings).orders_table))
 
 
 @dependency
 def relay() -> OutboxRelay:
+    from orders.data.event_bus import EventBridgeBus
+    from orders.logic.relay import OutboxRelay
+
     return OutboxRelay(bus=EventBridgeBus(load(RelaySettings).event_bus_name))
 
 
 @dependency
 def recorder() -> TimelineRecorder:
+    from orders.data.timeline_repository import DynamoDBTimelineRepository
+    from orders.logic.timeline import TimelineRecorder
+
     return TimelineRecorder(timeline=DynamoDBTimelineRepository(load(TimelineSettings).order_events_table))
 
 
 @dependency
 def reconciler() -> Reconciler:
+    from orders.data.orders_repository import DynamoDBOrdersRepository
+    from orders.data.saga import StepFunctionsSaga
+    from orders.logic.reconcile import Reconciler
+
     settings = load(ReconcilerSettings)
     return Reconciler(
         orders=DynamoDBOrdersRepository(settings.orders_table),

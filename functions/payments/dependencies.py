@@ -1,27 +1,37 @@
-"""The only place payments' adapters are built (once per cold start; shared.dependencies.reset())."""
+"""The only place payments' adapters are built (once per cold start; shared.dependencies.reset()).
+
+Each factory imports its own adapters: boto3 arrives with the first one, not with the handler module.
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from payments.config import ConsumerSettings, TasksSettings
-from payments.data.dynamodb import DynamoPaymentRepository, DynamoSimulatorLedger
-from payments.data.provider import PaymentProvider
-from payments.data.simulated_provider import SimulatedCardProcessor
-from payments.data.stepfunctions import StepFunctionsWorkflowStarter
-from payments.logic import Payments, PaymentWorkflow
 from shared.config import load
 from shared.dependencies import dependency
-from shared.payment_ref import KmsPaymentRefs
-from shared.publisher import EventPublisher
+
+if TYPE_CHECKING:
+    from payments.data.provider import PaymentProvider
+    from payments.logic import Payments, PaymentWorkflow
 
 
 def build_provider(settings: TasksSettings) -> PaymentProvider:
     """The one place a provider is chosen (a real adapter would be selected here)."""
     if settings.payment_provider == "simulated":
+        from payments.data.dynamodb import DynamoSimulatorLedger
+        from payments.data.simulated_provider import SimulatedCardProcessor
+
         return SimulatedCardProcessor(DynamoSimulatorLedger(settings.payments_table))
     raise ValueError(f"unknown payment provider {settings.payment_provider!r}")
 
 
 def _payments(settings: TasksSettings) -> Payments:
+    from payments.data.dynamodb import DynamoPaymentRepository
+    from payments.logic import Payments
+    from shared.payment_ref import KmsPaymentRefs
+    from shared.publisher import EventPublisher
+
     return Payments(
         DynamoPaymentRepository(settings.payments_table),
         build_provider(settings),
@@ -44,4 +54,7 @@ def consumer_payments() -> Payments:
 
 @dependency
 def payment_workflow() -> PaymentWorkflow:
+    from payments.data.stepfunctions import StepFunctionsWorkflowStarter
+    from payments.logic import PaymentWorkflow
+
     return PaymentWorkflow(StepFunctionsWorkflowStarter(load(ConsumerSettings).payment_workflow_arn))

@@ -1,20 +1,30 @@
-"""The only place shipping's adapters are built (once per cold start; shared.dependencies.reset())."""
+"""The only place shipping's adapters are built (once per cold start; shared.dependencies.reset()).
+
+Each factory imports its own adapter: boto3 arrives with the first one, not with the handler module.
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from shared.config import load
 from shared.dependencies import dependency
-from shared.publisher import EventPublisher, EventSink
 from shipping.config import ShippingSettings
-from shipping.data.dynamodb import DynamoDBShipmentRepository
-from shipping.data.repository import ShipmentRepository
+
+if TYPE_CHECKING:
+    from shared.publisher import EventSink
+    from shipping.data.repository import ShipmentRepository
 
 
 @dependency
 def repository() -> ShipmentRepository:
+    from shipping.data.dynamodb import DynamoDBShipmentRepository
+
     return DynamoDBShipmentRepository(load(ShippingSettings).shipments_table)
 
 
 @dependency
 def publisher() -> EventSink:
+    from shared.publisher import EventPublisher
+
     return EventPublisher(load(ShippingSettings).event_bus_name)
