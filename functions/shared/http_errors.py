@@ -227,10 +227,7 @@ def register_error_handlers(
         problem = Problem(field="path", location="path", type="not_found", message="no such route")
         return ApiError(HTTPStatus.NOT_FOUND, "not_found", f"nothing at {path[:256]}", [problem]).response()
 
-    for exception_types, mapper in (domain_errors or {}).items():
-        app.exception_handler(list(exception_types) if isinstance(exception_types, tuple) else exception_types)(
-            _domain_handler(mapper)
-        )
+    register_domain_errors(app, domain_errors or {})
 
     @app.exception_handler(InjectedFault)
     def _on_fault(error: InjectedFault) -> Response:
@@ -246,6 +243,18 @@ def register_error_handlers(
         return ApiError(
             HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "an internal error; it is logged"
         ).response()
+
+
+def register_domain_errors(
+    app: APIGatewayRestResolver,
+    domain_errors: Mapping[type[Exception] | tuple[type[Exception], ...], DomainErrorMapper],
+) -> None:
+    """Answer these exceptions through their mappers; callable after init too, for errors of a
+    module that loads with its first use (the most specific class still wins)."""
+    for exception_types, mapper in domain_errors.items():
+        app.exception_handler(list(exception_types) if isinstance(exception_types, tuple) else exception_types)(
+            _domain_handler(mapper)
+        )
 
 
 def _domain_handler(mapper: DomainErrorMapper) -> Callable[[Exception], Response]:

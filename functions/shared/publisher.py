@@ -6,8 +6,6 @@ import json
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-import boto3
-
 from shared.events import Envelope
 
 
@@ -24,7 +22,11 @@ class PublishError(RuntimeError):
 class EventPublisher:
     def __init__(self, bus_name: str, client: Any | None = None) -> None:
         self._bus_name = bus_name
-        self._client = client or boto3.client("events")
+        if client is None:
+            import boto3  # with the first publisher, not at init
+
+            client = boto3.client("events")
+        self._client = client
 
     def publish(self, events: Iterable[Envelope]) -> None:
         entries = [

@@ -7,16 +7,12 @@ into ``{"error", "message", "details"}`` by shared.http_errors.
 from __future__ import annotations
 
 import json
+from functools import cache
 from http import HTTPStatus
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyPersistenceLayerError,
-    IdempotencyValidationError,
-)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
@@ -42,9 +38,20 @@ from orders.observability import logger, metrics, tracer
 from shared.correlation import CORRELATION_HEADER, correlation_from_headers
 from shared.faults import InjectedFault
 from shared.http import unsupported_media_type
-from shared.http_errors import RETRY_AFTER, ApiError, ErrorBody, Problem, register_error_handlers, unavailable
+from shared.http_errors import (
+    RETRY_AFTER,
+    ApiError,
+    ErrorBody,
+    Problem,
+    register_domain_errors,
+    register_error_handlers,
+    unavailable,
+)
 from shared.observability import bind_correlation
 from shared.payment_ref import PaymentRefUnavailable
+
+if TYPE_CHECKING:
+    from orders.logic.place_order import OrderPlacement
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 JSON = "application/json"
@@ -148,7 +155,7 @@ def place_order(
         Header(alias=CORRELATION_HEADER, description="Echoed back; generated when absent or malformed."),
     ] = None,
 ):  # no return annotation: the resolver would treat `Response` as a body model to validate
-    placed = dependencies.placement().place(
+    placed = _placement().place(
         order,
         correlation_id=app.context["correlation_id"],
         idempotency_key=idempotency_key,
@@ -228,13 +235,11 @@ register_error_handlers(
     logger,
     {
         InvalidOrderError: _invalid_order,
-        (IdempotencyValidationError, IdempotencyConflictError): _idempotency_conflict,
-        IdempotencyAlreadyInProgressError: _in_progress,
+        IdempotencyConflictError: _idempotency_conflict,
         OrderNotFoundError: _order_not_found,
         (
             SagaUnavailableError,
             CatalogUnavailableError,
-            IdempotencyPersistenceLayerError,
             InjectedFault,
             PaymentRefUnavailable,
         ): _unavailable,
@@ -242,6 +247,35 @@ register_error_handlers(
     # Paths we serve and the methods each accepts; anything else on them is a 405, not a 404.
     routes=((r"^/orders/?$", ("POST",)), (r"^/orders/[^/]+/?$", ("GET",)), (r"^/orders/[^/]+/timeline/?$", ("GET",))),
 )
+
+
+def _placement() -> OrderPlacement:
+    """The placement use case, and the answers to Powertools' idempotency errors.
+
+    Powertools' idempotency (and boto3 under its DynamoDB layer) loads with the use case, on the
+    first POST rather than at init; its errors are mapped then, before anything can raise them.
+    """
+    placement = dependencies.placement()
+    _map_idempotency_errors()
+    return placement
+
+
+@cache
+def _map_idempotency_errors() -> None:
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyPersistenceLayerError,
+        IdempotencyValidationError,
+    )
+
+    register_domain_errors(
+        app,
+        {
+            IdempotencyValidationError: _idempotency_conflict,
+            IdempotencyAlreadyInProgressError: _in_progress,
+            IdempotencyPersistenceLayerError: _unavailable,
+        },
+    )
 
 
 # --- entry point ---
