@@ -10,29 +10,50 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
-
-import boto3
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from shared.dependencies import dependency
 
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
+if TYPE_CHECKING:
+    from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
 CONDITION_FAILED = "ConditionalCheckFailedException"
 TRANSACTION_CANCELED = "TransactionCanceledException"
+
+
+# boto3 is imported by the first client or conversion, not with this module: a handler that
+# imports an adapter's helpers does not pay for boto3 at init.
 
 
 @dependency
 def client() -> Any:
     """One DynamoDB client per process: every client costs cold-start time, and they are thread-safe."""
+    import boto3
+
     return boto3.client("dynamodb")
 
 
 @dependency
 def resource() -> Any:
     """One DynamoDB resource per process, for adapters that use the Table API."""
+    import boto3
+
     return boto3.resource("dynamodb")
+
+
+@cache
+def _serializer() -> TypeSerializer:
+    from boto3.dynamodb.types import TypeSerializer
+
+    return TypeSerializer()
+
+
+@cache
+def _deserializer() -> TypeDeserializer:
+    from boto3.dynamodb.types import TypeDeserializer
+
+    return TypeDeserializer()
 
 
 def table(name: str, on: Any | None = None) -> Any:
@@ -53,12 +74,14 @@ def plain(value: Any) -> Any:
 
 def to_item(values: Mapping[str, Any]) -> dict[str, Any]:
     """Serialize, leaving out None: absent attributes read back as None."""
-    return {name: _serializer.serialize(value) for name, value in values.items() if value is not None}
+    serializer = _serializer()
+    return {name: serializer.serialize(value) for name, value in values.items() if value is not None}
 
 
 def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
     """An item in wire format (a GetItem answer, a failed condition's item) as plain values."""
-    return {name: plain(_deserializer.deserialize(value)) for name, value in item.items()}
+    deserializer = _deserializer()
+    return {name: plain(deserializer.deserialize(value)) for name, value in item.items()}
 
 
 def error_code(error: Exception) -> str:
