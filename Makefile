@@ -78,10 +78,10 @@ cfn-lint: synth ## cfn-lint the synthesized template
 	$(VENV)/bin/cfn-lint cdk.out/Orderflow.template.json
 
 bench: $(STAMP) ## benchmark the orchestrated path and cold starts on the local cloud
-	$(PY) -m local.bench
+	$(PY) -m ops.bench
 
 chaos: $(STAMP) ## orders on both paths under every failure class and an outage; redrive, reconciler, invariant checker (ARGS="--orders 300 --failure-rate 0.2")
-	$(PY) -m local.chaos $(ARGS)
+	$(PY) -m ops.chaos $(ARGS)
 
 compare: $(STAMP) ## both paths under one seeded workload on a fresh local cloud: time to a decision, cost per million orders, coupling -> docs/comparison.md (ARGS="--orders 30 --seed 2026")
 	$(PY) -m local.compare $(ARGS)

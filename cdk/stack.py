@@ -38,9 +38,10 @@ class OrderflowStack(Stack):
 
         self.bus = EventBusConstruct(self, "EventBus")
         # Fault injection (docs/operations.md) exists only where the context enables it: the local
-        # cloud and test stacks do; a deployment does not, unless `-c orderflow:faultInjection=true`.
+        # cloud (its runner synthesizes with `local:cloud`) and test stacks do; a deployment does
+        # not, unless `-c orderflow:faultInjection=true`.
         self.faults: ssm.StringParameter | None = None
-        if _flag(ctx("orderflow:faultInjection")):
+        if _flag(ctx("orderflow:faultInjection")) or _flag(ctx("local:cloud")):
             self.faults = ssm.StringParameter(
                 self,
                 "FaultInjection",

@@ -5,7 +5,7 @@ python -m local serve --no-synth --assembly cdk.out --port 3000 --redelivery-del
 python -m local iam-report           # after a run: what each role used, and granted but never used
 
 While it serves, `<work dir>/resources.json` (default `.local/resources.json`) says where the
-cloud is and what its resources are called: `python -m ops --endpoint-url ...` reads it.
+cloud is and what its resources are called, for tools that work on the running cloud.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import argparse
 import json
 import logging
 import os
-import re
 import shlex
 import signal
 import subprocess
@@ -26,17 +25,15 @@ from typing import Any
 
 from rich.console import Console
 from rich.logging import RichHandler
-from rich.table import Table
 
 log = logging.getLogger("local")
 
 # The CDK CLI adds these to every synthesis; without them there is no construct-path or asset
 # metadata in the template (the runner copes, but `find(path_contains=...)` wants paths).
 CLI_CONTEXT = {"aws:cdk:enable-path-metadata": True, "aws:cdk:enable-asset-metadata": True}
-# The local cloud is where faults are injected on purpose: its stack has the fault document.
-LOCAL_CONTEXT = {"orderflow:faultInjection": True}
-# Where `python -m ops --endpoint-url ...` looks for the runner's resources (ops.resources).
-DEFAULT_RESOURCES = Path(".local/resources.json")
+# Added to every synthesis for the local cloud, so that an app can tell (cdk.json's context may
+# override it): `self.node.try_get_context("local:cloud")`.
+LOCAL_CONTEXT = {"local:cloud": True}
 QUIET_JSII = {
     "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "1",
     "JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION": "1",
@@ -167,93 +164,6 @@ def synthesize(assembly: Path, app: str | None, console: Console) -> None:
     console.print(f"[green]✓[/] synthesized into {assembly} in {time.monotonic() - started:.1f} s")
 
 
-def write_resources(cloud: Any, path: Path) -> Path:
-    """What `python -m ops --endpoint-url` reads: the endpoint, region, stack and physical ids."""
-    from ops.resources import write_local_file
-
-    return write_local_file(
-        path,
-        {logical_id: resource.physical_id for logical_id, resource in cloud.resources.items()},
-        stack=cloud.stack.stack_name,
-        endpoint_url=cloud.endpoint_url,
-        region=cloud.region,
-        api_url=cloud.api_url if cloud.apis else None,
-    )
-
-
-def remove_resources(path: Path, endpoint_url: str) -> None:
-    """Removes the file when it is still this cloud's (another runner may have replaced it)."""
-    try:
-        if json.loads(path.read_text()).get("endpoint_url") == endpoint_url:
-            path.unlink()
-    except (OSError, ValueError, AttributeError):
-        pass
-
-
-def print_summary(
-    cloud: Any, console: Console, resources_file: Path | None = None, mounted: list[str] | None = None
-) -> None:
-    endpoints = Table(title="local cloud", show_header=False)
-    endpoints.add_column(style="bold")
-    endpoints.add_column()
-    if cloud.apis:
-        endpoints.add_row("API", cloud.api_url)
-    for prefix in mounted or []:
-        endpoints.add_row("also served", f"{cloud.api_url}{prefix}/")
-    endpoints.add_row("AWS endpoint (moto)", cloud.endpoint_url)
-    endpoints.add_row("region / account", f"{cloud.region} / {cloud.account_id}")
-    endpoints.add_row("function logs", str(cloud.log_dir))
-    if resources_file is not None:
-        endpoints.add_row("resources (ops)", str(resources_file))
-    console.print(endpoints)
-
-    if cloud.apis:
-        routes = Table(title="routes")
-        routes.add_column("method")
-        routes.add_column("path")
-        routes.add_column("integration", overflow="fold")
-        for route in cloud.routes():
-            routes.add_row(route.method, route.path, route.function_name or route.integration_type)
-        console.print(routes)
-
-    resources = Table(title="resources")
-    resources.add_column("type")
-    resources.add_column("name", overflow="fold")
-    for resource in sorted(cloud.resources.values(), key=lambda r: (r.type, r.logical_id)):
-        if resource.emulated and resource.type in (
-            "AWS::DynamoDB::Table",
-            "AWS::DynamoDB::GlobalTable",
-            "AWS::SQS::Queue",
-            "AWS::SNS::Topic",
-            "AWS::Events::EventBus",
-            "AWS::StepFunctions::StateMachine",
-            "AWS::Lambda::Function",
-        ):
-            resources.add_row(resource.type.removeprefix("AWS::"), resource.name)
-    console.print(resources)
-
-    console.print("[bold]try[/]")
-    if cloud.apis:
-        readable = [r for r in cloud.routes() if r.method in ("GET", "ANY")]
-        readable.sort(key=lambda r: (r.path.count("{"), r.path))
-        if readable:
-            path = re.sub(r"\{([^}+]+)\+?\}", r"\1", readable[0].path)
-            console.print(f"  curl -s {cloud.api_url}{path}", markup=False, soft_wrap=True)
-    table = next(cloud.table_names(), None)
-    credentials = "AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local"
-    if table:
-        console.print(
-            f"  {credentials} aws --endpoint-url {cloud.endpoint_url} --region {cloud.region} "
-            f"dynamodb scan --table-name {table}",
-            markup=False,
-            soft_wrap=True,
-        )
-    if resources_file is not None:
-        option = "" if resources_file.resolve() == DEFAULT_RESOURCES.resolve() else f" RESOURCES={resources_file}"
-        console.print(f"  make check ENDPOINT={cloud.endpoint_url}{option}", markup=False, soft_wrap=True)
-    console.print("Ctrl-C stops everything.", style="dim")
-
-
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "iam-report":
@@ -275,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
         synthesize(assembly, args.app, console)
 
     from local.cloud import LocalCloud
+    from local.resources_file import remove_resources, write_resources
+    from local.summary import print_summary
 
     stop = threading.Event()
 

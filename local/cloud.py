@@ -3,9 +3,9 @@
     from local.cloud import LocalCloud
 
     with LocalCloud.from_assembly("cdk.out", api_port=0, redelivery_delay=0) as cloud:
-        requests.post(f"{cloud.api_url}/orders", json=...)
+        requests.post(f"{cloud.api_url}/items", json=...)
         cloud.wait_idle()
-        table = cloud.find(type="AWS::DynamoDB::Table", path_contains="Orders").physical_id
+        table = cloud.find(type="AWS::DynamoDB::Table", path_contains="Items").physical_id
 
 Several clouds (of different stacks) may run in one process: they share one moto server
 (local.host), and each removes its own resources from it when it stops.

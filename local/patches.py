@@ -264,8 +264,8 @@ _ASL_CLIENT_MODULES = (
 def _cache_state_machine_clients() -> None:
     """The ASL interpreter creates a new boto3 client for every task it runs.
 
-    Creating one costs more CPU than the call it makes (a quarter of the runner's CPU on the
-    saga); clients are thread-safe, so one per service, region, port and role is kept. A task's
+    Creating one costs more CPU than the call it makes (a quarter of the runner's CPU on a
+    workflow-heavy path); clients are thread-safe, so one per service, region, port and role is kept. A task's
     client signs with its state machine's role (local.iam), so that the role is authorized.
     """
     import importlib

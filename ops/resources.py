@@ -11,7 +11,6 @@ default), which also names the runner's endpoint, region and stack.
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -45,34 +44,6 @@ def _name_from_arn(value: str, marker: str) -> str:
     if value.startswith("arn:") and marker in value:
         return value.split(marker, 1)[1].split("/", 1)[0]
     return value
-
-
-def write_local_file(
-    path: str | Path,
-    physical_ids: Mapping[str, Any],
-    *,
-    stack: str,
-    endpoint_url: str,
-    region: str,
-    api_url: str | None = None,
-) -> Path:
-    """The local runner's resources file: where its cloud is, and logical id -> physical id.
-
-    Written atomically (a reader never sees half of it); `Resources.from_file` reads it.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    document = {
-        "stack": stack,
-        "endpoint_url": endpoint_url,
-        "region": region,
-        "api_url": api_url,
-        "resources": {str(k): str(v) for k, v in sorted(physical_ids.items()) if v is not None},
-    }
-    partial = path.with_name(f".{path.name}.{os.getpid()}")
-    partial.write_text(json.dumps(document, indent=2) + "\n")
-    partial.replace(path)
-    return path
 
 
 class Resources:

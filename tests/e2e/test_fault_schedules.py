@@ -36,7 +36,7 @@ from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.vendor import pretty
 from rich.console import Console
 
-from local.chaos import settle
+from ops.chaos.recovery import settle
 from orders.domain.models import new_order_id
 from tests.e2e.faults import TERMINAL, Faults
 

@@ -10,8 +10,9 @@ import pytest
 import requests
 from moto.server import ThreadedMotoServer
 
+from local.resources_file import write_resources_file
 from ops.cli import build_parser, connect, main, same_endpoint
-from ops.resources import Resources, write_local_file
+from ops.resources import Resources
 from tests.ops.world import REGION, create_world
 
 
@@ -33,7 +34,7 @@ def moto_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
 
 def test_the_file_round_trips_with_where_the_cloud_is(tmp_path: Path) -> None:
-    path = write_local_file(
+    path = write_resources_file(
         tmp_path / "work" / "resources.json",
         {"OrdersTable1F8332C7": "Orderflow-OrdersTable1F8332C7", "Nothing00000000": None},
         stack="Orderflow",
@@ -63,7 +64,7 @@ def test_the_runner_file_in_the_working_directory_is_used(
     world = create_world(moto_server)
     world.sku("sku-a", available=8, reserved=2)
     world.confirmed("o-1")
-    write_local_file(
+    write_resources_file(
         tmp_path / ".local" / "resources.json", world.ids, stack="Orderflow", endpoint_url=moto_server, region=REGION
     )
     monkeypatch.chdir(tmp_path)
@@ -76,7 +77,7 @@ def test_a_file_of_another_endpoint_is_refused(
 ) -> None:
     world = create_world(moto_server)
     stale = "http://127.0.0.1:1"
-    write_local_file(
+    write_resources_file(
         tmp_path / ".local" / "resources.json", world.ids, stack="Orderflow", endpoint_url=stale, region=REGION
     )
     monkeypatch.chdir(tmp_path)
@@ -98,7 +99,7 @@ def test_no_file_and_no_stack_says_what_to_do(
 
 def test_the_runner_region_is_the_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     endpoint = "http://127.0.0.1:9"
-    write_local_file(
+    write_resources_file(
         tmp_path / ".local" / "resources.json", {}, stack="Orderflow", endpoint_url=endpoint, region="eu-west-1"
     )
     monkeypatch.chdir(tmp_path)

@@ -1,4 +1,4 @@
-"""`python -m local.bench` (make bench): figures for the orchestrated path on the local cloud.
+"""`python -m ops.bench` (make bench): figures for the orchestrated path on the local cloud.
 
 1. Throughput and latency: a fixed workload of orchestrated orders through the local REST API
    (HTTP -> orders API -> Express saga -> inventory, payments, orders), N clients in parallel.
@@ -192,7 +192,7 @@ def render(results: dict[str, Any]) -> tuple[Table, Table, str]:
     lines = [
         "# Benchmarks",
         "",
-        "Written by `make bench` (`python -m local.bench`); the figures are orderflow's code on the local",
+        "Written by `make bench` (`python -m ops.bench`); the figures are orderflow's code on the local",
         "cloud (moto) on one machine, for comparing changes, not a prediction of AWS latency.",
         "",
         f"Measured {results['measured_at']} on {results['machine']}, Python {results['python']}.",
@@ -221,7 +221,7 @@ def render(results: dict[str, Any]) -> tuple[Table, Table, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m local.bench", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m ops.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=200, help="orders in the workload (default 200)")
     parser.add_argument("--clients", type=int, default=4, help="parallel clients (default 4)")
     parser.add_argument("--runs", type=int, default=5, help="fresh processes per cold-start figure (default 5)")
