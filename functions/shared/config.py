@@ -21,7 +21,8 @@ STATE_MACHINE_ARN = r"^arn:aws[a-z-]*:states:"
 class Settings(BaseModel):
     """A function's configuration: fields aliased to environment variables, frozen."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    # Built on first validation: a function validates only its own model of its service's few.
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Self:
