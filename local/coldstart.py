@@ -99,13 +99,13 @@ def handlers(template: dict[str, Any], region: str) -> list[tuple[str, dict[str,
     return sorted(seen.items())
 
 
-def lambda_environment(region: str) -> dict[str, str]:
+def lambda_environment(region: str, functions: Path = FUNCTIONS) -> dict[str, str]:
     """What Lambda sets in every execution environment (credentials are dummies: nothing is called)."""
     return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "LANG": "C.UTF-8",
-        "PYTHONPATH": str(FUNCTIONS),
-        "LAMBDA_TASK_ROOT": str(FUNCTIONS),
+        "PYTHONPATH": str(functions),
+        "LAMBDA_TASK_ROOT": str(functions),
         "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
         "AWS_REGION": region,
@@ -118,9 +118,10 @@ def lambda_environment(region: str) -> dict[str, str]:
 
 
 def probe(target: str, environment: dict[str, str]) -> dict[str, float]:
+    """One fresh interpreter, started in the code directory its environment names."""
     completed = subprocess.run(  # noqa: S603
         [sys.executable, "-c", _PROBE, target],
-        cwd=FUNCTIONS,
+        cwd=environment["LAMBDA_TASK_ROOT"],
         env=environment,
         capture_output=True,
         text=True,
@@ -132,8 +133,8 @@ def probe(target: str, environment: dict[str, str]) -> dict[str, float]:
     return result
 
 
-def measure(template: dict[str, Any], region: str, runs: int) -> list[dict[str, Any]]:
-    base = lambda_environment(region)
+def measure(template: dict[str, Any], region: str, runs: int, functions: Path = FUNCTIONS) -> list[dict[str, Any]]:
+    base = lambda_environment(region, functions)
     targets = [(BASELINE, "--baseline", base)]
     targets += [(module, module, {**base, **environment}) for module, environment in handlers(template, region)]
     samples: dict[str, list[dict[str, float]]] = {name: [] for name, _, _ in targets}
@@ -195,9 +196,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=7, help="fresh processes per figure (default 7)")
     parser.add_argument("--region", default="eu-west-1")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON to this file")
+    parser.add_argument(
+        "--functions",
+        type=Path,
+        default=FUNCTIONS,
+        help="the functions' code (default: functions/); an earlier revision's, for a before and after: "
+        "git archive <rev> functions | tar -x -C /tmp/before, then --functions /tmp/before/functions",
+    )
     args = parser.parse_args(argv)
 
-    rows = measure(_template(args.assembly), args.region, args.runs)
+    rows = measure(_template(args.assembly), args.region, args.runs, args.functions.resolve())
     print(markdown(rows))
     worst = max(rows[1:], key=lambda row: row["ratio"], default=None)
     if worst is not None:
