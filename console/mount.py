@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from console import STATIC, graph
-from local.apigateway import ApiRequest, ApiResponse, MountHandler, static_files
+from local.apigateway_http import ApiRequest, ApiResponse, MountHandler, static_files
 
 
 def mount(cloud: Any, prefix: str) -> MountHandler:

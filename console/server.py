@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from botocore.credentials import Credentials
 
 from console import PREFIX, STATIC
-from local.apigateway import ApiRequest, static_files
+from local.apigateway_http import ApiRequest, static_files
 from ops import api
 
 FORWARDED_HEADERS = ("Content-Type", "Idempotency-Key", "If-Match", "If-None-Match", "X-Correlation-Id")

@@ -131,7 +131,7 @@ def apply_mounts(cloud: Any, mounts: list[tuple[str, str, str]]) -> None:
     """Mounts each handler on the cloud's API port (see `LocalCloud.mount`)."""
     import importlib
 
-    from local.apigateway import static_files
+    from local.apigateway_http import static_files
 
     for prefix, kind, target in mounts:
         if kind == "static":

@@ -31,7 +31,10 @@ from botocore.config import Config
 from local import iam as local_iam
 from local import limits, patches
 from local import meter as metering
-from local.apigateway import ApiGateway, LocalApiServer, MountHandler, RestApi, Route, build_rest_apis
+from local.apigateway import ApiGateway
+from local.apigateway_http import MountHandler
+from local.apigateway_routes import RestApi, Route, build_rest_apis
+from local.apigateway_server import LocalApiServer
 from local.assembly import CloudAssembly, StackArtifact
 from local.functions import FAKE_CREDENTIALS, FunctionPool, FunctionSpec, InvocationResult
 from local.host import MotoHost
@@ -483,7 +486,7 @@ class LocalCloud:
 
     def mount(self, prefix: str, handler: MountHandler | None) -> None:
         """Serve `prefix` and everything under it on the API's port with `handler` (an
-        `ApiRequest -> ApiResponse` callable, e.g. `local.apigateway.static_files(dir, prefix)`),
+        `ApiRequest -> ApiResponse` callable, e.g. `local.apigateway_http.static_files(dir, prefix)`),
         ahead of the template's routes; None unmounts. For pages and tools beside the API."""
         if self._api_server is None:
             raise RuntimeError("the stack has no REST API to mount beside")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from local.apigateway import ApiGateway, ApiRequest, static_files
+from local.apigateway import ApiGateway
+from local.apigateway_http import ApiRequest, static_files
 from local.cli import parse_mounts
 
 
