@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
-from local.provision import ProvisionedResource
+from local.provisioned import ProvisionedResource
 
 log = logging.getLogger("local.apigateway")
 

@@ -39,7 +39,8 @@ from local.assembly import CloudAssembly, StackArtifact
 from local.functions import FAKE_CREDENTIALS, FunctionPool, FunctionSpec, InvocationResult
 from local.host import MotoHost
 from local.mappings import Activity, SqsPoller, StreamPoller, send_to_destination
-from local.provision import ProvisionedResource, Provisioner
+from local.provision import Provisioner
+from local.provisioned import ProvisionedResource
 from local.schedules import Scheduler
 from local.template import TemplateResolver
 

@@ -27,7 +27,7 @@ from typing import Any
 
 from local.functions import InvocationResult
 from local.patches import STREAM_ACTIVITY
-from local.provision import EventSourceMappingSpec
+from local.provisioned import EventSourceMappingSpec
 
 log = logging.getLogger(__name__)
 
