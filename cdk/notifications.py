@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aws_cdk import Duration
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
@@ -22,6 +23,14 @@ class NotificationsConstruct(Construct):
         )
         self.topic = sns.Topic(self, "CustomerNotifications", master_key=self.key, enforce_ssl=True)
         self.table = service_table(self, "AnalyticsTable", "pk")
+        # One item per counted event; a day's counts are a query of its events (docs/decisions.md, 18).
+        self.table.add_global_secondary_index(
+            index_name="ByDay",
+            partition_key=dynamodb.Attribute(name="day", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+            projection_type=dynamodb.ProjectionType.INCLUDE,
+            non_key_attributes=["detail_type", "confirmed_cents"],
+        )
         self.consumer = ServiceFunction(
             self,
             "Consumer",

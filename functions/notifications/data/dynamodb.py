@@ -16,63 +16,60 @@ def event_key(event_id: str) -> str:
     return f"EVENT#{event_id}"
 
 
-def day_key(day: str) -> str:
-    return f"DAY#{day}"
+BY_DAY_INDEX = "ByDay"  # partition key `day`, sort key `pk`; projects detail_type and confirmed_cents
 
 
 class DynamoDBAnalyticsRepository(AnalyticsRepository):
-    """ANALYTICS_TABLE (key ``pk``): ``EVENT#{event_id}`` dedup markers and ``DAY#{date}`` counters."""
+    """ANALYTICS_TABLE (key ``pk``): one ``EVENT#{event_id}`` item per counted event, which is both its
+    dedup marker and its count; a day's counts are a query of the ``ByDay`` index (`day_counts`)."""
 
     def __init__(self, table_name: str, client: Any | None = None) -> None:
         self._table_name = table_name
         self._client = client or dynamodb.client()
 
     def record_outcome(self, record: OutcomeRecord) -> RecordResult:
-        day = record.day.isoformat()
         marker = {
             "pk": {"S": event_key(record.event_id)},
             "event_id": {"S": record.event_id},
             "detail_type": {"S": record.detail_type},
             "order_id": {"S": record.order_id},
-            "day": {"S": day},
+            "day": {"S": record.day.isoformat()},
         }
-        update = "ADD #count :one"
-        names = {"#count": f"{record.detail_type}_count"}
-        values: dict[str, Any] = {":one": {"N": "1"}}
         if record.confirmed_cents is not None:
-            update += ", #cents :cents"
-            names["#cents"] = "confirmed_cents"
-            values[":cents"] = {"N": str(record.confirmed_cents)}
+            marker["confirmed_cents"] = {"N": str(record.confirmed_cents)}
         try:
-            # Marker and counters commit together: a duplicate fails the marker's condition
-            # and the whole transaction, so it counts nothing.
-            self._client.transact_write_items(
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": self._table_name,
-                            "Item": marker,
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                        }
-                    },
-                    {
-                        "Update": {
-                            "TableName": self._table_name,
-                            "Key": {"pk": {"S": day_key(day)}},
-                            "UpdateExpression": update,
-                            "ExpressionAttributeNames": names,
-                            "ExpressionAttributeValues": values,
-                        }
-                    },
-                ]
+            # One conditional write counts the event: a duplicate fails the condition and counts
+            # nothing (one write unit, where a marker and a day counter in a transaction took four).
+            self._client.put_item(
+                TableName=self._table_name,
+                Item=marker,
+                ConditionExpression="attribute_not_exists(pk)",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as error:
-            if not _marker_exists(error):
-                raise  # throttling, a transaction conflict, ...: the record is retried
-            existing = error.response["CancellationReasons"][0].get("Item") or self._get_marker(record.event_id)
+            if dynamodb.error_code(error) != "ConditionalCheckFailedException":
+                raise  # throttling, an outage, ...: the record is retried
+            existing = error.response.get("Item") or self._get_marker(record.event_id)
             return RecordResult(first_time=False, notified="notified_at" in existing)
         return RecordResult(first_time=True, notified=False)
+
+    def day_counts(self, day: str) -> dict[str, int]:
+        """A day's counts, ``{detail_type}_count`` per outcome and ``confirmed_cents``, from its events."""
+        counts: dict[str, int] = {}
+        pages = self._client.get_paginator("query").paginate(
+            TableName=self._table_name,
+            IndexName=BY_DAY_INDEX,
+            KeyConditionExpression="#day = :day",
+            ExpressionAttributeNames={"#day": "day"},
+            ExpressionAttributeValues={":day": {"S": day}},
+        )
+        for page in pages:
+            for item in page.get("Items", []):
+                name = f"{item['detail_type']['S']}_count"
+                counts[name] = counts.get(name, 0) + 1
+                if "confirmed_cents" in item:
+                    counts["confirmed_cents"] = counts.get("confirmed_cents", 0) + int(item["confirmed_cents"]["N"])
+        return counts
 
     def mark_notified(self, event_id: str, at: datetime) -> None:
         self._client.update_item(
@@ -88,9 +85,3 @@ class DynamoDBAnalyticsRepository(AnalyticsRepository):
             TableName=self._table_name, Key={"pk": {"S": event_key(event_id)}}, ConsistentRead=True
         )
         return response.get("Item", {})
-
-
-def _marker_exists(error: ClientError) -> bool:
-    """The marker's condition (the transaction's first action) refused it: a duplicate."""
-    codes = dynamodb.cancellation_codes(error)
-    return dynamodb.error_code(error) == dynamodb.TRANSACTION_CANCELED and codes[:1] == ["ConditionalCheckFailed"]

@@ -17,6 +17,10 @@ class AnalyticsRepository(ABC):
     def mark_notified(self, event_id: str, at: datetime) -> None:
         """Remember that the event's notification was published."""
 
+    @abstractmethod
+    def day_counts(self, day: str) -> dict[str, int]:
+        """A day's (``yyyy-mm-dd``) counts: ``{detail_type}_count`` per outcome and ``confirmed_cents``."""
+
 
 class Notifier(ABC):
     @abstractmethod

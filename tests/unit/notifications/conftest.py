@@ -69,7 +69,17 @@ def stack(aws: None, monkeypatch: pytest.MonkeyPatch) -> NotificationsStack:
     dynamodb.create_table(
         TableName="analytics",
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "day", "AttributeType": "S"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "ByDay",
+                "KeySchema": [{"AttributeName": "day", "KeyType": "HASH"}, {"AttributeName": "pk", "KeyType": "RANGE"}],
+                "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["detail_type", "confirmed_cents"]},
+            }
+        ],
         BillingMode="PAY_PER_REQUEST",
     )
     topic_arn = boto3.client("sns").create_topic(Name="notifications")["TopicArn"]

@@ -9,6 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from notifications import dependencies
+from notifications.data.dynamodb import DynamoDBAnalyticsRepository
 from notifications.data.sns import SNSNotifier
 from shared import dependencies as shared_dependencies
 from shared.events import (
@@ -25,7 +26,7 @@ from shared.events import (
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
 T0 = datetime(2026, 3, 1, 23, 59, 30, tzinfo=UTC)
-DAY = "DAY#2026-03-01"
+DAY = "2026-03-01"
 
 
 def confirmed(order_id: str = "ord-1", time: datetime = T0):
@@ -60,8 +61,11 @@ def placed(order_id: str = "ord-3"):
 
 
 def counter(stack, name: str) -> int:
-    day = stack.item(DAY) or {}
-    return int(day[name]["N"]) if name in day else 0
+    return dynamodb_analytics(stack).day_counts(DAY).get(name, 0)
+
+
+def dynamodb_analytics(stack) -> DynamoDBAnalyticsRepository:
+    return DynamoDBAnalyticsRepository(stack.table, stack.dynamodb)
 
 
 def test_duplicates_count_once_and_notify_once(stack):
@@ -165,7 +169,7 @@ def test_an_outage_fails_the_record_and_changes_nothing(stack):
     response = stack.invoke(batch)
 
     assert response == {"batchItemFailures": [{"itemIdentifier": batch["Records"][0]["messageId"]}]}
-    assert stack.item(DAY) is None
+    assert dynamodb_analytics(stack).day_counts(DAY) == {}
     assert stack.notifications() == []
 
     stack.set_faults({})
@@ -179,7 +183,7 @@ def test_failure_rate_one_fails_every_record(stack):
 
     failed = stack.deliver(confirmed(), rejected())
     assert len(failed["batchItemFailures"]) == 2, failed
-    assert stack.item(DAY) is None
+    assert dynamodb_analytics(stack).day_counts(DAY) == {}
 
 
 def test_missing_configuration_fails_at_cold_start(stack, monkeypatch):
