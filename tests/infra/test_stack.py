@@ -48,6 +48,8 @@ def test_functions_are_traced_json_logged_with_retention_and_the_powertools_laye
         assert props["Runtime"].startswith("python3.1"), logical_id
         assert props["TracingConfig"] == {"Mode": "Active"}, logical_id
         assert props["LoggingConfig"]["LogFormat"] == "JSON", logical_id
+        assert props["LoggingConfig"]["ApplicationLogLevel"] == "INFO", logical_id
+        assert props["LoggingConfig"]["SystemLogLevel"] == "WARN", logical_id
         log_group = props["LoggingConfig"]["LogGroup"]["Ref"]
         assert synthesized.template_json["Resources"][log_group]["Properties"]["RetentionInDays"] > 0
         (layer,) = props["Layers"]
