@@ -26,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from local.functions import InvocationResult
-from local.patches import STREAM_ACTIVITY
+from local.patches.state import STREAM_ACTIVITY
 from local.provisioned import EventSourceMappingSpec
 
 log = logging.getLogger(__name__)

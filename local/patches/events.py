@@ -1,0 +1,66 @@
+"""EventBridge: Lambda, Step Functions and SNS targets go to the runner; DISABLED and schedule-only rules
+deliver nothing; events carry `account`.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import functools
+import json
+import logging
+from typing import Any
+
+from local.patches.state import local_hooks
+
+log = logging.getLogger("local.patches")
+
+RUNNER_TARGET_SERVICES = ("lambda", "states", "sns")
+
+
+def patch() -> None:
+    from moto.events.models import Rule
+    from moto.events.utils import EventTemplateParser
+
+    # AWS events carry `account`; moto's default input template drops it.
+    EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE = (
+        '{"version": "0", "id": "<id>", "detail-type": "<detail-type>", "source": "<source>", '
+        '"account": "<account>", "time": <time>, "region": "<region>", "resources": <resources>, '
+        '"detail": <detail>}'
+    )
+    original_send = Rule.send_to_targets
+
+    @functools.wraps(original_send)
+    def send_to_targets(self: Any, original_event: Any, transform_input: bool = True) -> None:
+        hooks = local_hooks()
+        if hooks is None:
+            return original_send(self, original_event, transform_input)
+        if getattr(self, "state", "ENABLED") == "DISABLED":
+            return None
+        if getattr(self, "scheduled_expression", None) and not self.event_pattern.get_pattern():
+            return None
+        if not self.event_pattern.matches_event(original_event):
+            return None
+        ours = [t for t in self.targets if _arn_service(t.get("Arn", "")) in RUNNER_TARGET_SERVICES]
+        if len(ours) < len(self.targets):
+            moto_rule = copy.copy(self)
+            moto_rule.targets = [t for t in self.targets if t not in ours]
+            original_send(moto_rule, original_event, transform_input)
+        for target in ours:
+            event = json.loads(json.dumps(original_event, default=str))
+            event.pop("ingestion-time", None)
+            if isinstance(event.get("time"), (int, float)):
+                moment = datetime.datetime.fromtimestamp(float(event["time"]), tz=datetime.UTC)
+                event["time"] = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+            try:
+                hooks.deliver_rule_target(self, target, event)
+            except Exception:
+                log.exception("delivering to rule target %s failed", target.get("Arn"))
+        return None
+
+    Rule.send_to_targets = send_to_targets  # type: ignore[method-assign]
+
+
+def _arn_service(arn: str) -> str:
+    parts = arn.split(":")
+    return parts[2] if len(parts) > 2 else ""

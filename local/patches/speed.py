@@ -1,0 +1,149 @@
+"""Speed: what moto rebuilds on every call although it never changes, cached."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+from typing import Any
+
+from local.patches.state import State
+
+log = logging.getLogger("local.patches")
+
+
+def patch() -> None:
+    """Caches what moto rebuilds on every call although it never changes.
+
+    Profiling the orchestrated path showed over a third of the runner's CPU in two places:
+    jsonpath_ng builds a fresh LALR parser (reading its yacc tables) for every JSONPath moto
+    evaluates - 8 per EventBridge delivery to SQS, several per state - and the ASL interpreter
+    parses the state machine definition with ANTLR at the start of every execution. Compiled
+    JSONPaths and the parsed program are immutable (executions keep their state in their own
+    environment), so both are cached.
+    """
+    import jsonpath_ng
+    import jsonpath_ng.ext
+    from moto.stepfunctions.parser.asl.component.common.path import result_path
+    from moto.stepfunctions.parser.asl.utils import json_path
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    cached_ext = functools.lru_cache(maxsize=4096)(jsonpath_ng.ext.parse)
+    cached_plain = functools.lru_cache(maxsize=4096)(jsonpath_ng.parse)
+    jsonpath_ng.ext.parse = cached_ext
+    jsonpath_ng.parse = cached_plain
+    json_path.parse = cached_ext
+    result_path.parse = cached_plain
+
+    programs: dict[str, Any] = {}
+    programs_lock = threading.Lock()
+    original_entrypoint = ExecutionWorker._get_evaluation_entrypoint
+
+    @functools.wraps(original_entrypoint)
+    def _get_evaluation_entrypoint(self: Any) -> Any:
+        definition = self._evaluation_details.state_machine_details.definition
+        with programs_lock:
+            program = programs.get(definition)
+        if program is None:
+            program = original_entrypoint(self)
+            with programs_lock:
+                programs[definition] = program
+        return program
+
+    ExecutionWorker._get_evaluation_entrypoint = _get_evaluation_entrypoint  # type: ignore[method-assign]
+
+    _cache_state_machine_clients()
+
+    # moto's server finds the backend of every request under one global lock, listing its own
+    # package directory from disk and trying hundreds of URL regexes each time.
+    from moto import backends
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    modules = tuple(backends.list_of_moto_modules())
+    backends.list_of_moto_modules = lambda: modules
+    original_backend_for_host = DomainDispatcherApplication.get_backend_for_host
+    hosts: dict[str | None, Any] = {}
+
+    @functools.wraps(original_backend_for_host)
+    def get_backend_for_host(self: Any, host: str | None) -> Any:
+        if host not in hosts:
+            hosts[host] = original_backend_for_host(self, host)
+        return hosts[host]
+
+    DomainDispatcherApplication.get_backend_for_host = get_backend_for_host  # type: ignore[method-assign]
+
+    original_call = DomainDispatcherApplication.__call__
+
+    @functools.wraps(original_call)
+    def __call__(self: Any, environ: Any, start_response: Any) -> Any:
+        if self is not State.server_app:
+            return original_call(self, environ, start_response)
+        State.request.local = True
+        try:
+            return original_call(self, environ, start_response)
+        finally:
+            State.request.local = False
+
+    DomainDispatcherApplication.__call__ = __call__  # type: ignore[method-assign]
+
+    # Every request lists its response class's methods with inspect.getmembers; classes do not
+    # change after install() (which added StartSyncExecution), so the answer is cached.
+    from moto.core import responses
+
+    responses.method_names_from_class = functools.lru_cache(maxsize=None)(responses.method_names_from_class)
+
+
+_ASL_CLIENT_MODULES = (
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.lambda_eval_utils",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_aws_sdk",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_dynamodb",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_events",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sns",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sqs",
+)
+
+
+def _cache_state_machine_clients() -> None:
+    """The ASL interpreter creates a new boto3 client for every task it runs.
+
+    Creating one costs more CPU than the call it makes (a quarter of the runner's CPU on a
+    workflow-heavy path); clients are thread-safe, so one per service, region, port and role is kept. A task's
+    client signs with its state machine's role (local.iam), so that the role is authorized.
+    """
+    import importlib
+
+    from moto.core.models import botocore_stubber
+    from moto.stepfunctions.parser.asl.utils import boto_client
+
+    original = boto_client.boto_client_for
+    clients: dict[tuple[str, str, str, str], Any] = {}
+    lock = threading.Lock()
+
+    @functools.wraps(original)
+    def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        if botocore_stubber.enabled:  # decorator mode: no server to talk to
+            return original(region, service, state_credentials)
+        from moto.settings import moto_server_port
+
+        role = str(getattr(state_credentials, "role_arn", None) or "")
+        key = (region, service, moto_server_port(), role)
+        with lock:
+            client = clients.get(key)
+            if client is None:
+                client = clients[key] = original(region, service, state_credentials)
+                if role:
+                    from local import iam
+
+                    iam.sign_as(client, role, iam.STATES_SESSION)
+                if service in ("dynamodb", "sqs"):
+                    from local import meter
+
+                    client.meta.events.register("before-send", meter.add_execution_trace)
+        return client
+
+    boto_client.boto_client_for = boto_client_for
+    for name in _ASL_CLIENT_MODULES:
+        module = importlib.import_module(name)
+        if hasattr(module, "boto_client_for"):
+            module.boto_client_for = boto_client_for  # type: ignore[attr-defined]

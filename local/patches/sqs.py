@@ -1,0 +1,26 @@
+"""SQS: a message made visible again wakes long polls (moto only wakes them for new messages)."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from typing import Any
+
+log = logging.getLogger("local.patches")
+
+
+def patch() -> None:
+    from moto.sqs.models import SQSBackend
+
+    original = SQSBackend.change_message_visibility
+
+    @functools.wraps(original)
+    def change_message_visibility(self: Any, queue_name: str, receipt_handle: str, visibility_timeout: int) -> None:
+        original(self, queue_name, receipt_handle, visibility_timeout)
+        # moto's long poll only wakes for new messages; one made visible again must wake it too.
+        condition = getattr(self.get_queue(queue_name), "_messages_lock", None)
+        if condition is not None:
+            with condition:
+                condition.notify_all()
+
+    SQSBackend.change_message_visibility = change_message_visibility  # type: ignore[method-assign]
