@@ -38,7 +38,9 @@ from local.apigateway_server import LocalApiServer
 from local.assembly import CloudAssembly, StackArtifact
 from local.functions import FAKE_CREDENTIALS, FunctionPool, FunctionSpec, InvocationResult
 from local.host import MotoHost
-from local.mappings import Activity, SqsPoller, StreamPoller, send_to_destination
+from local.mappings import Activity, send_to_destination
+from local.mappings_sqs import SqsPoller
+from local.mappings_streams import StreamPoller
 from local.provision import Provisioner
 from local.provisioned import ProvisionedResource
 from local.schedules import Scheduler

@@ -1,0 +1,210 @@
+"""SQS -> Lambda: one poller per mapping, as Lambda's SQS poller does it (see local.mappings)."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from local.mappings import Activity, Backoff, BatchFailures, Invoke
+from local.provisioned import EventSourceMappingSpec
+
+log = logging.getLogger("local.mappings")
+
+SQS_RECORD_ATTRIBUTES = (
+    "ApproximateReceiveCount",
+    "SentTimestamp",
+    "SenderId",
+    "ApproximateFirstReceiveTimestamp",
+    "SequenceNumber",
+    "MessageGroupId",
+    "MessageDeduplicationId",
+    "AWSTraceHeader",
+    "DeadLetterQueueSourceArn",
+)
+LONG_POLL_SECONDS = 20
+
+
+class SqsPoller:
+    def __init__(
+        self,
+        spec: EventSourceMappingSpec,
+        invoke: Invoke,
+        client: Callable[[str], Any],
+        *,
+        queue_url: str,
+        queue_arn: str,
+        region: str,
+        redelivery_delay: float | None,
+        max_concurrency: int,
+        activity: Activity,
+    ) -> None:
+        props = spec.properties
+        self.spec = spec
+        self.queue_url = queue_url
+        self.queue_arn = queue_arn
+        self.region = region
+        self.fifo = queue_arn.endswith(".fifo")
+        self.batch_size = int(props.get("BatchSize", 10))
+        self.window = float(props.get("MaximumBatchingWindowInSeconds", 0))
+        self.report_failures = "ReportBatchItemFailures" in props.get("FunctionResponseTypes", [])
+        scaling = props.get("ScalingConfig", {}).get("MaximumConcurrency")
+        concurrency = 1 if self.fifo else min(max_concurrency, int(scaling) if scaling else max_concurrency)
+        self.redelivery_delay = redelivery_delay
+        self._invoke = invoke
+        self._sqs = client("sqs")
+        self._activity = activity
+        self._slots = threading.BoundedSemaphore(concurrency)
+        self._executor = ThreadPoolExecutor(concurrency, thread_name_prefix=f"sqs-{spec.function_name}")
+        self._stop = threading.Event()
+        self._in_flight = 0
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name=f"poll-{spec.logical_id}", daemon=True)
+        self.invocations = 0
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    @property
+    def busy(self) -> bool:
+        return self._in_flight > 0
+
+    def describe(self) -> str:
+        return f"SQS {self.queue_arn.rsplit(':', 1)[-1]} -> {self.spec.function_name}"
+
+    # -- polling -------------------------------------------------------------------------
+
+    def _receive(self, wait_seconds: int, count: int) -> list[dict[str, Any]]:
+        response = self._sqs.receive_message(
+            QueueUrl=self.queue_url,
+            MaxNumberOfMessages=max(1, min(10, count)),
+            WaitTimeSeconds=wait_seconds,
+            MessageSystemAttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        )
+        return response.get("Messages", [])
+
+    def _run(self) -> None:
+        # FIFO: moto's long poll spins while a message group is in flight, so poll briefly instead.
+        long_poll = 1 if self.fifo else LONG_POLL_SECONDS
+        backoff = Backoff(self.describe)
+        while not self._stop.is_set():
+            if not self._slots.acquire(timeout=0.5):
+                continue
+            handed_off = False
+            try:
+                messages = self._receive(long_poll, self.batch_size)
+                backoff.succeeded()
+                if messages and (self.window > 0 or self.batch_size > 10):
+                    messages += self._fill_batch(len(messages))
+                if messages and not self._stop.is_set():
+                    with self._lock:
+                        self._in_flight += 1
+                    self._activity.bump()
+                    self._executor.submit(self._process, messages)
+                    handed_off = True
+            except Exception as error:
+                if self._stop.is_set():
+                    return
+                backoff.failed(error, self._stop)
+            finally:
+                if not handed_off:
+                    self._slots.release()
+
+    def _fill_batch(self, have: int) -> list[dict[str, Any]]:
+        """Keeps receiving until the batch is full or the batching window has passed."""
+        more: list[dict[str, Any]] = []
+        deadline = time.monotonic() + self.window
+        while have + len(more) < self.batch_size and not self._stop.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            received = self._receive(int(remaining), self.batch_size - have - len(more))
+            more += received
+            if not received and remaining < 1:
+                self._stop.wait(min(remaining, 0.05))
+        return more
+
+    def _process(self, messages: list[dict[str, Any]]) -> None:
+        try:
+            records = [self._record(message) for message in messages]
+            result = self._invoke({"Records": records})
+            self.invocations += 1
+            by_id = {message["MessageId"]: message for message in messages}
+            if result.errored:
+                failed = set(by_id)
+            elif self.report_failures:
+                failures = BatchFailures(result, set(by_id))
+                failed = set(by_id) if failures.invalid else set(failures.ids)
+            else:
+                failed = set()
+            self._delete([m for m in messages if m["MessageId"] not in failed])
+            if failed and self.redelivery_delay is not None:
+                self._make_visible([m for m in messages if m["MessageId"] in failed])
+        except Exception:
+            log.exception("%s: processing a batch failed", self.describe())
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+            self._slots.release()
+            self._activity.bump()
+
+    def _delete(self, messages: list[dict[str, Any]]) -> None:
+        for start in range(0, len(messages), 10):
+            chunk = messages[start : start + 10]
+            self._sqs.delete_message_batch(
+                QueueUrl=self.queue_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)],
+            )
+
+    def _make_visible(self, messages: list[dict[str, Any]]) -> None:
+        delay = max(0, math.ceil(self.redelivery_delay or 0))
+        for start in range(0, len(messages), 10):
+            chunk = messages[start : start + 10]
+            self._sqs.change_message_visibility_batch(
+                QueueUrl=self.queue_url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": delay}
+                    for i, m in enumerate(chunk)
+                ],
+            )
+
+    def _record(self, message: dict[str, Any]) -> dict[str, Any]:
+        attributes = message.get("Attributes", {})
+        record: dict[str, Any] = {
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": message.get("Body", ""),
+            "attributes": {key: attributes[key] for key in SQS_RECORD_ATTRIBUTES if key in attributes},
+            "messageAttributes": {
+                name: _message_attribute(value) for name, value in message.get("MessageAttributes", {}).items()
+            },
+            "md5OfBody": message.get("MD5OfBody", ""),
+            "eventSource": "aws:sqs",
+            "eventSourceARN": self.queue_arn,
+            "awsRegion": self.region,
+        }
+        if message.get("MD5OfMessageAttributes"):
+            record["md5OfMessageAttributes"] = message["MD5OfMessageAttributes"]
+        return record
+
+
+def _message_attribute(value: dict[str, Any]) -> dict[str, Any]:
+    attribute: dict[str, Any] = {}
+    if "StringValue" in value:
+        attribute["stringValue"] = value["StringValue"]
+    if "BinaryValue" in value:
+        attribute["binaryValue"] = base64.b64encode(value["BinaryValue"]).decode()
+    attribute["stringListValues"] = value.get("StringListValues", [])
+    attribute["binaryListValues"] = [base64.b64encode(item).decode() for item in value.get("BinaryListValues", [])]
+    attribute["dataType"] = value.get("DataType", "String")
+    return attribute
