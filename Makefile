@@ -83,7 +83,7 @@ bench: $(STAMP) ## benchmark the orchestrated path and cold starts on the local 
 chaos: $(STAMP) ## orders on both paths under every failure class and an outage; redrive, reconciler, invariant checker (ARGS="--orders 300 --failure-rate 0.2")
 	$(PY) -m ops.chaos $(ARGS)
 
-compare: $(STAMP) ## both paths under one seeded workload on a fresh local cloud: time to a decision, cost per million orders, coupling -> docs/comparison.md (ARGS="--orders 30 --seed 2026")
+compare: $(STAMP) ## both paths under one seeded workload on a fresh local cloud: time to a decision, cost per million orders, coupling, visibility, reliability, complexity -> docs/comparison.md and its charts (ARGS="--orders 30 --seed 2026")
 	$(PY) -m local.compare $(ARGS)
 
 OPS := $(PY) -m ops $(if $(ENDPOINT),--endpoint-url $(ENDPOINT)) $(if $(RESOURCES),--resources $(RESOURCES))

@@ -11,7 +11,8 @@
 - SQS requests: send, receive (empty receives apart: they belong to no order), delete and
   change-visibility, each a request per 64 KB chunk, batches one request;
 - DynamoDB request units from item sizes as DynamoDB bills them: writes per 1 KB of the larger of
-  the item before and after (transactional x2), reads per 4 KB (strongly consistent 1, eventually
+  the item before and after (transactional x2), plus the writes each global secondary index's copy
+  takes (none when the copy is unchanged, two when its key changes), reads per 4 KB (strongly consistent 1, eventually
   0.5, transactional 2), in all and per table (`dynamodb_wru:<table>`); the simulated card
   processor's own ledger (`SIM#` items) is counted apart as `processor_wru`/`processor_rru`: it
   stands in for the processor's systems, which orderflow does not pay for. moto's
@@ -24,6 +25,10 @@ function makes carries the invocation's X-Ray trace header (botocore adds `X-Amz
 machine's own service integrations (a DynamoDB or SQS task) carry a trace header naming their
 execution (`execution_trace`), which resolves to the execution input's correlation ids. A record
 with several ids (a batch of several orders) is split evenly among them.
+
+AWS calls: every request to the local cloud's server that carries a trace header is timed there
+(`Meter.aws_calls`: service, start, end, per trace root), so that an invocation's measured duration
+can be split into its own time and the time moto took to answer it (`Meter.calls_of`).
 """
 
 from __future__ import annotations
@@ -88,6 +93,19 @@ class Execution:
 
 
 @dataclass
+class AwsCall:
+    """One request a function (or a state machine's own integration) made to the local cloud's server."""
+
+    service: str  # the SigV4 signing name: dynamodb, events, sqs, kms, ssm, states, sns, ...
+    start: float
+    end: float
+
+    @property
+    def ms(self) -> float:
+        return (self.end - self.start) * 1000
+
+
+@dataclass
 class ApiRequest:
     method: str
     path: str
@@ -113,9 +131,26 @@ class Usage:
 class Meter:
     """The records of one local cloud; `usage(cid)` sums them per order."""
 
-    def __init__(self) -> None:
+    def __init__(self, system_log_levels: dict[str, str] | None = None) -> None:
         self._lock = threading.Lock()
+        # function logical id -> its LoggingConfig.SystemLogLevel: above INFO, Lambda writes no
+        # START/END/REPORT lines for it (`read_log_levels` reads them)
+        self.system_log_levels = dict(system_log_levels or {})
         self.reset()
+
+    def platform_log_bytes(self, spec: Any) -> int:
+        """The START, END and REPORT lines Lambda adds to an invocation's log (about 280 bytes in
+        all), unless the function's system log level is above INFO."""
+        level = self.system_log_levels.get(str(getattr(spec, "logical_id", "")), "INFO")
+        return 0 if level.upper() in ("WARN", "ERROR", "FATAL") else 60 + 50 + 170
+
+    def read_log_levels(self, template: dict[str, Any]) -> None:
+        """Takes each function's system log level from the template (LoggingConfig.SystemLogLevel)."""
+        for logical_id, resource in (template.get("Resources") or {}).items():
+            if resource.get("Type") == "AWS::Lambda::Function":
+                config = (resource.get("Properties") or {}).get("LoggingConfig") or {}
+                if config.get("SystemLogLevel"):
+                    self.system_log_levels[logical_id] = str(config["SystemLogLevel"])
 
     def reset(self) -> None:
         """Forgets every record (say, after a warm-up)."""
@@ -125,6 +160,7 @@ class Meter:
         # (counter name, amount, correlation ids or None, trace root or None)
         self.counters: list[tuple[str, float, tuple[str, ...], str | None]] = []
         self._receipts: dict[str, tuple[str, ...]] = {}
+        self.aws_calls: dict[str, list[AwsCall]] = defaultdict(list)  # trace root -> its requests
 
     # -- recording ---------------------------------------------------------------------------
 
@@ -149,8 +185,7 @@ class Meter:
                 decisions.append(current)
         if not cids:
             cids = correlation_ids(event)
-        # START, END and REPORT lines as Lambda writes them (about 280 bytes in all).
-        log_bytes += 60 + 50 + 170
+        log_bytes += self.platform_log_bytes(spec)
         invocation = Invocation(
             function=spec.name,
             request_id=result.request_id,
@@ -210,6 +245,19 @@ class Meter:
         )
         with self._lock:
             self.executions.append(record)
+
+    def aws_call(self, trace_root: str, call: AwsCall) -> None:
+        with self._lock:
+            self.aws_calls[trace_root].append(call)
+
+    def calls_of(self, invocation: Invocation, until: float | None = None) -> tuple[float, list[AwsCall]]:
+        """The local time `invocation` spent waiting for the server up to `until` (default its end), and
+        the calls that completed by then (a call still running at `until` is the wait for what follows)."""
+        cut = invocation.end if until is None else until
+        with self._lock:
+            calls = list(self.aws_calls.get(invocation.trace_root, ()))
+        waited = sum(max(0.0, min(c.end, cut) - max(c.start, invocation.start)) for c in calls) * 1000
+        return waited, [c for c in calls if c.end <= cut]
 
     def remember_receipts(self, messages: Iterable[Any]) -> list[str]:
         cids: list[str] = []
@@ -376,7 +424,37 @@ def install() -> None:
         _install_sqs()
         _install_events()
         _install_dynamodb()
+        _install_call_timer()
         _installed.append(True)
+
+
+_SIGNING_SERVICE = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/aws4_request")
+
+
+def _install_call_timer() -> None:
+    """Times every traced request to the server (see `AwsCall`); untraced ones belong to no function."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    application: Any = DomainDispatcherApplication
+    original_call = application.__call__
+
+    @functools.wraps(original_call)
+    def __call__(self: Any, environ: Any, start_response: Any) -> Any:
+        root = _trace_root(environ.get("HTTP_X_AMZN_TRACE_ID")) if _METERS else None
+        if not root:
+            return original_call(self, environ, start_response)
+        start = time.monotonic()
+        try:
+            return original_call(self, environ, start_response)
+        finally:
+            match = _SIGNING_SERVICE.search(str(environ.get("HTTP_AUTHORIZATION", "")))
+            call = AwsCall(match.group(1) if match else "?", start, time.monotonic())
+            with _METERS_LOCK:
+                meters = list(_METERS)
+            for meter in meters:
+                meter.aws_call(root, call)
+
+    application.__call__ = __call__
 
 
 def _count_all(name: str, amount: float, cids: Iterable[str] = (), trace: str | None = None) -> None:
@@ -544,15 +622,53 @@ def read_units(size: int, consistent: bool, transactional: bool = False) -> floa
     return units * (1.0 if consistent else 0.5)
 
 
-def _stored_size(backend: Any, table_name: Any, key: Any) -> int:
-    """The size of the item stored under `key` now (0 if none)."""
+def _stored_item(backend: Any, table_name: Any, key: Any) -> dict[str, Any] | None:
+    """The item stored under `key` now (DynamoDB JSON), or None."""
     if not isinstance(table_name, str) or not isinstance(key, dict):
-        return 0
+        return None
     try:
         item = backend.get_item(table_name, key)
     except Exception:
-        return 0
-    return int(item.size()) if item is not None else 0
+        return None
+    return dict(item.to_json()["Attributes"]) if item is not None else None
+
+
+def index_write_units(
+    backend: Any, table_name: Any, before: dict[str, Any] | None, after: dict[str, Any] | None
+) -> float:
+    """The write units a change of one item costs in the table's global secondary indexes: nothing when
+    the index's copy is unchanged, one write when it changes in place, a delete and a put when its
+    key changes (or one of them when the item enters or leaves a sparse index), per 1 KB of the copy."""
+    try:
+        table = backend.get_table(table_name)
+    except Exception:
+        return 0.0
+    units = 0.0
+    for index in getattr(table, "global_indexes", None) or []:
+        old, new = _projected(index, table, before), _projected(index, table, after)
+        if old == new:
+            continue
+        keys = [part["AttributeName"] for part in index.schema]
+        if old is not None and new is not None and all(old.get(k) == new.get(k) for k in keys):
+            units += write_units(max(item_size(old), item_size(new)))
+        else:
+            units += sum(write_units(item_size(copy)) for copy in (old, new) if copy is not None)
+    return units
+
+
+def _projected(index: Any, table: Any, item: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The copy of `item` an index holds (None when the item lacks one of the index's keys)."""
+    keys = [part["AttributeName"] for part in index.schema]
+    if not item or any(key not in item for key in keys):
+        return None
+    projection = getattr(index, "projection", None) or {}
+    kind = projection.get("ProjectionType", "ALL")
+    if kind == "ALL":
+        return dict(item)
+    names = set(keys) | {name for name in (table.hash_key_attr, table.range_key_attr) if name}
+    if kind == "INCLUDE":
+        names |= set(projection.get("NonKeyAttributes", []))
+    return {name: value for name, value in item.items() if name in names}
 
 
 def _key_of(backend: Any, table_name: Any, item: Any) -> dict[str, Any] | None:
@@ -625,12 +741,14 @@ def _install_dynamodb() -> None:
         def measure(backend: Any, body: dict[str, Any], call: Callable[[], Any]) -> list[Part]:
             table = body.get("TableName")
             key = body.get(key_field) if key_field == "Key" else _key_of(backend, table, body.get("Item"))
-            before = _stored_size(backend, table, key)
+            old = _stored_item(backend, table, key)
             call()
-            after = _stored_size(backend, table, key)
+            new = _stored_item(backend, table, key)
+            size = max(item_size(old), item_size(new))
             if key_field == "Item":
-                after = max(after, item_size(body.get("Item")))
-            return [(_label(table, key), 0.0, write_units(max(before, after)))]
+                size = max(size, item_size(body.get("Item")))
+            units = write_units(size) + index_write_units(backend, table, old, new)
+            return [(_label(table, key), 0.0, units)]
 
         return measure
 
@@ -654,18 +772,21 @@ def _install_dynamodb() -> None:
         return parts
 
     def batch_write(backend: Any, body: dict[str, Any], call: Callable[[], Any]) -> list[Part]:
-        parts: list[Part] = []
+        targets = []
         for table, requests in (body.get("RequestItems") or {}).items():
             for request in requests or []:
                 if "PutRequest" in request:
                     item = request["PutRequest"].get("Item")
                     key = _key_of(backend, table, item)
-                    before = _stored_size(backend, table, key)
-                    parts.append((_label(table, key), 0.0, write_units(max(before, item_size(item)))))
                 else:
-                    key = request.get("DeleteRequest", {}).get("Key")
-                    parts.append((_label(table, key), 0.0, write_units(_stored_size(backend, table, key))))
+                    item, key = None, request.get("DeleteRequest", {}).get("Key")
+                targets.append((table, key, item, _stored_item(backend, table, key)))
         call()
+        parts: list[Part] = []
+        for table, key, item, old in targets:
+            new = _stored_item(backend, table, key)
+            units = write_units(max(item_size(old), item_size(item))) + index_write_units(backend, table, old, new)
+            parts.append((_label(table, key), 0.0, units))
         return parts
 
     def transact_write(backend: Any, body: dict[str, Any], call: Callable[[], Any]) -> list[Part]:
@@ -674,13 +795,15 @@ def _install_dynamodb() -> None:
             for kind, operation in entry.items():
                 table = operation.get("TableName")
                 key = _key_of(backend, table, operation["Item"]) if kind == "Put" else operation.get("Key")
-                new = item_size(operation.get("Item")) if kind == "Put" else 0
-                targets.append((table, key, max(new, _stored_size(backend, table, key))))
+                size = item_size(operation.get("Item")) if kind == "Put" else 0
+                targets.append((table, key, size, _stored_item(backend, table, key)))
         call()
-        return [
-            (_label(table, key), 0.0, write_units(max(size, _stored_size(backend, table, key)), transactional=True))
-            for table, key, size in targets
-        ]
+        parts: list[Part] = []
+        for table, key, size, old in targets:
+            new = _stored_item(backend, table, key)
+            units = write_units(max(size, item_size(old), item_size(new)), transactional=True)
+            parts.append((_label(table, key), 0.0, units + index_write_units(backend, table, old, new)))
+        return parts
 
     def transact_get(backend: Any, body: dict[str, Any], call: Callable[[], Any]) -> list[Part]:
         result = call()

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from local import compare
+from local import compare, meter
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def small_run(cloud_manager: Any) -> tuple[dict[str, Any], str]:
     cloud_manager.stop()
-    return compare.compare(orders_per_case=1, seed=7, clients=2, say=lambda _message: None)
+    return compare.compare(orders_per_case=1, seed=7, clients=2, say=lambda _message: None, fault_orders=1)
 
 
 def _usage(results: dict[str, Any], path: str, outcome: str) -> dict[str, float]:
@@ -93,3 +93,83 @@ def test_committed_comparison_is_from_this_generator() -> None:
     assert header.group(2) == model["version"], "docs/comparison.md is from another model: run make compare"
     for section in compare.SECTIONS:
         assert section in text
+
+
+def test_the_model_takes_moto_out_of_the_handler_time(small_run: tuple[dict[str, Any], str]) -> None:
+    """The path's calls were timed on the server: its own time is what is left, and each call is modeled."""
+    results, _ = small_run
+    for row in results["rows"]:
+        assert 0 < row["own_p50"] <= row["handler_p50"], row["path"]
+        assert row["calls_mean"] > 0, row["path"]
+        assert row["usage"]["lambda_gb_seconds_local"] > 0
+    for function in results["functions"]:
+        assert function["modeled_p50"] > 0
+
+
+def test_reliability_under_a_payment_and_a_shipping_outage(small_run: tuple[dict[str, Any], str]) -> None:
+    results, _ = small_run
+    rows = {(row["fault"], row["path"]): row for row in results["reliability"]}
+    assert set(rows) == {(fault, path) for fault in compare.FAULTS for path in compare.PATHS}
+    for path in compare.PATHS:
+        payment, shipping = rows["payment outage", path], rows["shipping outage", path]
+        assert payment["final"].startswith("REJECTED PAYMENT_UNAVAILABLE"), payment
+        assert "OrderRejected" in payment["undo"] and payment["undo_steps"] >= 1
+        assert shipping["final"].startswith("CONFIRMED"), shipping
+        assert shipping["shipped"] == 0 and shipping["undo_steps"] == 0
+
+
+def test_complexity_is_read_from_the_template(small_run: tuple[dict[str, Any], str]) -> None:
+    results, _ = small_run
+    rows = {row["path"]: row for row in results["complexity"]["rows"]}
+    assert rows["orchestrated"]["machines"] == 1 and rows["orchestrated"]["states"] > 5
+    assert rows["orchestrated"]["rules"] == 0
+    assert rows["choreographed"]["rules"] > 0 and rows["choreographed"]["queues"] > 0
+    assert all(row["lines"] > 0 for row in rows.values())
+
+
+def test_charts_are_drawn_and_linked(small_run: tuple[dict[str, Any], str], tmp_path: Path) -> None:
+    results, markdown = small_run
+    written = compare.draw_charts(results, tmp_path)
+    assert [path.name for path in written] == list(compare.CHARTS.values())
+    for path in written:
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for name in compare.CHARTS.values():
+        assert f"]({name})" in markdown
+
+
+def test_committed_charts_exist() -> None:
+    for name in compare.CHARTS.values():
+        assert (ROOT / "docs" / name).is_file(), f"docs/{name} is missing: run make compare"
+
+
+class _Index:
+    def __init__(self, keys: list[str], projection: dict[str, Any]) -> None:
+        self.schema = [{"AttributeName": key, "KeyType": "HASH"} for key in keys]
+        self.projection = projection
+
+
+class _Table:
+    hash_key_attr, range_key_attr = "pk", None
+
+    def __init__(self, *indexes: _Index) -> None:
+        self.global_indexes = list(indexes)
+
+
+class _Backend:
+    def __init__(self, table: _Table) -> None:
+        self.table = table
+
+    def get_table(self, _name: str) -> _Table:
+        return self.table
+
+
+def test_the_meter_bills_index_writes() -> None:
+    by_day = _Index(["day"], {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["detail_type"]})
+    backend = _Backend(_Table(by_day))
+    marker = {"pk": {"S": "EVENT#1"}, "day": {"S": "2026-03-01"}, "detail_type": {"S": "OrderConfirmed"}}
+    notified = marker | {"notified_at": {"S": "2026-03-01T00:00:00Z"}}
+    assert meter.index_write_units(backend, "t", None, marker) == 1  # enters the index
+    assert meter.index_write_units(backend, "t", marker, notified) == 0  # the index's copy is unchanged
+    assert meter.index_write_units(backend, "t", marker, marker | {"day": {"S": "2026-03-02"}}) == 2  # key moved
+    assert meter.index_write_units(backend, "t", marker, None) == 1  # leaves it
+    assert meter.index_write_units(backend, "t", {"pk": {"S": "x"}}, {"pk": {"S": "x"}, "n": {"N": "1"}}) == 0
