@@ -13,50 +13,40 @@ Several clouds (of different stacks) may run in one process: they share one moto
 
 from __future__ import annotations
 
-import functools
-import json
 import logging
 import threading
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-import boto3
-from botocore.config import Config
-
 from local import iam as local_iam
-from local import limits, patches
 from local import meter as metering
-from local.apigateway import ApiGateway
-from local.apigateway_http import MountHandler
-from local.apigateway_routes import RestApi, Route, build_rest_apis
+from local.apigateway_routes import RestApi
 from local.apigateway_server import LocalApiServer
 from local.assembly import CloudAssembly, StackArtifact
-from local.functions import FAKE_CREDENTIALS, FunctionPool, FunctionSpec, InvocationResult
+from local.cloud_delivery import AsyncDelivery
+from local.cloud_invoke import function_not_found, invoke_pool
+from local.cloud_view import CloudView
+from local.cloud_wiring import api_gateway, provision, start_pollers
+from local.functions import FunctionPool, FunctionSpec, InvocationResult
 from local.host import MotoHost
-from local.mappings import Activity, send_to_destination
+from local.mappings import Activity
 from local.mappings_sqs import SqsPoller
 from local.mappings_streams import StreamPoller
 from local.provision import Provisioner
 from local.provisioned import ProvisionedResource
 from local.schedules import Scheduler
-from local.template import TemplateResolver
 
 log = logging.getLogger(__name__)
 
 ACCOUNT_ID = "123456789012"  # moto's default account: every local ARN lives here
 DEFAULT_REGION = "us-east-1"
-ASYNC_RETRY_ATTEMPTS = 2  # Lambda's default for asynchronous invocations
-ASYNC_RETRY_DELAYS = (60.0, 120.0)  # roughly what Lambda waits before each retry
-IDLE_POLL_SECONDS = 0.05
-IDLE_SETTLE_SECONDS = 0.02
 
 
-class LocalCloud:
+class LocalCloud(CloudView):
     """Provisions one stack of a cloud assembly into an in-process moto server and runs it.
 
     Args:
@@ -126,9 +116,16 @@ class LocalCloud:
         self._clients: dict[str, Any] = {}
         self._clients_lock = threading.Lock()
         self._async = ThreadPoolExecutor(16, thread_name_prefix="async-invoke")
-        self._pending_async = 0
-        self._pending_lock = threading.Lock()
         self._stopping = threading.Event()
+        self._delivery = AsyncDelivery(
+            self._async,
+            self._stopping,
+            self.activity,
+            invoke=lambda name, event: self._invoke_by_name(name, event, synchronous=False),
+            client=self._client,
+            target_client=self._target_client,
+            redelivery_delay=redelivery_delay,
+        )
         self._started = False
         self._mapped_queues: list[str] = []
         self.meter: metering.Meter | None = metering.Meter() if metered else None
@@ -175,37 +172,40 @@ class LocalCloud:
         return self
 
     def _provision(self, say: Callable[[str], None]) -> Provisioner:
-        resolver = TemplateResolver(
-            self.stack.template,
-            stack_name=self.stack.stack_name,
+        started = time.monotonic()
+        provisioner, self.outputs = provision(
+            self.stack,
+            self._client,
             region=self.region,
             account_id=self.account_id,
             parameters=self.parameters,
-            ssm_lookup=self._ssm_value,
+            work_dir=self.work_dir / "functions",
         )
-        provisioner = Provisioner(self.stack, resolver, self._client, work_dir=self.work_dir / "functions")
-        started = time.monotonic()
-        provisioner.provision_all()
         self.resources = provisioner.resources
-        self.outputs = self._outputs(resolver)
         emulated = sum(1 for r in self.resources.values() if r.emulated)
         say(f"provisioned {emulated} of {len(self.resources)} resources in {time.monotonic() - started:.1f} s")
         return provisioner
 
-    def _outputs(self, resolver: TemplateResolver) -> dict[str, Any]:
-        outputs = {}
-        for name, output in self.stack.template.get("Outputs", {}).items():
-            try:
-                outputs[name] = resolver.resolve(output.get("Value"))
-            except Exception as error:
-                log.debug("output %s not resolvable locally: %s", name, error)
-        return outputs
+    def _start_mappings(self, provisioner: Provisioner) -> None:
+        start_pollers(  # local.cloud_wiring
+            provisioner.mappings,
+            self.functions,
+            self._invoke_pool,
+            self._client,
+            pollers=self.pollers,
+            mapped_queues=self._mapped_queues,
+            account_id=self.account_id,
+            region=self.region,
+            redelivery_delay=self.redelivery_delay,
+            max_concurrency=self.max_concurrency,
+            activity=self.activity,
+        )
 
-    def _ssm_value(self, name: str) -> str | None:
-        try:
-            return self._client("ssm").get_parameter(Name=name)["Parameter"]["Value"]
-        except Exception:
-            return None
+    def _start_api(self) -> None:
+        self.apis, gateway = api_gateway(self.resources, self._invoke_by_name, self.account_id, self.meter)
+        if gateway is not None:
+            self._api_server = LocalApiServer(gateway, self.host, self.api_port)
+            self._api_server.start()
 
     def _start_functions(self, specs: dict[str, FunctionSpec]) -> None:
         for logical_id, spec in specs.items():
@@ -222,79 +222,6 @@ class LocalCloud:
             self._by_logical_id[logical_id] = pool
             if self.prewarm and spec.runtime.startswith("python") and spec.code_dir is not None:
                 self._async.submit(pool.prewarm)
-
-    def _start_mappings(self, provisioner: Provisioner) -> None:
-        for mapping in provisioner.mappings:
-            props = mapping.properties
-            if str(props.get("Enabled", True)).lower() == "false":
-                log.info("event source mapping %s is disabled", mapping.logical_id)
-                continue
-            pool = self.functions.get(mapping.function_name)
-            if pool is None:
-                log.warning(
-                    "event source mapping %s targets unknown function %s", mapping.logical_id, mapping.function_name
-                )
-                continue
-            arn = mapping.event_source_arn
-            service = arn.split(":")[2] if arn.count(":") >= 5 else ""
-
-            def invoke(event: dict[str, Any], pool: FunctionPool = pool) -> InvocationResult:
-                return self._invoke_pool(pool, event)
-
-            poller: SqsPoller | StreamPoller
-            if service == "sqs":
-                queue_name = arn.rsplit(":", 1)[-1]
-                url = self._client("sqs").get_queue_url(QueueName=queue_name)["QueueUrl"]
-                poller = SqsPoller(
-                    mapping,
-                    invoke,
-                    self._client,
-                    queue_url=url,
-                    queue_arn=arn,
-                    region=self.region,
-                    redelivery_delay=self.redelivery_delay,
-                    max_concurrency=self.max_concurrency,
-                    activity=self.activity,
-                )
-                self._mapped_queues.append(queue_name)
-            elif service == "dynamodb" and "/stream/" in arn:
-                table = arn.split(":table/", 1)[1].split("/stream/", 1)[0]
-                poller = StreamPoller(
-                    mapping,
-                    invoke,
-                    self._client,
-                    function_arn=pool.spec.arn,
-                    region=self.region,
-                    redelivery_delay=self.redelivery_delay,
-                    activity=self.activity,
-                    shard_end=functools.partial(self._shard_end, table),
-                )
-            else:
-                log.warning("event source mapping %s: source %s is not emulated locally", mapping.logical_id, arn)
-                continue
-            self.pollers.append(poller)
-            poller.start()
-
-    def _start_api(self) -> None:
-        self.apis = build_rest_apis(self.resources)
-        if not self.apis:
-            return
-        if len(self.apis) > 1:
-            log.info("%d REST APIs: all served on one port, routes tried in template order", len(self.apis))
-        gateway = ApiGateway(self.apis, self._invoke_by_name, account_id=self.account_id)
-        if self.meter is not None:
-            handle, meter = gateway.handle, self.meter
-
-            def metered_handle(
-                method: str, raw_path: str, headers: list[tuple[str, str]], *args: Any, **kw: Any
-            ) -> Any:
-                return meter.api_request(
-                    method, raw_path, headers, lambda: handle(method, raw_path, headers, *args, **kw)
-                )
-
-            gateway.handle = metered_handle  # type: ignore[method-assign]
-        self._api_server = LocalApiServer(gateway, self.host, self.api_port)
-        self._api_server.start()
 
     def stop(self) -> None:
         """Stops everything this cloud started and removes its resources from moto.
@@ -331,29 +258,12 @@ class LocalCloud:
     def _invoke_pool(
         self, pool: FunctionPool, event: Any, invoked_arn: str | None = None, *, synchronous: bool = True
     ) -> InvocationResult:
-        spec = pool.spec
-        if not spec.runtime.startswith("python") or spec.code_dir is None:
-            reason = "has no local code asset" if spec.code_dir is None else f"runs on {spec.runtime}"
-            payload = {
-                "errorType": "Runtime.InvalidEntrypoint",
-                "errorMessage": f"function {spec.name} {reason}; only Python functions with code assets run locally",
-            }
-            return InvocationResult(json.dumps(payload), True, str(uuid.uuid4()))
-        result = pool.invoke(event, invoked_arn=invoked_arn)
-        if synchronous:  # Lambda's 6 MB response limit (an asynchronous caller gets no response)
-            too_large = limits.response_too_large(result.payload)
-            if too_large is not None:
-                log.info("%s returned %d characters: Function.ResponseSizeTooLarge", spec.name, len(result.payload))
-                result.payload, result.errored = too_large, True
-        if self.meter is not None:
-            self.meter.lambda_invocation(spec, event, result)
-        return result
+        return invoke_pool(pool, event, invoked_arn, synchronous=synchronous, meter=self.meter)
 
     def _invoke_by_name(self, function_name: str, event: Any, *, synchronous: bool = True) -> InvocationResult:
         pool = self.functions.get(function_name)
         if pool is None:
-            payload = {"errorType": "ResourceNotFoundException", "errorMessage": f"Function not found: {function_name}"}
-            return InvocationResult(json.dumps(payload), True, str(uuid.uuid4()))
+            return function_not_found(function_name)
         return self._invoke_pool(pool, event, synchronous=synchronous)
 
     def invoke_function(self, function_name: str, event: Any, invoked_arn: str) -> tuple[str, bool, str]:
@@ -366,292 +276,12 @@ class LocalCloud:
 
     def invoke_function_async(self, function_name: str, event: Any) -> None:
         """Lambda's asynchronous invocation: queued, retried twice on a function error."""
-        with self._pending_lock:
-            self._pending_async += 1
-        self.activity.bump()
-
-        def run() -> None:
-            try:
-                for attempt in range(ASYNC_RETRY_ATTEMPTS + 1):
-                    if self._stopping.is_set():
-                        return
-                    result = self._invoke_by_name(function_name, event, synchronous=False)
-                    if not result.errored:
-                        return
-                    log.info(
-                        "asynchronous invocation of %s failed (%s), attempt %d",
-                        function_name,
-                        result.error_type,
-                        attempt + 1,
-                    )
-                    if attempt < ASYNC_RETRY_ATTEMPTS:
-                        delay = (
-                            self.redelivery_delay if self.redelivery_delay is not None else ASYNC_RETRY_DELAYS[attempt]
-                        )
-                        self._stopping.wait(delay)
-            finally:
-                with self._pending_lock:
-                    self._pending_async -= 1
-                self.activity.bump()
-
-        self._async.submit(run)
+        self._delivery.invoke_async(function_name, event)
 
     def deliver_rule_target(self, rule: Any, target: dict[str, Any], event: dict[str, Any]) -> None:
         """EventBridge delivery to targets moto cannot reach: Lambda (async), Step Functions, SNS."""
-        payload = self._target_input(target, event)
-        arn = str(target["Arn"])
-        service = arn.split(":")[2]
-        if service == "lambda":
-            self.invoke_function_async(arn.split(":function:", 1)[1].split(":", maxsplit=1)[0], payload)
-            return
-        with self._pending_lock:
-            self._pending_async += 1
-        self.activity.bump()
-
-        def run() -> None:
-            try:
-                if service == "states":
-                    self._target_client(target, "stepfunctions").start_execution(
-                        stateMachineArn=arn, name=str(uuid.uuid4()), input=json.dumps(payload)
-                    )
-                elif service == "sns":
-                    self._client("sns").publish(TopicArn=arn, Message=json.dumps(payload))
-            except Exception as error:
-                log.warning("rule %s could not deliver to %s: %s", getattr(rule, "name", "?"), arn, error)
-                dead_letter = target.get("DeadLetterConfig", {}).get("Arn")
-                if dead_letter:
-                    send_to_destination(self._client, dead_letter, payload)
-            finally:
-                with self._pending_lock:
-                    self._pending_async -= 1
-                self.activity.bump()
-
-        self._async.submit(run)
-
-    def _target_client(self, target: dict[str, Any], service: str) -> Any:
-        """The runner's client, or one with the target's role (`RoleArn`) when IAM is enforced."""
-        role = target.get("RoleArn")
-        if self.iam is None or not role:
-            return self._client(service)
-        key = f"{service}@{role}"
-        with self._clients_lock:
-            if key not in self._clients:
-                keys = self.iam.register(str(role), local_iam.EVENTS_SESSION)
-                self._clients[key] = self.client(
-                    service,
-                    aws_access_key_id=keys["AWS_ACCESS_KEY_ID"],
-                    aws_secret_access_key=keys["AWS_SECRET_ACCESS_KEY"],
-                    aws_session_token=keys["AWS_SESSION_TOKEN"],
-                )
-            return self._clients[key]
-
-    def owns_arn(self, arn: str) -> bool:
-        """Whether `arn` names a resource of this cloud's stack."""
-        if ":function:" in arn:
-            return arn.split(":function:", 1)[1].split(":", maxsplit=1)[0] in self.functions
-        return any(resource.arn == arn for resource in self.resources.values() if resource.emulated)
-
-    @staticmethod
-    def _target_input(target: dict[str, Any], event: dict[str, Any]) -> Any:
-        if "Input" in target:
-            return json.loads(target["Input"])
-        if "InputPath" in target:
-            from jsonpath_ng.ext import parse
-
-            matches = parse(target["InputPath"]).find(event)
-            return matches[0].value if matches else None
-        if "InputTransformer" in target:
-            from moto.events.utils import EventTemplateParser
-
-            transformer = target["InputTransformer"]
-            source = {**event, "ingestion-time": event.get("ingestion-time", time.time())}
-            return EventTemplateParser.parse(
-                input_template=transformer.get("InputTemplate"),
-                input_paths_map=transformer.get("InputPathsMap", {}),
-                event=source,  # type: ignore[arg-type]
-            )
-        return event
+        self._delivery.deliver(rule, target, event)
 
     def invoke(self, function: str, event: Any) -> InvocationResult:
         """Invokes a function of the stack (logical id, name or construct path) directly."""
         return self._invoke_pool(self._pool(function), event)
-
-    # -- lookups -------------------------------------------------------------------------
-
-    @property
-    def api_url(self) -> str:
-        if self._api_server is None:
-            raise RuntimeError("the stack has no REST API")
-        return self._api_server.url
-
-    def routes(self) -> list[Route]:
-        return [route for api in self.apis for route in api.routes()]
-
-    def mount(self, prefix: str, handler: MountHandler | None) -> None:
-        """Serve `prefix` and everything under it on the API's port with `handler` (an
-        `ApiRequest -> ApiResponse` callable, e.g. `local.apigateway_http.static_files(dir, prefix)`),
-        ahead of the template's routes; None unmounts. For pages and tools beside the API."""
-        if self._api_server is None:
-            raise RuntimeError("the stack has no REST API to mount beside")
-        self._api_server.gateway.mount(prefix, handler)
-
-    def client(self, service: str, **kwargs: Any) -> Any:
-        """A new boto3 client for `service`, pointed at the local moto server."""
-        config = Config(
-            inject_host_prefix=False,
-            retries={"max_attempts": 2, "mode": "standard"},
-            max_pool_connections=32,
-        )
-        options: dict[str, Any] = {
-            "region_name": self.region,
-            "endpoint_url": self.endpoint_url,
-            "aws_access_key_id": FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-            "aws_secret_access_key": FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-            "aws_session_token": FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],
-            "config": config,
-        }
-        options.update(kwargs)
-        return boto3.session.Session().client(service, **options)
-
-    def resource(self, service: str, **kwargs: Any) -> Any:
-        """A boto3 resource (e.g. `dynamodb`) pointed at the local moto server."""
-        return boto3.session.Session().resource(
-            service,
-            region_name=self.region,
-            endpoint_url=self.endpoint_url,
-            aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-            aws_session_token=FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],
-            config=Config(inject_host_prefix=False),
-            **kwargs,
-        )
-
-    def _client(self, service: str) -> Any:
-        """The runner's own cached client per service (boto3 clients are thread-safe)."""
-        with self._clients_lock:
-            if service not in self._clients:
-                self._clients[service] = self.client(service)
-            return self._clients[service]
-
-    def physical_id(self, logical_id: str) -> Any:
-        """What `Ref` gives for a resource locally (a table name, queue URL, state machine ARN...)."""
-        try:
-            return self.resources[logical_id].physical_id
-        except KeyError:
-            close = [key for key in self.resources if key.startswith(logical_id[:6])][:5]
-            raise LookupError(f"no resource {logical_id!r} in stack {self.stack.stack_name} (close: {close})") from None
-
-    def find_all(
-        self, type: str | None = None, path_contains: str | None = None, logical_id_prefix: str | None = None
-    ) -> list[ProvisionedResource]:
-        """Resources by type and/or construct path (aws:cdk:path) fragment and/or logical id prefix."""
-        found = []
-        for resource in self.resources.values():
-            if type is not None and resource.type != type:
-                continue
-            if path_contains is not None and path_contains not in (resource.path or ""):
-                continue
-            if logical_id_prefix is not None and not resource.logical_id.startswith(logical_id_prefix):
-                continue
-            found.append(resource)
-        return found
-
-    def find(
-        self, type: str | None = None, path_contains: str | None = None, logical_id_prefix: str | None = None
-    ) -> ProvisionedResource:
-        """Exactly one resource matching `find_all`; LookupError if none or several."""
-        found = self.find_all(type, path_contains, logical_id_prefix)
-        if len(found) != 1:
-            described = f"type={type!r} path_contains={path_contains!r} logical_id_prefix={logical_id_prefix!r}"
-            names = [f"{r.logical_id} ({r.path})" for r in found[:10]]
-            raise LookupError(f"{len(found)} resources match {described}: {names}")
-        return found[0]
-
-    def _pool(self, function: str) -> FunctionPool:
-        if function in self.functions:
-            return self.functions[function]
-        if function in self._by_logical_id:
-            return self._by_logical_id[function]
-        matches = [
-            pool
-            for logical_id, pool in self._by_logical_id.items()
-            if function in (self.resources[logical_id].path or "")
-        ]
-        if len(matches) == 1:
-            return matches[0]
-        raise LookupError(f"no single function {function!r}; functions: {sorted(self.functions)}")
-
-    def function_name(self, function: str) -> str:
-        return self._pool(function).spec.name
-
-    def logs(self, function: str) -> list[str]:
-        """The log lines a function's handler wrote (stdout and stderr), oldest first."""
-        return self._pool(function).logs.lines()
-
-    # -- idleness ------------------------------------------------------------------------
-
-    def _shard_end(self, table_name: str) -> int:
-        from moto.dynamodb.models import dynamodb_backends
-
-        try:
-            table = dynamodb_backends[self.account_id][self.region].get_table(table_name)
-        except Exception:  # gone (moto reset by someone else's mock_aws): nothing to drain
-            return 0
-        shard = table.stream_shard
-        return 0 if shard is None else shard.starting_sequence_number + len(shard.items)
-
-    def busy(self) -> list[str]:
-        """Why the cloud is not idle right now (empty when it is)."""
-        from moto.sqs.models import sqs_backends
-
-        reasons = [f"{name}: {pool.in_flight} invocation(s)" for name, pool in self.functions.items() if pool.in_flight]
-        if self._pending_async:
-            reasons.append(f"{self._pending_async} asynchronous invocation(s) or rule deliveries")
-        running = patches.running_executions()
-        if running:
-            reasons.append(f"{running} state machine execution(s) running")
-        reasons += [
-            f"{poller.describe()}: batch in progress or records pending" for poller in self.pollers if poller.busy
-        ]
-        backend = sqs_backends[self.account_id][self.region]
-        for name in self._mapped_queues:
-            try:
-                queue = backend.get_queue(name)
-            except Exception as error:  # gone (moto reset by someone else's mock_aws)
-                log.debug("queue %s not checked: %s", name, error)
-                continue
-            waiting = (
-                queue.approximate_number_of_messages
-                + queue.approximate_number_of_messages_not_visible
-                + queue.approximate_number_of_messages_delayed
-            )
-            if waiting:
-                reasons.append(f"queue {name}: {waiting} message(s)")
-        return reasons
-
-    def wait_idle(self, timeout: float = 30.0) -> None:
-        """Returns once nothing is in flight and every mapped queue and stream is drained.
-
-        Waits on the runner's activity signal (no fixed sleeps); idleness must hold across two
-        observations with no activity in between. Raises TimeoutError saying what is still busy.
-        """
-        deadline = time.monotonic() + timeout
-        quiet_generation: int | None = None
-        while True:
-            generation = self.activity.generation
-            reasons = self.busy()
-            quiet = not reasons and self.activity.generation == generation
-            if quiet and quiet_generation == generation:
-                return
-            quiet_generation = generation if quiet else None
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError(f"local cloud not idle after {timeout} s: {'; '.join(reasons) or 'activity'}")
-            self.activity.wait(generation, min(remaining, IDLE_SETTLE_SECONDS if quiet else IDLE_POLL_SECONDS))
-
-    # -- introspection -------------------------------------------------------------------
-
-    def table_names(self) -> Iterator[str]:
-        for resource in self.resources.values():
-            if resource.emulated and resource.type in ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable"):
-                yield str(resource.physical_id)
