@@ -33,7 +33,8 @@ from local.provisioners import (
     ssm,
     stepfunctions,
 )
-from local.template import TemplateResolver, Unresolvable, dependency_order, physical_name
+from local.template import TemplateResolver, Unresolvable, physical_name
+from local.template_order import dependency_order
 
 log = logging.getLogger(__name__)
 

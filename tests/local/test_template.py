@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from local.assembly import AssemblyError, CloudAssembly
-from local.template import TemplateResolver, Unresolvable, dependency_order, physical_name, references
+from local.template import TemplateResolver, Unresolvable, physical_name
+from local.template_order import dependency_order, references
 
 TEMPLATE = {
     "Parameters": {
