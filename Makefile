@@ -52,7 +52,7 @@ fuzz: $(STAMP) ## explore the API with fresh random requests, longer than make t
 	HYPOTHESIS_PROFILE=default ORDERFLOW_FUZZ_EXAMPLES=$(EXAMPLES) $(PY) -m pytest tests/e2e/test_fuzz.py $(PYTEST_ARGS)
 
 local: $(STAMP) ## set up everything, synthesize, and run the app on the local cloud (API on 127.0.0.1:3000, web console on /_console; PORT=... to change)
-	$(PY) -m local serve --port $(PORT) --mount /_console=console.mount:mount
+	$(PY) -m local serve --port $(PORT) --mount /_console=console.mount:mount --hint 'make check ENDPOINT={endpoint}'
 
 synth: $(STAMP) $(NPM_STAMP) ## synthesize the CloudFormation template with cdk-nag (offline)
 	npx cdk synth --quiet

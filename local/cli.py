@@ -104,6 +104,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_false",
         help="do not authorize the calls functions and workflows make against their roles (default: enforced)",
     )
+    parser.add_argument(
+        "--hint",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="also print TEXT under 'try' once the cloud is up; {endpoint}, {api}, {region} and {resources} "
+        "are filled in (repeatable)",
+    )
     parser.add_argument("--json", action="store_true", help="iam-report: JSON instead of text")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     return parser
@@ -213,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         apply_mounts(cloud, mounts)
         write_resources(cloud, resources_file)
-        print_summary(cloud, console, resources_file, [prefix for prefix, _, _ in mounts])
+        print_summary(cloud, console, resources_file, [prefix for prefix, _, _ in mounts], args.hint)
         while not stop.wait(0.5):
             pass
     finally:

@@ -11,7 +11,11 @@ from rich.table import Table
 
 
 def print_summary(
-    cloud: Any, console: Console, resources_file: Path | None = None, mounted: list[str] | None = None
+    cloud: Any,
+    console: Console,
+    resources_file: Path | None = None,
+    mounted: list[str] | None = None,
+    hints: list[str] | None = None,
 ) -> None:
     endpoints = Table(title="local cloud", show_header=False)
     endpoints.add_column(style="bold")
@@ -68,4 +72,12 @@ def print_summary(
             markup=False,
             soft_wrap=True,
         )
+    values = {
+        "endpoint": cloud.endpoint_url,
+        "api": cloud.api_url if cloud.apis else "",
+        "region": cloud.region,
+        "resources": str(resources_file or ""),
+    }
+    for hint in hints or []:
+        console.print(f"  {hint.format(**values)}", markup=False, soft_wrap=True)
     console.print("Ctrl-C stops everything.", style="dim")

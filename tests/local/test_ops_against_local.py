@@ -53,7 +53,7 @@ class Served:
         self.log = log
         self.resources_file = work_dir / "resources.json"
         command = [sys.executable, "-m", "local", "serve", "--no-synth", "--assembly", str(assembly)]
-        command += ["--port", "0", "--work-dir", str(work_dir)]
+        command += ["--port", "0", "--work-dir", str(work_dir), "--hint", "make check ENDPOINT={endpoint}"]
         with log.open("w") as out:
             self.process = subprocess.Popen(command, cwd=REPO, env=ENV, stdout=out, stderr=subprocess.STDOUT)
 
