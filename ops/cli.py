@@ -26,6 +26,7 @@ from rich.table import Table
 
 from ops import api, checker, replay, topology
 from ops import redrive as redrive_module
+from ops.checker.model import DEFAULT_GRACE
 from ops.clients import Clients, local_session
 from ops.resources import (
     DEFAULT_RESOURCES_FILE,
@@ -73,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--grace",
         type=float,
-        default=checker.DEFAULT_GRACE.total_seconds(),
+        default=DEFAULT_GRACE.total_seconds(),
         help="seconds an order may wait for asynchronous follow-ups (default %(default)s)",
     )
     check.add_argument("--json", action="store_true", help="print the report as JSON")

@@ -20,7 +20,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ops.checker import queue_depth
+from ops.checker.reading import queue_depth
 from ops.clients import Clients
 from ops.resources import ORDERS_TABLE, PAYMENT_WORKFLOW, RELAY_FUNCTION, SAGA_STATE_MACHINE, Resources
 from ops.topology import DEAD_LETTER_QUEUES, DeadLetterKind, DeadLetterQueue

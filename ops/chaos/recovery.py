@@ -8,7 +8,8 @@ from typing import Any
 
 from rich.console import Console
 
-from ops.checker import TERMINAL, scan
+from ops.checker.model import TERMINAL
+from ops.checker.reading import scan
 from ops.clients import Clients, local_session
 from ops.redrive import redrive
 from ops.resources import ORDERS_TABLE, Resources

@@ -15,7 +15,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from ops.checker import Report, check, queue_depth, scan
+from ops.checker import check
+from ops.checker.model import Report
+from ops.checker.reading import queue_depth, scan
 from ops.clients import Clients, local_session
 from ops.resources import INVENTORY_TABLE, ORDERS_TABLE, PAYMENTS_TABLE, SHIPMENTS_TABLE, Resources
 from ops.topology import DEAD_LETTER_QUEUES

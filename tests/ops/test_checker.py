@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from ops.checker import Activity, Kind, Report, Snapshot, check, evaluate, scan
+from ops.checker import check, evaluate
+from ops.checker.model import Activity, Kind, Report, Snapshot
+from ops.checker.reading import scan
 from ops.resources import ORDERS_TABLE, PAYMENT_WORKFLOW, SAGA_STATE_MACHINE
 from tests.ops.world import NOW, World
 
