@@ -11,7 +11,8 @@ import requests
 from moto.server import ThreadedMotoServer
 
 from local.resources_file import write_resources_file
-from ops.cli import build_parser, connect, main, same_endpoint
+from ops.cli import build_parser, main
+from ops.connection import connect, same_endpoint
 from ops.resources import Resources
 from tests.ops.world import REGION, create_world
 
