@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from ops.redrive import RecordsExpired, read_stream_batch, redrive
+from ops.redrive import redrive
+from ops.redrive_paths import RecordsExpired, read_stream_batch
 from ops.resources import ORDERS_TABLE
 from ops.topology import DEAD_LETTER_QUEUES
 from tests.ops.world import World
