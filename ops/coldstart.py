@@ -1,4 +1,4 @@
-"""`python -m local.coldstart`: every handler's cold start against bare boto3, in one run.
+"""`python -m ops.coldstart`: every handler's cold start against bare boto3, in one run.
 
 A cold start here is what a fresh Lambda execution environment pays before the first event: a
 new interpreter imports the handler module and runs its initialisation, with the environment
@@ -191,7 +191,7 @@ def _template(assembly: Path | None) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m local.coldstart", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m ops.coldstart", description=__doc__.splitlines()[0])
     parser.add_argument("--assembly", type=Path, help="a synthesized cloud assembly (default: synthesize one now)")
     parser.add_argument("--runs", type=int, default=7, help="fresh processes per figure (default 7)")
     parser.add_argument("--region", default="eu-west-1")
