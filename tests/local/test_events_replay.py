@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
-
-import boto3
-from moto import mock_aws
 
 from local import events_replay
 from local.events_replay import in_window
@@ -23,32 +21,37 @@ def test_the_window_bounds_are_inclusive_and_times_are_compared_to_the_second():
     assert in_window({}, T0.timestamp(), T0.timestamp())  # no time: nothing to judge by
 
 
-def test_a_replay_redelivers_only_the_events_of_its_window(monkeypatch):
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+def test_a_replay_redelivers_only_the_events_of_its_window():
+    """On moto's backends directly, in an account of its own: no mock_aws, which would reset the
+    backends of the local cloud that the other tests of this directory share."""
+    from moto.events.models import events_backends
+    from moto.sqs.models import sqs_backends
+
     events_replay.install()
-    with mock_aws():
-        events, sqs = boto3.client("events"), boto3.client("sqs")
-        bus_arn = events.create_event_bus(Name="bus")["EventBusArn"]
-        archive_arn = events.create_archive(ArchiveName="all", EventSourceArn=bus_arn)["ArchiveArn"]
-        queue = sqs.create_queue(QueueName="target")["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        events.put_rule(Name="orders", EventBusName="bus", EventPattern=json.dumps({"source": ["test"]}))
-        events.put_targets(Rule="orders", EventBusName="bus", Targets=[{"Id": "q", "Arn": queue_arn}])
-        for minute in (0, 10, 20):
-            entry = {"EventBusName": "bus", "Source": "test", "DetailType": f"at-{minute}", "Detail": "{}"}
-            events.put_events(Entries=[{**entry, "Time": T0 + timedelta(minutes=minute)}])
-        sqs.purge_queue(QueueUrl=queue)
+    account, region = "210987654321", "us-east-1"
+    events, sqs = events_backends[account][region], sqs_backends[account][region]
+    queue = sqs.create_queue(f"target-{uuid.uuid4().hex[:8]}")
+    bus = events.create_event_bus(f"bus-{uuid.uuid4().hex[:8]}")
+    archive = events.create_archive(f"all-{uuid.uuid4().hex[:8]}", bus.arn, "", "", "0")
+    events.put_rule("orders", event_bus_arn=bus.arn, event_pattern=json.dumps({"source": ["test"]}))
+    events.put_targets("orders", bus.arn, [{"Id": "q", "Arn": queue.queue_arn}])
+    for minute in (0, 10, 20):
+        moment = (T0 + timedelta(minutes=minute)).timestamp()
+        entry = {"EventBusName": bus.name, "Source": "test", "DetailType": f"at-{minute}", "Detail": "{}"}
+        events.put_events([{**entry, "Time": moment}])
+    assert len(archive.events) == 3
+    queue._messages.clear()
 
-        events.start_replay(
-            ReplayName="middle",
-            EventSourceArn=archive_arn,
-            EventStartTime=T0 + timedelta(minutes=5),
-            EventEndTime=T0 + timedelta(minutes=15),
-            Destination={"Arn": bus_arn},
-        )
+    events.start_replay(
+        f"middle-{uuid.uuid4().hex[:8]}",
+        "",
+        archive.arn,
+        (T0 + timedelta(minutes=5)).timestamp(),
+        (T0 + timedelta(minutes=15)).timestamp(),
+        {"Arn": bus.arn},
+    )
 
-        bodies = [
-            json.loads(m["Body"]) for m in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
-        ]
-        assert [body["detail-type"] for body in bodies] == ["at-10"]
-        assert all(body["replay-name"] == "middle" for body in bodies)
+    bodies = [json.loads(message.body) for message in queue._messages]
+    assert [body["detail-type"] for body in bodies] == ["at-10"]
+    assert all("replay-name" in body for body in bodies)
+    assert len(archive.events) == 3, "the archive keeps every event"
