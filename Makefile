@@ -84,7 +84,7 @@ chaos: $(STAMP) ## orders on both paths under every failure class and an outage;
 	$(PY) -m ops.chaos $(ARGS)
 
 compare: $(STAMP) ## both paths under one seeded workload on a fresh local cloud: time to a decision, cost per million orders, coupling, visibility, reliability, complexity -> docs/comparison.md and its charts (ARGS="--orders 30 --seed 2026")
-	$(PY) -m local.compare $(ARGS)
+	$(PY) -m ops.compare $(ARGS)
 
 OPS := $(PY) -m ops $(if $(ENDPOINT),--endpoint-url $(ENDPOINT)) $(if $(RESOURCES),--resources $(RESOURCES))
 

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from local import compare, meter
+from local import meter
+from ops import compare
 
 ROOT = Path(__file__).resolve().parents[2]
 
