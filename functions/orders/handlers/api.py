@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from http import HTTPStatus
 from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -24,6 +23,8 @@ from orders.domain.errors import (
     OrderNotFoundError,
     SagaUnavailableError,
 )
+from orders.handlers import api_errors
+from orders.handlers.api_errors import IDEMPOTENCY_HEADER
 from orders.handlers.models import (
     OrderAccepted,
     OrderConfirmedResponse,
@@ -39,13 +40,9 @@ from shared.correlation import CORRELATION_HEADER, correlation_from_headers
 from shared.faults import InjectedFault
 from shared.http import unsupported_media_type
 from shared.http_errors import (
-    RETRY_AFTER,
-    ApiError,
     ErrorBody,
-    Problem,
     register_domain_errors,
     register_error_handlers,
-    unavailable,
 )
 from shared.observability import bind_correlation
 from shared.payment_ref import PaymentRefUnavailable
@@ -53,7 +50,6 @@ from shared.payment_ref import PaymentRefUnavailable
 if TYPE_CHECKING:
     from orders.logic.place_order import OrderPlacement
 
-IDEMPOTENCY_HEADER = "Idempotency-Key"
 JSON = "application/json"
 
 app = APIGatewayRestResolver(enable_validation=True)
@@ -193,56 +189,19 @@ def get_timeline(order_id: Annotated[str, Path(min_length=1)]):  # returns Respo
 # --- errors: the one shape of shared.http_errors; the orders-specific ones here ---
 
 
-def _idempotency_conflict(_: Exception) -> ApiError:
-    problem = Problem(
-        field=IDEMPOTENCY_HEADER,
-        location="header",
-        type="idempotency_key_conflict",
-        message="this key was already used with a different request body; use a new key for a new order",
-    )
-    return ApiError(HTTPStatus.UNPROCESSABLE_ENTITY, "idempotency_key_conflict", problem.message, [problem])
-
-
-def _in_progress(_: Exception) -> ApiError:
-    problem = Problem(
-        field=IDEMPOTENCY_HEADER,
-        location="header",
-        type="in_progress",
-        message="a request with this key is in progress",
-    )
-    return ApiError(
-        HTTPStatus.CONFLICT, "request_in_progress", "retry in a second with the same key", [problem], RETRY_AFTER
-    )
-
-
-def _order_not_found(error: OrderNotFoundError) -> ApiError:
-    problem = Problem(field="order_id", location="path", type="not_found", message="no order with this id")
-    return ApiError(HTTPStatus.NOT_FOUND, "order_not_found", f"order {error.order_id[:128]} not found", [problem])
-
-
-def _invalid_order(error: InvalidOrderError) -> ApiError:
-    details = [Problem(**p.model_dump()) for p in error.problems]
-    return ApiError(HTTPStatus.UNPROCESSABLE_ENTITY, "order_not_acceptable", "the order cannot be accepted", details)
-
-
-def _unavailable(error: Exception) -> ApiError:
-    logger.warning("dependency unavailable", extra={"error_type": type(error).__name__})
-    return unavailable("temporarily unavailable: retry with the same Idempotency-Key")
-
-
 register_error_handlers(
     app,
     logger,
     {
-        InvalidOrderError: _invalid_order,
-        IdempotencyConflictError: _idempotency_conflict,
-        OrderNotFoundError: _order_not_found,
+        InvalidOrderError: api_errors.invalid_order,
+        IdempotencyConflictError: api_errors.idempotency_conflict,
+        OrderNotFoundError: api_errors.order_not_found,
         (
             SagaUnavailableError,
             CatalogUnavailableError,
             InjectedFault,
             PaymentRefUnavailable,
-        ): _unavailable,
+        ): api_errors.dependency_unavailable,
     },
     # Paths we serve and the methods each accepts; anything else on them is a 405, not a 404.
     routes=((r"^/orders/?$", ("POST",)), (r"^/orders/[^/]+/?$", ("GET",)), (r"^/orders/[^/]+/timeline/?$", ("GET",))),
@@ -271,9 +230,9 @@ def _map_idempotency_errors() -> None:
     register_domain_errors(
         app,
         {
-            IdempotencyValidationError: _idempotency_conflict,
-            IdempotencyAlreadyInProgressError: _in_progress,
-            IdempotencyPersistenceLayerError: _unavailable,
+            IdempotencyValidationError: api_errors.idempotency_conflict,
+            IdempotencyAlreadyInProgressError: api_errors.in_progress,
+            IdempotencyPersistenceLayerError: api_errors.dependency_unavailable,
         },
     )
 
