@@ -155,7 +155,7 @@ def render(results: dict[str, Any]) -> str:
         "",
         "## Counts per order",
         "",
-        "Means per order, as the meter counted them (`local/meter.py`).",
+        "Means per order, as the meter counted them (`local/meter/`).",
         "",
         "| path | outcome | API requests | Lambda invocations | Lambda GB-s | Express executions "
         "| Standard transitions | PutEvents entries | rule deliveries | SQS requests | DynamoDB WRU | DynamoDB RRU "
