@@ -4,6 +4,11 @@ Each SQS record's body is a full EventBridge event. A record is parsed against t
 contract *before* anything is applied, so a malformed event never half-applies; it fails,
 is retried, and lands in the queue's DLQ after maxReceiveCount with a log line naming why.
 Failures are reported per record (ReportBatchItemFailures), so the rest of a batch commits.
+
+A batch never runs into the function's timeout: when less than ``TIME_RESERVE_MS`` is left, the
+records not yet taken are reported failed (they come back after the visibility timeout), because
+an invocation that times out fails every record of its batch, the applied ones included, and
+a batch that keeps timing out ends whole in the DLQ.
 """
 
 from __future__ import annotations
@@ -20,6 +25,11 @@ from pydantic import ValidationError
 from shared.events import Envelope, EventData, UnknownEventError, parse_eventbridge
 
 Handler = Callable[[Envelope, Any], None]
+TIME_RESERVE_MS = 2_000
+
+
+class OutOfTimeError(RuntimeError):
+    """Too little of the invocation is left to take this record; it is retried, nothing applied."""
 
 
 class MalformedEventError(ValueError):
@@ -47,8 +57,16 @@ def consume(
 ) -> dict[str, Any]:
     # Report every failed record, even when all of a batch fails, rather than raising.
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+    clock: Callable[[], int] | None = getattr(context, "get_remaining_time_in_millis", None)
+    deferred: list[str] = []
 
     def handle_record(record: SQSRecord) -> None:
+        left = clock() if clock is not None else None
+        if deferred or (left is not None and left < TIME_RESERVE_MS):
+            if not deferred:
+                logger.warning("too little time left: the rest of the batch is retried", extra={"left_ms": left})
+            deferred.append(record.message_id)
+            raise OutOfTimeError(record.message_id)
         try:
             envelope, data = parse_eventbridge(json.loads(record.body))
         except (ValueError, KeyError, TypeError, AttributeError, ValidationError, UnknownEventError) as error:
@@ -74,4 +92,4 @@ def consume(
     return dict(response)
 
 
-__all__ = ["EventData", "Handler", "MalformedEventError", "consume", "describe"]
+__all__ = ["TIME_RESERVE_MS", "EventData", "Handler", "MalformedEventError", "OutOfTimeError", "consume", "describe"]

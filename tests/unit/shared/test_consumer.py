@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from aws_lambda_powertools import Logger
 
-from shared.consumer import consume
+from shared.consumer import TIME_RESERVE_MS, consume
 from shared.events import Envelope, OrderRejected, ShipmentScheduled, new_event
 from tests.support.events import LambdaContext
 
@@ -169,3 +169,30 @@ def test_a_detail_that_is_not_an_object_is_logged_as_malformed(log):
 
     assert response["batchItemFailures"] == [{"itemIdentifier": batch["Records"][0]["messageId"]}]
     assert any(line["message"] == "malformed event rejected" for line in log_lines(stream))
+
+
+class Countdown(LambdaContext):
+    """A context whose remaining time drops by 1 s each time it is asked."""
+
+    def __init__(self, left_ms: int) -> None:
+        super().__init__("consumer")
+        self.left_ms = left_ms
+
+    def get_remaining_time_in_millis(self) -> int:
+        self.left_ms -= 1_000
+        return self.left_ms
+
+
+def test_records_left_when_time_runs_short_are_retried_not_lost_with_the_batch(log):
+    logger, stream = log
+    handler = Recorder()
+    batch = {"Records": [record(body(shipment(f"ord-{n}"))) for n in range(5)]}
+
+    # asked before each record: 1.5 s, then 0.5 s above the reserve (taken), then below it
+    response = consume(batch, Countdown(TIME_RESERVE_MS + 2_500), {"ShipmentScheduled": handler}, logger)
+
+    assert len(handler.applied) == 2
+    failed = [failure["itemIdentifier"] for failure in response["batchItemFailures"]]
+    assert failed == [r["messageId"] for r in batch["Records"][2:]]
+    warnings = [line for line in log_lines(stream) if line["message"].startswith("too little time left")]
+    assert len(warnings) == 1
