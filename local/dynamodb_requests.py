@@ -6,6 +6,10 @@ backend's item methods lock again (re-entrantly), which covers each write of a B
 each read of a BatchGetItem and the writes a transaction applies. Query and Scan take their
 table's gate exclusively, TransactGetItems takes its items without waiting, PartiQL takes every
 table, and stream reads take their shard's lock. TransactWriteItems is local.dynamodb_transactions.
+
+Only requests to the local cloud's server are isolated: another moto user in the same process
+(`mock_aws()` in a unit test run after a local cloud, with its own locking) keeps moto's own
+behaviour, so two lock orders never meet.
 """
 
 from __future__ import annotations
@@ -15,6 +19,12 @@ import functools
 from typing import Any
 
 from local.dynamodb_locks import LOCKS, ItemId, cancelled, item_id
+
+
+def serving_local_request() -> bool:
+    from local.patches.state import State
+
+    return bool(getattr(State.request, "local", False))
 
 
 def _target(backend: Any, table_name: Any, key: Any) -> tuple[str, ItemId] | None:
@@ -42,7 +52,7 @@ def _item_operation(method: Any, key_param: str, *, write: bool, copy_result: bo
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
         table_name = args[0] if args else kwargs.get("table_name")
         key = args[1] if len(args) > 1 else kwargs.get(key_param)
-        target = _target(self, table_name, key)
+        target = _target(self, table_name, key) if serving_local_request() else None
         if target is None:
             return method(self, *args, **kwargs)
         table, item = target
@@ -60,7 +70,11 @@ def _request(method: Any, key_field: str, *, write: bool) -> Any:
     @functools.wraps(method)
     def wrapper(self: Any) -> Any:
         body = self.body if isinstance(self.body, dict) else {}
-        target = _target(self.dynamodb_backend, body.get("TableName"), body.get(key_field))
+        target = (
+            _target(self.dynamodb_backend, body.get("TableName"), body.get(key_field))
+            if serving_local_request()
+            else None
+        )
         if target is None:
             return method(self)
         table, item = target
@@ -74,7 +88,7 @@ def _scan(method: Any) -> Any:
     @functools.wraps(method)
     def wrapper(self: Any) -> Any:
         body = self.body if isinstance(self.body, dict) else {}
-        table = _table_arn(self.dynamodb_backend, body.get("TableName"))
+        table = _table_arn(self.dynamodb_backend, body.get("TableName")) if serving_local_request() else None
         if table is None:
             return method(self)
         with LOCKS.tables([table], exclusive=True):
@@ -87,7 +101,7 @@ def _transact_get(method: Any) -> Any:
     @functools.wraps(method)
     def wrapper(self: Any) -> Any:
         entries = self.body.get("TransactItems") if isinstance(self.body, dict) else None
-        if not isinstance(entries, list):
+        if not isinstance(entries, list) or not serving_local_request():
             return method(self)
         gets = [entry.get("Get", {}) if isinstance(entry, dict) else {} for entry in entries]
         targets = [_target(self.dynamodb_backend, get.get("TableName"), get.get("Key")) for get in gets]
@@ -106,6 +120,8 @@ def _all_tables(method: Any) -> Any:
 
     @functools.wraps(method)
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if not serving_local_request():
+            return method(self, *args, **kwargs)
         with LOCKS.tables([table.table_arn for table in list(self.tables.values())], exclusive=True):
             return method(self, *args, **kwargs)
 
@@ -140,7 +156,7 @@ def install() -> None:
     @functools.wraps(original_get_records)
     def get_records(self: Any, iterator_arn: str, limit: int) -> dict[str, Any]:
         iterator = self.shard_iterators.get(iterator_arn)
-        if iterator is None:
+        if iterator is None or not serving_local_request():
             return original_get_records(self, iterator_arn, limit)
         with LOCKS.shard(iterator.stream_shard):
             return original_get_records(self, iterator_arn, limit)

@@ -20,7 +20,16 @@ def patch_tables() -> None:
     from local import dynamodb_requests
     from local.dynamodb_transactions import transact_write_items
 
-    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    original = DynamoDBBackend.transact_write_items
+
+    @functools.wraps(original)
+    def transact(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        # the local cloud's requests only: another moto user in this process keeps moto's own
+        if dynamodb_requests.serving_local_request():
+            return transact_write_items(self, transact_items)
+        return original(self, transact_items)
+
+    DynamoDBBackend.transact_write_items = transact  # type: ignore[method-assign]
     dynamodb_requests.install()
 
 
