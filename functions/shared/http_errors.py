@@ -181,6 +181,17 @@ def unsupported_media_type(content_type: str) -> ApiError:
     return ApiError(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "this API speaks JSON", [problem])
 
 
+def idempotency_key_conflict(what: str) -> ApiError:
+    """422: an Idempotency-Key already used with another body (``what``: "order", "adjustment")."""
+    problem = Problem(
+        field="Idempotency-Key",
+        location="header",
+        type="idempotency_key_conflict",
+        message=f"this key was already used with a different request body; use a new key for a new {what}",
+    )
+    return ApiError(HTTPStatus.UNPROCESSABLE_ENTITY, "idempotency_key_conflict", problem.message, [problem])
+
+
 def unavailable(message: str = "temporarily unavailable: retry the same request") -> ApiError:
     return ApiError(HTTPStatus.SERVICE_UNAVAILABLE, "service_unavailable", message, headers=RETRY_AFTER)
 

@@ -27,7 +27,6 @@ from inventory.domain.errors import (
 )
 from inventory.domain.models import Adjustment, Precondition, StockItem
 from inventory.handlers.models import (
-    IDEMPOTENCY_HEADER,
     AdjustmentBody,
     IdempotencyKey,
     IfMatch,
@@ -39,7 +38,15 @@ from inventory.handlers.models import (
 from inventory.observability import logger, metrics, tracer
 from shared.correlation import CORRELATION_HEADER, correlation_from_headers
 from shared.http import unsupported_media_type
-from shared.http_errors import ApiError, ErrorBody, Problem, json_object_body, register_error_handlers, unavailable
+from shared.http_errors import (
+    ApiError,
+    ErrorBody,
+    Problem,
+    idempotency_key_conflict,
+    json_object_body,
+    register_error_handlers,
+    unavailable,
+)
 from shared.observability import bind_correlation
 
 app = APIGatewayRestResolver(enable_validation=True)
@@ -73,13 +80,7 @@ def _out_of_range(error: AdjustmentOutOfRange) -> ApiError:
 
 
 def _key_reused(_: IdempotencyKeyReused) -> ApiError:
-    problem = Problem(
-        field=IDEMPOTENCY_HEADER,
-        location="header",
-        type="idempotency_key_conflict",
-        message="this key was already used with a different request body; use a new key for a new adjustment",
-    )
-    return ApiError(HTTPStatus.UNPROCESSABLE_ENTITY, "idempotency_key_conflict", problem.message, [problem])
+    return idempotency_key_conflict("adjustment")
 
 
 def _sku_not_found(error: SkuNotFound) -> ApiError:

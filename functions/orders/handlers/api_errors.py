@@ -6,19 +6,13 @@ from http import HTTPStatus
 
 from orders.domain.errors import InvalidOrderError, OrderNotFoundError
 from orders.observability import logger
-from shared.http_errors import RETRY_AFTER, ApiError, Problem, unavailable
+from shared.http_errors import RETRY_AFTER, ApiError, Problem, idempotency_key_conflict, unavailable
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 def idempotency_conflict(_: Exception) -> ApiError:
-    problem = Problem(
-        field=IDEMPOTENCY_HEADER,
-        location="header",
-        type="idempotency_key_conflict",
-        message="this key was already used with a different request body; use a new key for a new order",
-    )
-    return ApiError(HTTPStatus.UNPROCESSABLE_ENTITY, "idempotency_key_conflict", problem.message, [problem])
+    return idempotency_key_conflict("order")
 
 
 def in_progress(_: Exception) -> ApiError:

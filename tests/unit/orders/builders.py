@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from shared.events import EventData, new_event
+from tests.support import events as support_events
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -63,17 +64,7 @@ def eventbridge_event(
     data: EventData, *, flow: str = "choreographed", correlation_id: str = "corr-1", time: datetime | None = None
 ) -> dict[str, Any]:
     envelope = new_event(data, correlation_id=correlation_id, flow=flow, time=time)  # type: ignore[arg-type]
-    return {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": envelope.detail_type,
-        "source": envelope.source,
-        "account": ACCOUNT,
-        "time": envelope.metadata.time.isoformat(),
-        "region": REGION,
-        "resources": [],
-        "detail": envelope.detail(),
-    }
+    return support_events.eventbridge_event(envelope)
 
 
 def sqs_event(*bodies: dict[str, Any] | str) -> dict[str, Any]:
