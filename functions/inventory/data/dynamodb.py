@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -174,52 +174,20 @@ class DynamoInventoryRepository:
     def create_reservation(self, reservation: Reservation, quantities: Mapping[str, int]) -> None:
         if len(quantities) > MAX_DISTINCT_SKUS:
             raise TooManyLines(f"{len(quantities)} distinct skus; at most {MAX_DISTINCT_SKUS} per order")
-        skus = list(quantities)
-        actions: list[dict[str, Any]] = [
-            {
-                "Update": {
-                    "TableName": self._table,
-                    "Key": items.sku_key(sku),
-                    # A reservation moves stock too: it bumps the version an If-Match PUT checks.
-                    "UpdateExpression": (
-                        "SET available = available - :q, reserved = reserved + :q, "
-                        "#version = if_not_exists(#version, :zero) + :one"
-                    ),
-                    "ExpressionAttributeNames": {"#version": "version"},
-                    "ConditionExpression": "attribute_exists(pk) AND available >= :q",
-                    "ExpressionAttributeValues": {
-                        ":q": {"N": str(quantities[sku])},
-                        ":zero": {"N": "0"},
-                        ":one": {"N": "1"},
-                    },
-                    # Lets us tell an unknown SKU (no item returned) from one short of stock.
-                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                }
-            }
-            for sku in skus
-        ]
-        actions.append(
-            {
+        self._move_lines(
+            quantities,
+            reserve=True,
+            closing={
                 "Put": {
                     "TableName": self._table,
                     "Item": items.reservation_to_item(reservation),
                     "ConditionExpression": "attribute_not_exists(pk)",
                 }
-            }
+            },
+            order_id=reservation.order_id,
+            closing_refused=ReservationExists(reservation.order_id),
+            line_refused=lambda sku, reason: InsufficientStock(sku, known="Item" in reason),
         )
-        try:
-            _move_stock(self._client, actions, reservation.order_id)
-        except ClientError as error:
-            if dynamodb.error_code(error) != dynamodb.TRANSACTION_CANCELED:
-                raise
-            reasons = list(error.response.get("CancellationReasons") or [])
-            if len(reasons) == len(actions) and reasons[-1].get("Code") == "ConditionalCheckFailed":
-                raise ReservationExists(reservation.order_id) from error
-            for sku, reason in zip(skus, reasons, strict=False):
-                if reason.get("Code") == "ConditionalCheckFailed":
-                    raise InsufficientStock(sku, known="Item" in reason) from error
-            # throttling, validation, ...: technical, the caller's retry handles it
-            raise
 
     def record_decision(self, reservation: Reservation) -> bool:
         try:
@@ -235,30 +203,10 @@ class DynamoInventoryRepository:
         return True
 
     def release_reservation(self, reservation: Reservation, quantities: Mapping[str, int], now: str) -> None:
-        skus = list(quantities)
-        actions: list[dict[str, Any]] = [
-            {
-                "Update": {
-                    "TableName": self._table,
-                    "Key": items.sku_key(sku),
-                    # A reservation moves stock too: it bumps the version an If-Match PUT checks.
-                    "UpdateExpression": (
-                        "SET available = available + :q, reserved = reserved - :q, "
-                        "#version = if_not_exists(#version, :zero) + :one"
-                    ),
-                    "ExpressionAttributeNames": {"#version": "version"},
-                    "ConditionExpression": "reserved >= :q",
-                    "ExpressionAttributeValues": {
-                        ":q": {"N": str(quantities[sku])},
-                        ":zero": {"N": "0"},
-                        ":one": {"N": "1"},
-                    },
-                }
-            }
-            for sku in skus
-        ]
-        actions.append(
-            {
+        self._move_lines(
+            quantities,
+            reserve=False,
+            closing={
                 "Update": {
                     "TableName": self._table,
                     "Key": items.reservation_key(reservation.order_id),
@@ -272,17 +220,57 @@ class DynamoInventoryRepository:
                         ":now": {"S": now},
                     },
                 }
-            }
+            },
+            order_id=reservation.order_id,
+            closing_refused=ReservationNotActive(reservation.order_id),
+            line_refused=lambda sku, _: StockInvariantViolated(f"reserved of {sku!r} is below the reservation"),
         )
+
+    def _move_lines(
+        self,
+        quantities: Mapping[str, int],
+        *,
+        reserve: bool,
+        closing: dict[str, Any],
+        order_id: str,
+        closing_refused: Exception,
+        line_refused: Callable[[str, Mapping[str, Any]], Exception],
+    ) -> None:
+        """Move every line's quantity between available and reserved (``reserve``: to reserved)
+        and write the reservation's ``closing`` action, in one transaction. A refused closing
+        action raises ``closing_refused``; the first refused line, ``line_refused(sku, reason)``."""
+        skus = list(quantities)
+        actions = [self._line_move(sku, quantities[sku], reserve=reserve) for sku in skus]
+        actions.append(closing)
         try:
-            _move_stock(self._client, actions, reservation.order_id)
+            _move_stock(self._client, actions, order_id)
         except ClientError as error:
             if dynamodb.error_code(error) != dynamodb.TRANSACTION_CANCELED:
                 raise
             reasons = list(error.response.get("CancellationReasons") or [])
             if len(reasons) == len(actions) and reasons[-1].get("Code") == "ConditionalCheckFailed":
-                raise ReservationNotActive(reservation.order_id) from error
+                raise closing_refused from error
             for sku, reason in zip(skus, reasons, strict=False):
                 if reason.get("Code") == "ConditionalCheckFailed":
-                    raise StockInvariantViolated(f"reserved of {sku!r} is below the reservation") from error
+                    raise line_refused(sku, reason) from error
+            # throttling, validation, ...: technical, the caller's retry handles it
             raise
+
+    def _line_move(self, sku: str, quantity: int, *, reserve: bool) -> dict[str, Any]:
+        take, give = ("-", "+") if reserve else ("+", "-")
+        update: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": items.sku_key(sku),
+            # A reservation moves stock too: it bumps the version an If-Match PUT checks.
+            "UpdateExpression": (
+                f"SET available = available {take} :q, reserved = reserved {give} :q, "
+                "#version = if_not_exists(#version, :zero) + :one"
+            ),
+            "ExpressionAttributeNames": {"#version": "version"},
+            "ConditionExpression": "attribute_exists(pk) AND available >= :q" if reserve else "reserved >= :q",
+            "ExpressionAttributeValues": {":q": {"N": str(quantity)}, ":zero": {"N": "0"}, ":one": {"N": "1"}},
+        }
+        if reserve:
+            # Lets us tell an unknown SKU (no item returned) from one short of stock.
+            update["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        return {"Update": update}
