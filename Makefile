@@ -77,8 +77,8 @@ typecheck: $(STAMP) ## mypy over functions/, cdk/, local/, ops/ and console/
 cfn-lint: synth ## cfn-lint the synthesized template
 	$(VENV)/bin/cfn-lint cdk.out/Orderflow.template.json
 
-bench: $(STAMP) ## benchmark the orchestrated path and cold starts on the local cloud
-	$(PY) -m ops.bench
+bench: $(STAMP) ## the speed figures in one run beside the previous run's: make local start-up, both paths' throughput and latency on the local cloud, every cold start (ARGS=--suite also times make test) -> docs/benchmarks.md
+	$(PY) -m ops.bench $(ARGS)
 
 chaos: $(STAMP) ## orders on both paths under every failure class and an outage; redrive, reconciler, invariant checker (ARGS="--orders 300 --failure-rate 0.2")
 	$(PY) -m ops.chaos $(ARGS)

@@ -1,20 +1,25 @@
-"""`python -m ops.bench` (make bench): figures for the orchestrated path on the local cloud.
+"""`python -m ops.bench` (make bench): the speed figures of issue "Fast", measured in one run.
 
-1. Throughput and latency: a fixed workload of orchestrated orders through the local REST API
-   (HTTP -> orders API -> Express saga -> inventory, payments, orders), N clients in parallel.
-2. Cold start of every function: importing and initialising its handler module in a fresh
-   process, with exactly its environment, beside a bare `import boto3` baseline; median of runs.
+1. `make local`: seconds from the command to the first API answer (synthesis included).
+2. The local cloud's throughput and latency: orchestrated orders through the local REST API
+   (HTTP -> orders API -> Express saga -> its tasks), N clients in parallel; then choreographed
+   orders, each followed to its terminal status (the decision's own `updated_at`, not the poll).
+3. Every handler's cold start against `import boto3` + one client, in the same run (ops.coldstart).
+4. With `--suite`, the wall time of the whole test suite (`make test`'s pytest command).
 
-Results print as tables and are written to docs/benchmarks.md (and .bench/results.json).
-They measure orderflow's code on moto on this machine, not AWS: use them to compare changes.
+Each figure is printed beside the previous run's (docs/benchmarks.json, committed) with the
+change and the goal, and written to docs/benchmarks.md. They measure orderflow's code on moto on
+this machine, not AWS: use them to compare changes (a regression shows as a worse change).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
-import statistics
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -28,60 +33,71 @@ from typing import Any
 import requests
 from rich.console import Console
 from rich.progress import Progress
-from rich.table import Table
+
+from ops.bench_report import RESULTS_JSON, RESULTS_MD, percentile, summary, write
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS_MD = ROOT / "docs" / "benchmarks.md"
-RESULTS_JSON = ROOT / ".bench" / "results.json"
-
-# Runs in a fresh interpreter: time the handler module's import (its cold start: imports,
-# configuration, clients) and report peak memory.
-_PROBE = """
-import json, sys, time, importlib
-started = time.perf_counter()
-importlib.import_module(sys.argv[1])
-elapsed = time.perf_counter() - started
-# VmHWM is this process image's peak (ru_maxrss would carry the parent's peak across exec).
-hwm = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM"))
-print(json.dumps({"seconds": elapsed, "max_rss_kb": hwm}))
-"""
+TERMINAL = ("CONFIRMED", "REJECTED")
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[index]
+def _order(sku: str, flow: str) -> dict[str, Any]:
+    return {
+        "customer_id": "bench",
+        "items": [{"sku": sku, "quantity": 1}],
+        "payment": {"token": "tok_visa"},
+        "flow": flow,
+    }
 
 
-def run_workload(api_url: str, orders: int, clients: int, console: Console) -> dict[str, Any]:
-    http = requests.Session()
-    adapter = requests.adapters.HTTPAdapter(pool_maxsize=clients)
-    http.mount("http://", adapter)
+def _stock(http: requests.Session, api_url: str, clients: int, orders: int) -> list[str]:
     skus = [f"bench-{uuid.uuid4().hex[:8]}" for _ in range(clients)]
     for sku in skus:
-        response = http.put(f"{api_url}/inventory/{sku}", json={"available": orders, "price_cents": 1250})
-        response.raise_for_status()
-    # Warm every function once so the figures are for warm paths (cold starts are measured apart).
-    warm = http.post(f"{api_url}/orders", json=_order(skus[0]), timeout=60)
-    assert warm.status_code == 201, warm.text
+        http.put(f"{api_url}/inventory/{sku}", json={"available": orders + 10, "price_cents": 1250}).raise_for_status()
+    return skus
+
+
+def _decided_at(http: requests.Session, api_url: str, order_id: str, timeout: float) -> tuple[str, float]:
+    """The order's terminal status and the moment it was written (epoch seconds)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = http.get(f"{api_url}/orders/{order_id}", timeout=30)
+        if got.status_code == 200 and got.json()["status"] in TERMINAL:
+            body = got.json()
+            return body["status"], datetime.fromisoformat(body["updated_at"].replace("Z", "+00:00")).timestamp()
+        time.sleep(0.2)
+    raise TimeoutError(f"order {order_id} has no terminal status after {timeout:.0f} s")
+
+
+def run_workload(api_url: str, flow: str, orders: int, clients: int, console: Console) -> dict[str, Any]:
+    http = requests.Session()
+    http.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=clients))
+    skus = _stock(http, api_url, clients, orders)
+    # One warm order per flow first: the figures are for warm paths (cold starts are measured apart).
+    warm = http.post(f"{api_url}/orders", json=_order(skus[0], flow), timeout=60)
+    assert warm.status_code in (201, 202), warm.text
+    if flow == "choreographed":
+        _decided_at(http, api_url, warm.json()["order_id"], 120)
+
+    def place(i: int) -> tuple[str, float]:
+        started_wall, started = time.time(), time.perf_counter()
+        response = http.post(f"{api_url}/orders", json=_order(skus[i % len(skus)], flow), timeout=60)
+        if flow == "orchestrated" or response.status_code != 202:
+            return str(response.status_code), time.perf_counter() - started
+        status, decided = _decided_at(http, api_url, response.json()["order_id"], 120)
+        return status, decided - started_wall
 
     latencies: list[float] = []
-    statuses: dict[int, int] = {}
-
-    def place(i: int) -> tuple[int, float]:
-        started = time.perf_counter()
-        response = http.post(f"{api_url}/orders", json=_order(skus[i % len(skus)]), timeout=60)
-        return response.status_code, time.perf_counter() - started
-
+    outcomes: dict[str, int] = {}
     started = time.perf_counter()
     with Progress(console=console, transient=True) as progress, ThreadPoolExecutor(clients) as pool:
-        task = progress.add_task(f"{orders} orchestrated orders, {clients} clients", total=orders)
-        for status, latency in pool.map(place, range(orders)):
+        task = progress.add_task(f"{orders} {flow} orders, {clients} clients", total=orders)
+        for outcome, latency in pool.map(place, range(orders)):
             latencies.append(latency)
-            statuses[status] = statuses.get(status, 0) + 1
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
             progress.advance(task)
     wall = time.perf_counter() - started
     return {
+        "flow": flow,
         "orders": orders,
         "clients": clients,
         "seconds": wall,
@@ -90,172 +106,100 @@ def run_workload(api_url: str, orders: int, clients: int, console: Console) -> d
         "p95_ms": percentile(latencies, 95) * 1000,
         "p99_ms": percentile(latencies, 99) * 1000,
         "max_ms": max(latencies) * 1000,
-        "statuses": statuses,
+        "outcomes": outcomes,
     }
 
 
-def _order(sku: str) -> dict[str, Any]:
-    return {
-        "customer_id": "bench",
-        "items": [{"sku": sku, "quantity": 1}],
-        "payment": {"token": "tok_visa"},
-        "flow": "orchestrated",
-    }
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
-def _probe(module: str, cwd: Path, env: dict[str, str]) -> dict[str, float]:
-    completed = subprocess.run(  # noqa: S603
-        [sys.executable, "-c", _PROBE, module], cwd=cwd, env=env, capture_output=True, text=True, check=False
-    )
+def time_to_serve(console: Console) -> float:
+    """`make local`'s command, timed from its start to the API's first answer, then stopped."""
+    port = _free_port()
+    with tempfile.TemporaryDirectory() as scratch:
+        command = [sys.executable, "-m", "local", "serve", "--port", str(port)]
+        command += ["--assembly", f"{scratch}/cdk.out", "--work-dir", f"{scratch}/work"]
+        command += ["--mount", "/_console=console.mount:mount"]
+        started = time.perf_counter()
+        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
+        try:
+            with console.status("make local: waiting for the first API answer"):
+                while process.poll() is None:
+                    try:
+                        requests.get(f"http://127.0.0.1:{port}/orders/bench-ready", timeout=5)
+                        return time.perf_counter() - started
+                    except requests.ConnectionError:
+                        time.sleep(0.05)
+            raise RuntimeError(f"`python -m local serve` exited with {process.returncode} before serving")
+        finally:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def time_suite(console: Console) -> float:
+    """The whole suite as `make test` runs it (the virtual environment present), in seconds."""
+    workers = os.environ.get("TEST_WORKERS", "2")
+    command = [sys.executable, "-m", "pytest", "-n", workers, "--dist", "loadgroup", "-q", "-p", "no:randomly"]
+    console.print(f"running the test suite: {' '.join(command[1:])}")
+    started = time.perf_counter()
+    completed = subprocess.run(command, cwd=ROOT, check=False)  # noqa: S603
     if completed.returncode != 0:
-        raise RuntimeError(f"{module}: {completed.stderr[-2000:]}")
-    return json.loads(completed.stdout.strip().splitlines()[-1])
-
-
-def cold_starts(cloud: Any, runs: int, console: Console) -> list[dict[str, Any]]:
-    pools = sorted(cloud.functions.values(), key=lambda p: p.spec.handler)
-    rows = []
-    with Progress(console=console, transient=True) as progress:
-        task = progress.add_task("cold starts", total=(len(pools) + 1) * runs)
-        any_pool = pools[0]
-        env = any_pool.environment("bench")
-        baseline = []
-        for _ in range(runs):
-            baseline.append(_probe("boto3", any_pool.spec.code_dir or ROOT, env))
-            progress.advance(task)
-        rows.append(_row("import boto3 (baseline)", baseline))
-        for pool in pools:
-            module = pool.spec.handler.rsplit(".", 1)[0]
-            samples = []
-            for _ in range(runs):
-                samples.append(_probe(module, pool.spec.code_dir or ROOT, pool.environment("bench")))
-                progress.advance(task)
-            rows.append(_row(module, samples))
-    return rows
-
-
-def _row(name: str, samples: list[dict[str, float]]) -> dict[str, Any]:
-    return {
-        "module": name,
-        "median_ms": statistics.median(s["seconds"] for s in samples) * 1000,
-        "min_ms": min(s["seconds"] for s in samples) * 1000,
-        "max_rss_mb": max(s["max_rss_kb"] for s in samples) / 1024,
-    }
-
-
-# The sections this command writes; every other section of docs/benchmarks.md is kept as it is.
-OWN_SECTIONS = ("## Orchestrated path", "## Cold start per function")
-
-
-def other_sections(path: Path) -> str:
-    """The sections of an existing benchmarks page that other commands wrote (chaos, compare, ...)."""
-    if not path.exists():
-        return ""
-    kept: list[str] = []
-    keeping = False
-    for line in path.read_text().splitlines():
-        if line.startswith("## "):
-            keeping = not line.startswith(OWN_SECTIONS)
-        if keeping:
-            kept.append(line)
-    return ("\n" + "\n".join(kept) + "\n") if kept else ""
-
-
-def render(results: dict[str, Any]) -> tuple[Table, Table, str]:
-    w = results["workload"]
-    throughput = Table(title="orchestrated path through the local API")
-    for column in ("orders", "clients", "orders/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "statuses"):
-        throughput.add_column(column, justify="right")
-    statuses = ", ".join(f"{k}×{v}" for k, v in sorted(w["statuses"].items()))
-    throughput.add_row(
-        str(w["orders"]),
-        str(w["clients"]),
-        f"{w['orders_per_second']:.1f}",
-        f"{w['p50_ms']:.0f}",
-        f"{w['p95_ms']:.0f}",
-        f"{w['p99_ms']:.0f}",
-        f"{w['max_ms']:.0f}",
-        statuses,
-    )
-    cold = Table(title="cold start: handler import + init in a fresh process")
-    for column in ("module", "median ms", "min ms", "vs boto3", "peak RSS MB"):
-        cold.add_column(column, justify="right" if column != "module" else "left")
-    base = results["cold_starts"][0]["median_ms"]
-    for row in results["cold_starts"]:
-        cold.add_row(
-            row["module"],
-            f"{row['median_ms']:.0f}",
-            f"{row['min_ms']:.0f}",
-            f"{row['median_ms'] / base:.1f}×",
-            f"{row['max_rss_mb']:.0f}",
-        )
-    lines = [
-        "# Benchmarks",
-        "",
-        "Written by `make bench` (`python -m ops.bench`); the figures are orderflow's code on the local",
-        "cloud (moto) on one machine, for comparing changes, not a prediction of AWS latency.",
-        "",
-        f"Measured {results['measured_at']} on {results['machine']}, Python {results['python']}.",
-        "",
-        f"## Orchestrated path: {w['orders']} orders, {w['clients']} parallel clients",
-        "",
-        "| orders/s | p50 ms | p95 ms | p99 ms | max ms | responses |",
-        "|---:|---:|---:|---:|---:|---|",
-        f"| {w['orders_per_second']:.1f} | {w['p50_ms']:.0f} | {w['p95_ms']:.0f} | {w['p99_ms']:.0f} | "
-        f"{w['max_ms']:.0f} | {statuses} |",
-        "",
-        "Each order: HTTP → orders API → StartSyncExecution → RecordOrder, ReserveInventory,",
-        "CalculateTax, AuthorizePayment, CapturePayment, ConfirmOrder (the outbox relay announces it).",
-        "",
-        "## Cold start per function (import and init in a fresh process, median)",
-        "",
-        "| handler module | median ms | min ms | vs `import boto3` | peak RSS MB |",
-        "|---|---:|---:|---:|---:|",
-    ]
-    for row in results["cold_starts"]:
-        lines.append(
-            f"| `{row['module']}` | {row['median_ms']:.0f} | {row['min_ms']:.0f} | "
-            f"{row['median_ms'] / base:.1f}× | {row['max_rss_mb']:.0f} |"
-        )
-    return throughput, cold, "\n".join(lines) + "\n"
+        raise RuntimeError(f"the test suite failed (exit code {completed.returncode}): its time is not a figure")
+    return time.perf_counter() - started
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops.bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--orders", type=int, default=200, help="orders in the workload (default 200)")
+    parser.add_argument("--orders", type=int, default=200, help="orchestrated orders in the workload (default 200)")
+    parser.add_argument("--choreographed", type=int, default=100, help="choreographed orders (default 100)")
     parser.add_argument("--clients", type=int, default=4, help="parallel clients (default 4)")
     parser.add_argument("--runs", type=int, default=5, help="fresh processes per cold-start figure (default 5)")
-    parser.add_argument("--no-write", action="store_true", help="print only; do not write docs/benchmarks.md")
+    parser.add_argument("--suite", action="store_true", help="also time the whole test suite (minutes)")
+    parser.add_argument("--no-write", action="store_true", help="print only; do not write docs/benchmarks.*")
     args = parser.parse_args(argv)
     console = Console()
 
+    from local.assembly import CloudAssembly
     from local.cli import synthesize
     from local.cloud import LocalCloud
+    from ops.coldstart import measure
 
+    results: dict[str, Any] = {
+        "measured_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "python": platform.python_version(),
+        "load_before": os.getloadavg()[0],
+    }
+    results["serve_seconds"] = time_to_serve(console)
+    console.print(f"make local served in {results['serve_seconds']:.1f} s")
     with tempfile.TemporaryDirectory() as assembly:
         synthesize(Path(assembly), None, console)
         with console.status("starting the local cloud"):
             cloud = LocalCloud.from_assembly(assembly, api_port=0, max_concurrency=args.clients, prewarm=True)
             cloud.start()
         try:
-            workload = run_workload(cloud.api_url, args.orders, args.clients, console)
-            cold = cold_starts(cloud, args.runs, console)
+            results["orchestrated"] = run_workload(cloud.api_url, "orchestrated", args.orders, args.clients, console)
+            results["choreographed"] = run_workload(
+                cloud.api_url, "choreographed", args.choreographed, args.clients, console
+            )
         finally:
             cloud.stop()
-    results = {
-        "measured_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores",
-        "python": platform.python_version(),
-        "workload": workload,
-        "cold_starts": cold,
-    }
-    throughput, cold_table, markdown = render(results)
-    console.print(throughput)
-    console.print(cold_table)
+        with console.status(f"cold starts: every handler and the baseline, {args.runs} fresh processes each"):
+            template = CloudAssembly.load(assembly).stack(None).template
+            results["cold_starts"] = measure(template, "eu-west-1", args.runs)
+    if args.suite:
+        results["suite_seconds"] = time_suite(console)
+    results["load_after"] = os.getloadavg()[0]
+    previous = json.loads(RESULTS_JSON.read_text()) if RESULTS_JSON.exists() else None
+    console.print(summary(results, previous))
     if not args.no_write:
-        RESULTS_JSON.parent.mkdir(exist_ok=True)
-        RESULTS_JSON.write_text(json.dumps(results, indent=2) + "\n")
-        RESULTS_MD.write_text(markdown + other_sections(RESULTS_MD))
+        write(results, previous)
         console.print(f"wrote {RESULTS_MD.relative_to(ROOT)} and {RESULTS_JSON.relative_to(ROOT)}")
     return 0
 

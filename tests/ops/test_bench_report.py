@@ -1,0 +1,79 @@
+"""`make bench`'s report: each figure beside the previous run's, a regression named as one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ops import bench_report
+
+
+def _results(orders_per_second: float, p99_ms: float, ratio: float, **extra: Any) -> dict[str, Any]:
+    workload = {"orders": 10, "clients": 4, "p50_ms": 100.0, "p95_ms": 200.0, "max_ms": 900.0, "outcomes": {"201": 10}}
+    return {
+        "measured_at": "2026-12-02 10:00 UTC",
+        "machine": "x86_64, 2 cores",
+        "python": "3.11.7",
+        "load_before": 1.0,
+        "load_after": 2.0,
+        "serve_seconds": 7.5,
+        "orchestrated": {**workload, "flow": "orchestrated", "orders_per_second": orders_per_second, "p99_ms": p99_ms},
+        "choreographed": {**workload, "flow": "choreographed", "orders_per_second": 3.0, "p99_ms": 2500.0},
+        "cold_starts": [
+            {
+                "module": "baseline",
+                "median_ms": 100,
+                "min_ms": 90,
+                "ratio": 1.0,
+                "cpu_ms": 90,
+                "cpu_ratio": 1.0,
+                "max_rss_mb": 30,
+            },
+            {
+                "module": "orders.handlers.api",
+                "median_ms": 125,
+                "min_ms": 110,
+                "ratio": ratio,
+                "cpu_ms": 100,
+                "cpu_ratio": 1.1,
+                "max_rss_mb": 40,
+            },
+        ],
+        **extra,
+    }
+
+
+def _row(rows: list[tuple[str, ...]], prefix: str) -> tuple[str, ...]:
+    return next(row for row in rows if row[0].startswith(prefix))
+
+
+def test_a_slower_run_is_named_a_regression_and_a_faster_one_an_improvement() -> None:
+    previous = _results(orders_per_second=10.0, p99_ms=1000.0, ratio=1.25)
+    now = _results(orders_per_second=5.0, p99_ms=600.0, ratio=1.26)
+    rows = bench_report.rows(now, previous)
+
+    throughput = _row(rows, "orchestrated: orders/s")
+    assert throughput[1:4] == ("10.0", "5.0", "0.50× worse")
+    assert throughput[4] == "≥ 15.0 not met"
+    latency = _row(rows, "orchestrated: p99")
+    assert latency[3] == "0.60× better" and latency[4] == "≤ 1000 met"
+    cold = _row(rows, "cold start")
+    assert cold[1:4] == ("1.25×", "1.26×", "1.01×")  # within the noise: neither better nor worse
+    assert _row(rows, "choreographed: p99")[4] == "≤ 2000 not met"
+    # The suite was not timed in this run: no row, rather than a made-up figure.
+    assert not [row for row in rows if row[0].startswith("`make test`")]
+
+
+def test_the_first_run_has_no_previous_figures_and_the_page_keeps_other_sections(tmp_path, monkeypatch) -> None:
+    page, figures = tmp_path / "benchmarks.md", tmp_path / "benchmarks.json"
+    page.write_text("# Benchmarks\n\n## Figures\nold\n\n## Chaos by failure class\n\nkept as written\n")
+    monkeypatch.setattr(bench_report, "RESULTS_MD", page)
+    monkeypatch.setattr(bench_report, "RESULTS_JSON", figures)
+
+    bench_report.write(_results(16.0, 900.0, 1.2, suite_seconds=170.0), previous=None)
+
+    text = page.read_text()
+    assert "| orchestrated: orders/s | — | 16.0 | — | ≥ 15.0 met |" in text
+    assert "| `make test`: seconds (venv present) | — | 170.0 | — | ≤ 180.0 met |" in text
+    assert "kept as written" in text and "\nold\n" not in text
+    assert text.count("## Figures") == 1
+    assert '"suite_seconds": 170.0' in figures.read_text()
