@@ -6,15 +6,17 @@ Its code asset holds exactly its service package and the shared package.
 
 An EventConsumer is the choreography's delivery path: rule(s) -> SQS queue (+ DLQ) -> Lambda,
 never rule -> Lambda, so that the queue buffers events while a consumer is down.
+
+A ServiceConstruct is a service's construct: it builds both for its one service.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -111,7 +113,6 @@ class ServiceFunction(Construct):
         super().__init__(scope, construct_id)
         self.service = service
         self.handler_module = handler_module
-        stack = Stack.of(self)
         self.log_group = logs.LogGroup(
             self,
             "Logs",
@@ -168,7 +169,6 @@ class ServiceFunction(Construct):
             tracing=lambda_.Tracing.ACTIVE,
             layers=[shared.powertools_layer],
         )
-        self.stack = stack
 
     def grant(self, actions: list[str], resources: list[str]) -> None:
         self.role.add_to_policy(iam.PolicyStatement(actions=actions, resources=resources))
@@ -229,15 +229,42 @@ class EventConsumer(Construct):
         )
 
 
+class ServiceConstruct(Construct):
+    """A service's construct: its functions and event consumers, each built with the stack's Shared."""
+
+    service: ClassVar[str]
+
+    def __init__(self, scope: Construct, construct_id: str, *, shared: Shared) -> None:
+        super().__init__(scope, construct_id)
+        self.shared = shared
+
+    def function(
+        self,
+        construct_id: str,
+        handler_module: str,
+        description: str,
+        *,
+        environment: dict[str, str] | None = None,
+        timeout: Duration | None = None,
+    ) -> ServiceFunction:
+        return ServiceFunction(
+            self,
+            construct_id,
+            shared=self.shared,
+            service=self.service,
+            handler_module=handler_module,
+            description=description,
+            environment=environment,
+            timeout=timeout,
+        )
+
+    def subscribe(self, construct_id: str, function: ServiceFunction, patterns: dict[str, Any]) -> EventConsumer:
+        return EventConsumer(self, construct_id, shared=self.shared, function=function, patterns=patterns)
+
+
 def choreographed(detail_types: list[str], source: list[str] | None = None) -> dict[str, Any]:
     """A pattern for events of the choreographed path only."""
-    pattern: dict[str, Any] = {
-        "detail_type": detail_types,
-        "detail": {"metadata": {"flow": ["choreographed"]}},
-    }
-    if source:
-        pattern["source"] = source
-    return pattern
+    return {**any_flow(detail_types, source), "detail": {"metadata": {"flow": ["choreographed"]}}}
 
 
 def any_flow(detail_types: list[str], source: list[str] | None = None) -> dict[str, Any]:

@@ -8,12 +8,14 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from cdk.common import EventConsumer, ServiceFunction, Shared, any_flow, service_table
+from cdk.common import ServiceConstruct, Shared, any_flow, service_table
 
 
-class NotificationsConstruct(Construct):
+class NotificationsConstruct(ServiceConstruct):
+    service = "notifications"
+
     def __init__(self, scope: Construct, construct_id: str, *, shared: Shared) -> None:
-        super().__init__(scope, construct_id)
+        super().__init__(scope, construct_id, shared=shared)
         self.key = kms.Key(
             self,
             "TopicKey",
@@ -31,25 +33,15 @@ class NotificationsConstruct(Construct):
             projection_type=dynamodb.ProjectionType.INCLUDE,
             non_key_attributes=["detail_type", "confirmed_cents"],
         )
-        self.consumer = ServiceFunction(
-            self,
+        self.consumer = self.function(
             "Consumer",
-            shared=shared,
-            service="notifications",
-            handler_module="consumer",
-            description="notify customers and record analytics on outcomes",
+            "consumer",
+            "notify customers and record analytics on outcomes",
             environment={"NOTIFICATIONS_TOPIC_ARN": self.topic.topic_arn, "ANALYTICS_TABLE": self.table.table_name},
         )
         self.topic.grant_publish(self.consumer.role)
         self.consumer.grant(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], [self.table.table_arn])
-        self.events = EventConsumer(
-            self,
-            "Events",
-            shared=shared,
-            function=self.consumer,
-            patterns={
-                "NotifyOnOutcome": any_flow(
-                    ["OrderConfirmed", "OrderRejected", "ShipmentScheduled"], ["orderflow.orders", "orderflow.shipping"]
-                )
-            },
+        outcomes = ["OrderConfirmed", "OrderRejected", "ShipmentScheduled"]
+        self.events = self.subscribe(
+            "Events", self.consumer, {"NotifyOnOutcome": any_flow(outcomes, ["orderflow.orders", "orderflow.shipping"])}
         )

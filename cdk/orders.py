@@ -12,7 +12,7 @@ from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from cdk.common import EventConsumer, ServiceFunction, Shared, choreographed, dead_letter_queue, service_table
+from cdk.common import ServiceConstruct, Shared, choreographed, dead_letter_queue, service_table
 from cdk.payment_refs import payment_ref_statement
 
 OUTCOME_EVENTS = ["InventoryReserved", "InventoryRejected", "PaymentCompleted", "PaymentFailed"]
@@ -23,7 +23,9 @@ SAGA_LEASE = Duration.seconds(270)
 CHOREOGRAPHY_DEADLINE = Duration.minutes(30)
 
 
-class OrdersConstruct(Construct):
+class OrdersConstruct(ServiceConstruct):
+    service = "orders"
+
     def __init__(
         self,
         scope: Construct,
@@ -34,7 +36,7 @@ class OrdersConstruct(Construct):
         payment_ref_key: kms.IKey,
         choreography_deadline: Duration = CHOREOGRAPHY_DEADLINE,
     ) -> None:
-        super().__init__(scope, construct_id)
+        super().__init__(scope, construct_id, shared=shared)
         self.table = service_table(self, "Table", "order_id", stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES)
         # Undecided orders by deadline: sparse (a decided order drops out), spread over 8 keys.
         self.table.add_global_secondary_index(
@@ -50,13 +52,10 @@ class OrdersConstruct(Construct):
         self.idempotency_table = service_table(self, "IdempotencyTable", "id", time_to_live_attribute="expiration")
         bus_env = {"EVENT_BUS_NAME": shared.bus.event_bus_name}
 
-        self.api = ServiceFunction(
-            self,
+        self.api = self.function(
             "Api",
-            shared=shared,
-            service="orders",
-            handler_module="api",
-            description="orders API: place orders, status and timeline",
+            "api",
+            "orders API: place orders, status and timeline",
             timeout=Duration.seconds(29),
             environment={
                 "ORDERS_TABLE": self.table.table_name,
@@ -80,26 +79,20 @@ class OrdersConstruct(Construct):
         # keeps every write; orders only reads sku prices to validate and total an order.
         self.api.grant(["dynamodb:BatchGetItem", "dynamodb:GetItem"], [inventory_table.table_arn])
 
-        self.tasks = ServiceFunction(
-            self,
+        self.tasks = self.function(
             "Tasks",
-            shared=shared,
-            service="orders",
-            handler_module="saga_tasks",
-            description="record, confirm and reject orders for the saga",
+            "saga_tasks",
+            "record, confirm and reject orders for the saga",
             environment={"ORDERS_TABLE": self.table.table_name, "SAGA_LEASE_SECONDS": deadlines["SAGA_LEASE_SECONDS"]},
         )
         self.tasks.grant(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], [self.table.table_arn])
 
         # The transactional outbox: the order item and its event are one write; the stream
         # relays the event. Records the relay cannot publish after its retries go to a DLQ.
-        self.relay = ServiceFunction(
-            self,
+        self.relay = self.function(
             "Relay",
-            shared=shared,
-            service="orders",
-            handler_module="outbox_relay",
-            description="publish OrderPlaced and every order's outcome from the orders stream",
+            "outbox_relay",
+            "publish OrderPlaced and every order's outcome from the orders stream",
             environment=bus_env,
         )
         shared.bus.grant_put_events_to(self.relay.role)
@@ -117,50 +110,35 @@ class OrdersConstruct(Construct):
             )
         )
 
-        self.projector = ServiceFunction(
-            self,
+        self.projector = self.function(
             "Projector",
-            shared=shared,
-            service="orders",
-            handler_module="projector",
-            description="project choreographed outcome events onto the order's status",
+            "projector",
+            "project choreographed outcome events onto the order's status",
             environment={"ORDERS_TABLE": self.table.table_name},
         )
         self.projector.grant(["dynamodb:GetItem", "dynamodb:UpdateItem"], [self.table.table_arn])
-        self.projection = EventConsumer(
-            self,
+        self.projection = self.subscribe(
             "ProjectionEvents",
-            shared=shared,
-            function=self.projector,
-            patterns={"ProjectOutcomes": choreographed(OUTCOME_EVENTS, ["orderflow.inventory", "orderflow.payments"])},
+            self.projector,
+            {"ProjectOutcomes": choreographed(OUTCOME_EVENTS, ["orderflow.inventory", "orderflow.payments"])},
         )
 
-        self.timeline = ServiceFunction(
-            self,
+        self.timeline = self.function(
             "Timeline",
-            shared=shared,
-            service="orders",
-            handler_module="timeline",
-            description="record every orderflow event on its order's timeline",
+            "timeline",
+            "record every orderflow event on its order's timeline",
             environment={"ORDER_EVENTS_TABLE": self.events_table.table_name},
         )
         self.timeline.grant(["dynamodb:PutItem"], [self.events_table.table_arn])
-        self.timeline_events = EventConsumer(
-            self,
-            "TimelineEvents",
-            shared=shared,
-            function=self.timeline,
-            patterns={"RecordEveryEvent": {"source": events.Match.prefix("orderflow.")}},
+        self.timeline_events = self.subscribe(
+            "TimelineEvents", self.timeline, {"RecordEveryEvent": {"source": events.Match.prefix("orderflow.")}}
         )
 
         # No order stays undecided: every minute, decide those past their deadline.
-        self.reconciler = ServiceFunction(
-            self,
+        self.reconciler = self.function(
             "Reconciler",
-            shared=shared,
-            service="orders",
-            handler_module="reconciler",
-            description="reject orders left undecided past their deadline and start their compensation",
+            "reconciler",
+            "reject orders left undecided past their deadline and start their compensation",
             timeout=Duration.seconds(29),
             environment={"ORDERS_TABLE": self.table.table_name},
         )

@@ -22,7 +22,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from cdk.common import EventConsumer, ServiceFunction, Shared, choreographed, dead_letter_queue, service_table
+from cdk.common import ServiceConstruct, Shared, choreographed, dead_letter_queue, service_table
 from cdk.payment_refs import payment_ref_statement
 from cdk.retries import CHARGE_BUDGET_MS, TRANSIENT_ERRORS, invoke_task, park_then_fail
 
@@ -33,17 +33,16 @@ WORKFLOW_INPUT = ("order_id", "customer_id", "amount_cents", "payment_ref", "cor
 WORKFLOW_TIMEOUT = Duration.minutes(5)
 
 
-class PaymentsConstruct(Construct):
+class PaymentsConstruct(ServiceConstruct):
+    service = "payments"
+
     def __init__(self, scope: Construct, construct_id: str, *, shared: Shared, payment_ref_key: kms.IKey) -> None:
-        super().__init__(scope, construct_id)
+        super().__init__(scope, construct_id, shared=shared)
         self.table = service_table(self, "Table", "pk")
-        self.tasks = ServiceFunction(
-            self,
+        self.tasks = self.function(
             "Tasks",
-            shared=shared,
-            service="payments",
-            handler_module="tasks",
-            description="charge (tax, authorize, capture), refund and void through the provider adapter",
+            "tasks",
+            "charge (tax, authorize, capture), refund and void through the provider adapter",
             environment={
                 "PAYMENTS_TABLE": self.table.table_name,
                 "EVENT_BUS_NAME": shared.bus.event_bus_name,
@@ -63,13 +62,10 @@ class PaymentsConstruct(Construct):
         self.workflow = self._workflow(shared)
         self.workflow_dlq.grant_send_messages(self.workflow)
 
-        self.consumer = ServiceFunction(
-            self,
+        self.consumer = self.function(
             "Consumer",
-            shared=shared,
-            service="payments",
-            handler_module="consumer",
-            description="start the payment workflow on InventoryReserved; refund on OrderRejected",
+            "consumer",
+            "start the payment workflow on InventoryReserved; refund on OrderRejected",
             environment={
                 "PAYMENTS_TABLE": self.table.table_name,
                 "EVENT_BUS_NAME": shared.bus.event_bus_name,
@@ -81,12 +77,10 @@ class PaymentsConstruct(Construct):
         self.consumer.grant(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], [self.table.table_arn])
         self.workflow.grant_start_execution(self.consumer.role)
         shared.bus.grant_put_events_to(self.consumer.role)
-        self.events = EventConsumer(
-            self,
+        self.events = self.subscribe(
             "Events",
-            shared=shared,
-            function=self.consumer,
-            patterns={
+            self.consumer,
+            {
                 "ChargeOnInventoryReserved": choreographed(["InventoryReserved"], ["orderflow.inventory"]),
                 "RefundOnOrderRejected": choreographed(["OrderRejected"], ["orderflow.orders"]),
             },
