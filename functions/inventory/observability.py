@@ -8,11 +8,12 @@ from __future__ import annotations
 from aws_lambda_powertools.metrics import MetricUnit
 
 from inventory.domain.models import ReleaseOutcome, ReservationOutcome
-from shared.observability import observability
+from shared.observability import entry_point, observability
 
 SERVICE = "inventory"
 
 logger, tracer, metrics = observability(SERVICE)
+entry = entry_point(logger, tracer, metrics)
 
 _REJECTION_METRICS = {
     "OUT_OF_STOCK": "OrderRejectedOutOfStock",

@@ -8,11 +8,12 @@ from __future__ import annotations
 from aws_lambda_powertools.metrics import MetricUnit
 
 from payments.domain.models import PaymentOutcome
-from shared.observability import observability
+from shared.observability import entry_point, observability
 
 SERVICE = "payments"
 
 logger, tracer, metrics = observability(SERVICE)
+entry = entry_point(logger, tracer, metrics)
 
 _METRICS = {
     "AUTHORIZED": "PaymentAuthorized",

@@ -7,6 +7,8 @@ infrastructure; this module only gives every service the same construction.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from pydantic import ValidationError
@@ -23,6 +25,23 @@ def observability(service: str) -> tuple[Logger, Tracer, Metrics]:
     tracer = Tracer(service=service, provider=tracing.provider, patch_modules=tracing.PATCHED)
     metrics = Metrics(service=service, namespace=namespace)
     return logger, tracer, metrics
+
+
+Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+
+def entry_point(
+    logger: Logger, tracer: Tracer, metrics: Metrics, *, capture_response: bool | None = None, cold_start: bool = False
+) -> Callable[[Handler], Handler]:
+    """The decorator a service's Lambda handlers wear: the Powertools logger's Lambda context
+    (state cleared per invocation), around the trace, around the metrics flush."""
+
+    def wear(handler: Handler) -> Handler:
+        measured = metrics.log_metrics(handler, capture_cold_start_metric=cold_start)
+        traced = tracer.capture_lambda_handler(measured, capture_response=capture_response)
+        return cast(Handler, logger.inject_lambda_context(traced, clear_state=True))
+
+    return wear
 
 
 def bind_correlation(logger: Logger, correlation_id: str, order_id: str | None = None) -> None:

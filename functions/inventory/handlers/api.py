@@ -35,7 +35,7 @@ from inventory.handlers.models import (
     Sku,
     StockItemView,
 )
-from inventory.observability import logger, metrics, tracer
+from inventory.observability import entry, logger, metrics, tracer
 from shared.correlation import CORRELATION_HEADER, correlation_from_headers
 from shared.http import unsupported_media_type
 from shared.http_errors import (
@@ -195,9 +195,7 @@ def adjust_stock(sku: Sku, body: AdjustmentBody, idempotency_key: IdempotencyKey
     return _stock_response(outcome.item)
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@entry
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     correlation_id = correlation_from_headers(event.get("headers"))
     bind_correlation(logger, correlation_id)

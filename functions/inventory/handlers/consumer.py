@@ -12,8 +12,8 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from inventory.dependencies import worker_inventory
-from inventory.domain.models import ReservationRequest
-from inventory.observability import logger, metrics, record_release, record_reservation, tracer
+from inventory.handlers.models import reservation_request
+from inventory.observability import entry, logger, record_release, record_reservation
 from shared.consumer import consume
 from shared.events import Envelope, EventData, OrderPlaced
 
@@ -23,17 +23,8 @@ def on_order_placed(envelope: Envelope, data: EventData) -> None:
     if envelope.metadata.flow != "choreographed":
         logger.info("orchestrated order: the saga reserves it; acknowledged")
         return
-    outcome = worker_inventory().reserve_stock(
-        ReservationRequest(
-            order_id=data.order_id,
-            customer_id=data.customer_id,
-            items=tuple(data.items),
-            total_cents=data.total_cents,
-            payment_ref=data.payment_ref,
-            correlation_id=envelope.metadata.correlation_id,
-            flow=envelope.metadata.flow,
-        )
-    )
+    request = reservation_request(data, envelope.metadata.correlation_id, envelope.metadata.flow)
+    outcome = worker_inventory().reserve_stock(request)
     record_reservation(outcome)
 
 
@@ -49,8 +40,6 @@ HANDLERS = {
 }
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@entry
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return consume(event, context, HANDLERS, logger)

@@ -14,8 +14,9 @@ from inventory.domain.models import (
     MAX_IDEMPOTENCY_KEY_LENGTH,
     MAX_PRICE_CENTS,
     MAX_REASON_LENGTH,
+    ReservationRequest,
 )
-from shared.events import Flow, OrderLine
+from shared.events import Flow, OrderLine, OrderPlaced
 
 SKU_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
 # If-Match and If-None-Match take "*" or a comma-separated list of entity tags: "7" as ETag sends
@@ -115,3 +116,16 @@ class ReleaseTask(_SagaTask):
 
 class InventoryTask(RootModel[Annotated[ReserveTask | ReleaseTask, Field(discriminator="action")]]):
     """The task payload, told apart by ``action``."""
+
+
+def reservation_request(order: OrderPlaced | ReserveTask, correlation_id: str, flow: Flow) -> ReservationRequest:
+    """What reserving takes from an order, as OrderPlaced (choreographed) or the saga carries it."""
+    return ReservationRequest(
+        order_id=order.order_id,
+        customer_id=order.customer_id,
+        items=tuple(order.items),
+        total_cents=order.total_cents,
+        payment_ref=order.payment_ref,
+        correlation_id=correlation_id,
+        flow=flow,
+    )

@@ -12,32 +12,19 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from inventory.dependencies import worker_inventory
-from inventory.domain.models import ReservationRequest
-from inventory.handlers.models import InventoryTask, ReserveTask
-from inventory.observability import logger, metrics, record_release, record_reservation, tracer
+from inventory.handlers.models import InventoryTask, ReserveTask, reservation_request
+from inventory.observability import entry, logger, record_release, record_reservation
 from shared.observability import bind_correlation
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@entry
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     task = parse(event=event, model=InventoryTask).root
     bind_correlation(logger, task.correlation_id, task.order_id)
     logger.append_keys(flow=task.flow, action=task.action)
     inventory = worker_inventory()
     if isinstance(task, ReserveTask):
-        outcome = inventory.reserve_stock(
-            ReservationRequest(
-                order_id=task.order_id,
-                customer_id=task.customer_id,
-                items=tuple(task.items),
-                total_cents=task.total_cents,
-                payment_ref=task.payment_ref,
-                correlation_id=task.correlation_id,
-                flow=task.flow,
-            )
-        )
+        outcome = inventory.reserve_stock(reservation_request(task, task.correlation_id, task.flow))
         record_reservation(outcome)
         return outcome.result()
     released = inventory.release_stock(task.order_id, task.correlation_id, task.flow)

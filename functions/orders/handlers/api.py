@@ -35,7 +35,7 @@ from orders.handlers.models import (
     TimelineView,
 )
 from orders.logic.placed import PlacedOrder
-from orders.observability import logger, metrics, tracer
+from orders.observability import entry, logger
 from shared.correlation import CORRELATION_HEADER, correlation_from_headers
 from shared.faults import InjectedFault
 from shared.http import unsupported_media_type
@@ -248,9 +248,7 @@ def _with_header(response: dict[str, Any], name: str, value: str) -> dict[str, A
     return response
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics(capture_cold_start_metric=True)
+@entry
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     correlation_id = correlation_from_headers(event.get("headers"))
     bind_correlation(logger, correlation_id)

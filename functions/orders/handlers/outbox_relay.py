@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from orders import dependencies
 from orders.data.orders_repository import order_from_item
-from orders.observability import logger, metrics, tracer, without_values
+from orders.observability import entry, logger, without_values
 from shared.observability import bind_correlation
 
 
@@ -53,8 +53,6 @@ def handle_record(record: DynamoDBRecord) -> None:
         logger.remove_keys(["correlation_id", "order_id"])
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics(capture_cold_start_metric=True)
+@entry
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=handle_record, processor=processor, context=context)

@@ -12,7 +12,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orders import dependencies
-from orders.observability import logger, metrics, tracer
+from orders.observability import entry, logger, metrics
 
 
 def _fired_at(event: Any) -> datetime | None:
@@ -25,9 +25,7 @@ def _fired_at(event: Any) -> datetime | None:
         return None
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics(capture_cold_start_metric=True)
+@entry
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     outcome = dependencies.reconciler().run(_fired_at(event))
     metrics.add_metric(name="OrdersReconciled", unit=MetricUnit.Count, value=len(outcome.rejected))

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from orders import dependencies
 from orders.config import SagaTasksSettings
 from orders.domain.models import Order, iso, undecided_shard, utc_now
-from orders.observability import logger, metrics, tracer, without_values
+from orders.observability import entry, logger, without_values
 from shared.config import load
 from shared.events import Flow, OrderLine
 from shared.observability import bind_correlation
@@ -90,9 +90,7 @@ def run_task(task: AnyTask) -> dict[str, Any]:
     return dependencies.saga_tasks().reject(task.order_id, task.reason)
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics(capture_cold_start_metric=True)
+@entry
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if isinstance(event, dict) and isinstance(event.get("correlation_id"), str):
         bind_correlation(logger, event["correlation_id"], event.get("order_id"))

@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orders import dependencies
-from orders.observability import logger, metrics, tracer
+from orders.observability import entry, logger
 from shared.consumer import Handler, consume
 from shared.events import EVENT_TYPES, Envelope, EventData
 
@@ -22,8 +22,6 @@ def _record(envelope: Envelope, data: EventData) -> None:
 HANDLERS: dict[str, Handler] = dict.fromkeys(EVENT_TYPES, _record)
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics(capture_cold_start_metric=True)
+@entry
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return consume(event, context, HANDLERS, logger)

@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from payments.dependencies import consumer_payments, payment_workflow
 from payments.domain.models import WorkflowRequest
-from payments.observability import logger, metrics, record_outcome, tracer
+from payments.observability import entry, logger, metrics, record_outcome
 from shared.consumer import consume
 from shared.events import Envelope, EventData, InventoryReserved, OrderRejected
 
@@ -60,8 +60,6 @@ HANDLERS = {
 }
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@entry
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return consume(event, context, HANDLERS, logger)

@@ -28,13 +28,11 @@ from payments.handlers.models import (
     SettleTask,
     VoidTask,
 )
-from payments.observability import logger, metrics, record_outcome, record_provider_unavailable, tracer
+from payments.observability import entry, logger, record_outcome, record_provider_unavailable
 from shared.observability import bind_correlation
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@entry
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     task = parse(event=event, model=PaymentTask).root
     bind_correlation(logger, task.correlation_id, task.order_id)
