@@ -72,24 +72,31 @@ class EventData(_Strict):
     order_id: str
 
 
-class OrderPlaced(EventData):
-    SOURCE: ClassVar[str] = "orderflow.orders"
-    DETAIL_TYPE: ClassVar[str] = "OrderPlaced"
-    # 2.0: payment_token (the card token, in clear) became payment_ref (shared.payment_ref).
-    SCHEMA_VERSION: ClassVar[str] = "2.0"
-    customer_id: str
-    items: list[OrderLine]
-    total_cents: int = Field(gt=0)
-    # An opaque reference to the card token that only payments can open, for this order only.
-    payment_ref: str = Field(min_length=1)
+class _OrderContents(EventData):
+    """The order itself, as the events that carry it (placed, reserved, confirmed) spell it."""
 
-
-class OrderConfirmed(EventData):
-    SOURCE: ClassVar[str] = "orderflow.orders"
-    DETAIL_TYPE: ClassVar[str] = "OrderConfirmed"
     customer_id: str
     items: list[OrderLine]
     total_cents: int
+
+
+class _OrderToCharge(_OrderContents):
+    # 2.0: payment_token (the card token, in clear) became payment_ref (shared.payment_ref).
+    SCHEMA_VERSION: ClassVar[str] = "2.0"
+    # An opaque reference to the card token that only payments can open, for this order only
+    # (event-carried state: payments needs the amount and the payment reference to charge).
+    payment_ref: str = Field(min_length=1)
+
+
+class OrderPlaced(_OrderToCharge):
+    SOURCE: ClassVar[str] = "orderflow.orders"
+    DETAIL_TYPE: ClassVar[str] = "OrderPlaced"
+    total_cents: int = Field(gt=0)
+
+
+class OrderConfirmed(_OrderContents):
+    SOURCE: ClassVar[str] = "orderflow.orders"
+    DETAIL_TYPE: ClassVar[str] = "OrderConfirmed"
 
 
 class OrderRejected(EventData):
@@ -99,16 +106,9 @@ class OrderRejected(EventData):
     reason: str
 
 
-class InventoryReserved(EventData):
+class InventoryReserved(_OrderToCharge):
     SOURCE: ClassVar[str] = "orderflow.inventory"
     DETAIL_TYPE: ClassVar[str] = "InventoryReserved"
-    # 2.0: payment_token (the card token, in clear) became payment_ref (shared.payment_ref).
-    SCHEMA_VERSION: ClassVar[str] = "2.0"
-    customer_id: str
-    items: list[OrderLine]
-    total_cents: int
-    # Event-carried state: payments needs the amount and the payment reference to charge.
-    payment_ref: str = Field(min_length=1)
 
 
 class InventoryRejected(EventData):
