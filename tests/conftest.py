@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,24 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
             return _suite_of(nodeid)
 
     return SharedCloudScheduling(config, log)
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """moto for every AWS call, fake credentials, tracing off, no faults, nothing built yet."""
+    from moto import mock_aws
+
+    from shared import dependencies, faults
+    from tests.support.aws import use_fake_aws
+
+    use_fake_aws(monkeypatch)
+    faults.reset_cache()
+    dependencies.reset()
+    # Keeping boto3's default session keeps its parsed service models: a client then costs ~1 ms, not ~40.
+    with mock_aws(config={"core": {"reset_boto3_session": False}}):
+        yield
+    dependencies.reset()
+    faults.reset_cache()
 
 
 @dataclass

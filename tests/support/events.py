@@ -1,10 +1,11 @@
-"""Lambda events as AWS delivers them, built from orderflow's envelopes, and a tap on a bus."""
+"""Lambda events as AWS delivers them, built from orderflow's envelopes; a tap on a bus and a fake publisher."""
 
 from __future__ import annotations
 
 import json
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -29,6 +30,19 @@ class LambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return 30_000
+
+
+def event_metadata(order_id: str, **overrides: Any) -> dict[str, Any]:
+    """An event's metadata written out by hand, for details the app's own models would refuse to build."""
+    metadata = {
+        "event_id": str(uuid.uuid4()),
+        "correlation_id": f"corr-{uuid.uuid4().hex[:8]}",
+        "order_id": order_id,
+        "flow": "choreographed",
+        "schema_version": "2.0",
+        "time": datetime.now(UTC).isoformat(),
+    }
+    return {**metadata, **overrides}
 
 
 def eventbridge_event(envelope: Envelope) -> dict[str, Any]:
@@ -70,12 +84,25 @@ def sqs_event(*envelopes: Envelope) -> dict[str, Any]:
     return {"Records": [sqs_record(json.dumps(eventbridge_event(envelope))) for envelope in envelopes]}
 
 
+def sqs_batch(*bodies: dict[str, Any] | str) -> dict[str, Any]:
+    """An SQS batch of bodies as they are (EventBridge events, or any text), message ids m-0, m-1, ..."""
+    return {
+        "Records": [
+            sqs_record(body if isinstance(body, str) else json.dumps(body), f"m-{index}")
+            for index, body in enumerate(bodies)
+        ]
+    }
+
+
 class BusTap:
     """A rule on ``bus`` sending every event to a queue; ``drain()`` returns what arrived since."""
 
-    def __init__(self, bus: str) -> None:
+    def __init__(self, bus: str, create: bool = False) -> None:
+        """`create`: make the bus first."""
         self._sqs = boto3.client("sqs")
         events = boto3.client("events")
+        if create:
+            events.create_event_bus(Name=bus)
         self.queue_url = self._sqs.create_queue(QueueName=f"tap-{bus}")["QueueUrl"]
         arn = self._sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"]
         events.put_rule(Name=f"tap-{bus}", EventBusName=bus, EventPattern=json.dumps({"source": [{"prefix": ""}]}))
@@ -90,3 +117,16 @@ class BusTap:
             for message in messages:
                 received.append(json.loads(message["Body"]))
                 self._sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+class FakePublisher:
+    """Keeps what the service publishes instead of putting it on a bus."""
+
+    def __init__(self) -> None:
+        self.events: list[Envelope] = []
+
+    def publish(self, events: Any) -> None:
+        self.events.extend(events)
+
+    def types(self) -> list[str]:
+        return [event.detail_type for event in self.events]

@@ -41,7 +41,7 @@ def test_saga_reserve_returns_the_contract_result_and_puts_the_event_on_the_bus(
     result = saga_tasks.lambda_handler(reserve_task("o-1"), context)
 
     assert result == {"status": "RESERVED", "total_cents": 1000}
-    [event] = bus.events()
+    [event] = bus.drain()
     assert event["source"] == "orderflow.inventory"
     assert event["detail-type"] == "InventoryReserved"
     assert event["detail"]["metadata"]["event_id"] == event_id_for("o-1", "InventoryReserved")
@@ -57,23 +57,23 @@ def test_saga_reserve_out_of_stock_is_a_result_not_an_error(table, bus, context,
     result = saga_tasks.lambda_handler(reserve_task("o-2"), context)
 
     assert result == {"status": "REJECTED", "reason": "OUT_OF_STOCK", "sku": "apple"}
-    assert [e["detail-type"] for e in bus.events()] == ["InventoryRejected"]
+    assert [e["detail-type"] for e in bus.drain()] == ["InventoryRejected"]
     assert "OrderRejectedOutOfStock" in capsys.readouterr().out
 
 
 def test_saga_release_returns_released_and_announces_only_when_stock_moved(table, bus, context):
     seed("apple", 5)
     saga_tasks.lambda_handler(reserve_task("o-3"), context)
-    bus.events()
+    bus.drain()
 
     release = {"action": "release", "order_id": "o-3", "correlation_id": "corr-9", "flow": "orchestrated"}
     assert saga_tasks.lambda_handler(release, context) == {"status": "RELEASED"}
-    assert [e["detail-type"] for e in bus.events()] == ["InventoryReleased"]
+    assert [e["detail-type"] for e in bus.drain()] == ["InventoryReleased"]
     assert worker_inventory().get_stock("apple").available == 5
 
     nothing = {"action": "release", "order_id": "o-never", "correlation_id": "corr-9", "flow": "orchestrated"}
     assert saga_tasks.lambda_handler(nothing, context) == {"status": "RELEASED"}
-    assert bus.events() == []
+    assert bus.drain() == []
 
 
 @pytest.mark.parametrize(
@@ -89,7 +89,7 @@ def test_malformed_task_raises_before_anything_is_written(table, bus, context, s
     with pytest.raises(ValidationError):
         saga_tasks.lambda_handler(task, context)
     assert scan_items() == []
-    assert bus.events() == []
+    assert bus.drain() == []
 
 
 def test_storage_fault_propagates_for_the_state_machine_to_retry(aws, bus, context):
@@ -120,7 +120,7 @@ def test_consumer_reserves_a_choreographed_order(table, bus, context, sqs_batch,
 
     assert response == {"batchItemFailures": []}
     assert worker_inventory().get_stock("apple").reserved == 2
-    [event] = bus.events()
+    [event] = bus.drain()
     assert event["detail-type"] == "InventoryReserved"
     assert event["detail"]["metadata"]["flow"] == "choreographed"
     assert event["detail"]["metadata"]["correlation_id"] == "corr-o-10"
@@ -133,13 +133,13 @@ def test_consumer_leaves_orchestrated_orders_to_the_saga(table, bus, context, sq
 
     assert response == {"batchItemFailures": []}
     assert worker_inventory().get_stock("apple").reserved == 0
-    assert bus.events() == []
+    assert bus.drain() == []
 
 
 def test_consumer_releases_on_payment_failed_and_order_rejected(table, bus, context, sqs_batch, as_eventbridge):
     seed("apple", 5)
     consumer.lambda_handler(sqs_batch(as_eventbridge(placed("o-12"))), context)
-    bus.events()
+    bus.drain()
     failed = new_event(
         PaymentFailed(order_id="o-12", reason="PAYMENT_DECLINED"), correlation_id="c", flow="choreographed"
     )
@@ -153,7 +153,7 @@ def test_consumer_releases_on_payment_failed_and_order_rejected(table, bus, cont
 
     assert response == {"batchItemFailures": []}
     assert worker_inventory().get_stock("apple").available == 5
-    released = [e for e in bus.events() if e["detail-type"] == "InventoryReleased"]
+    released = [e for e in bus.drain() if e["detail-type"] == "InventoryReleased"]
     assert len(released) == 2, "announced once, re-announced by the duplicate release"
     assert len({e["detail"]["metadata"]["event_id"] for e in released}) == 1
 

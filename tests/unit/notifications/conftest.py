@@ -2,39 +2,24 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 from dataclasses import dataclass
-from types import ModuleType
 from typing import Any
 
 import boto3
 import pytest
 
 import notifications.observability  # noqa: F401 - its logger binds to the session's stdout, not one test's capture
-from shared import faults
-from shared.events import Envelope
-from tests.support.events import LambdaContext, sqs_event
+from tests.support.consumer import Consumer, consumer_handler
 
 
 @dataclass
-class NotificationsStack:
-    handler: ModuleType
+class NotificationsStack(Consumer):
     dynamodb: Any
     sqs: Any
-    ssm: Any
     table: str
     topic_arn: str
     subscriber_url: str
-
-    def sqs_event(self, *envelopes: Envelope) -> dict[str, Any]:
-        return sqs_event(*envelopes)
-
-    def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
-        return self.handler.lambda_handler(event, LambdaContext("notifications-consumer"))
-
-    def deliver(self, *envelopes: Envelope) -> dict[str, Any]:
-        return self.invoke(self.sqs_event(*envelopes))
 
     def notifications(self) -> list[dict[str, Any]]:
         """What the topic's subscriber received so far: the raw text, the parsed message and its attributes."""
@@ -57,10 +42,6 @@ class NotificationsStack:
 
     def item(self, pk: str) -> dict[str, Any] | None:
         return self.dynamodb.get_item(TableName=self.table, Key={"pk": {"S": pk}}, ConsistentRead=True).get("Item")
-
-    def set_faults(self, document: dict[str, Any]) -> None:
-        self.ssm.put_parameter(Name="/orderflow/faults", Value=json.dumps(document), Type="String", Overwrite=True)
-        faults.reset_cache()
 
 
 @pytest.fixture
@@ -88,8 +69,7 @@ def stack(aws: None, monkeypatch: pytest.MonkeyPatch) -> NotificationsStack:
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     boto3.client("sns").subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
 
-    monkeypatch.setenv("ANALYTICS_TABLE", "analytics")
-    monkeypatch.setenv("NOTIFICATIONS_TOPIC_ARN", topic_arn)
-    monkeypatch.setenv("ORDERFLOW_FAULTS_PARAMETER", "/orderflow/faults")
-    handler = importlib.import_module("notifications.handlers.consumer")
-    return NotificationsStack(handler, dynamodb, sqs, boto3.client("ssm"), "analytics", topic_arn, queue_url)
+    handler = consumer_handler(
+        monkeypatch, "notifications.handlers.consumer", ANALYTICS_TABLE="analytics", NOTIFICATIONS_TOPIC_ARN=topic_arn
+    )
+    return NotificationsStack(handler, "notifications-consumer", dynamodb, sqs, "analytics", topic_arn, queue_url)

@@ -69,7 +69,7 @@ def test_tax_authorize_capture_through_the_handler(table, bus, context, capsys, 
         "tax_cents": 165,
         "captured_cents": 2165,
     }
-    [event] = bus.events()
+    [event] = bus.drain()
     assert (event["source"], event["detail-type"]) == ("orderflow.payments", "PaymentCompleted")
     assert event["detail"]["data"]["capture_id"] == captured["capture_id"]
     assert {"PaymentAuthorized", "PaymentCaptured"} <= metric_names(capsys)
@@ -89,7 +89,7 @@ def test_charge_runs_tax_authorize_and_capture_in_one_invocation(table, bus, con
     }
     [hold] = items("SIM#AUTH#")
     assert hold["amount_cents"]["N"] == "2165", "the hold is the full amount, tax included"
-    assert [e["detail-type"] for e in bus.events()] == ["PaymentCompleted"]
+    assert [e["detail-type"] for e in bus.drain()] == ["PaymentCompleted"]
     assert {"PaymentAuthorized", "PaymentCaptured"} <= metric_names(capsys)
     # a retried charge (its answer was lost) replays what landed: no second hold, no second capture
     again = tasks.lambda_handler(task("charge", total_cents=2000, payment_ref=seal("tok_visa")), context)
@@ -102,7 +102,7 @@ def test_charge_stops_at_a_decline(table, bus, context, items, seal):
 
     assert declined == {"status": "DECLINED", "reason": "PAYMENT_DECLINED"}
     assert items("SIM#CAP#") == []
-    assert [e["detail-type"] for e in bus.events()] == ["PaymentFailed"]
+    assert [e["detail-type"] for e in bus.drain()] == ["PaymentFailed"]
 
 
 def test_a_charge_whose_authorize_answered_past_its_budget_captures_nothing(table, bus, context, items, seal):
@@ -146,7 +146,7 @@ def test_provider_unavailable_leaves_the_handler_under_its_own_class_name(table,
     assert "PaymentProviderUnavailable" in metric_names(capsys)
 
     assert tasks.lambda_handler(event, context)["status"] == "AUTHORIZED"
-    assert bus.events() == []
+    assert bus.drain() == []
 
 
 def test_decline_is_a_result_not_an_error(table, bus, context, capsys, seal):
@@ -155,7 +155,7 @@ def test_decline_is_a_result_not_an_error(table, bus, context, capsys, seal):
     )
 
     assert result == {"status": "DECLINED", "reason": "PAYMENT_DECLINED"}
-    [event] = bus.events()
+    [event] = bus.drain()
     assert event["detail-type"] == "PaymentFailed"
     assert "PaymentDeclined" in metric_names(capsys)
 
@@ -163,12 +163,12 @@ def test_decline_is_a_result_not_an_error(table, bus, context, capsys, seal):
 def test_compensation_steps_are_no_ops_without_a_payment(table, bus, context):
     assert tasks.lambda_handler(task("refund"), context) == {"status": "NOTHING_TO_DO"}
     assert tasks.lambda_handler(task("void"), context) == {"status": "NOTHING_TO_DO"}
-    assert bus.events() == []
+    assert bus.drain() == []
 
 
 def test_fail_announces_payment_failed(table, bus, context):
     assert tasks.lambda_handler(task("fail", reason="PAYMENT_UNAVAILABLE"), context) == {"status": "FAILED"}
-    [event] = bus.events()
+    [event] = bus.drain()
     assert event["detail"]["data"] == {"order_id": "o-1", "reason": "PAYMENT_UNAVAILABLE"}
 
 
@@ -190,7 +190,7 @@ def test_malformed_tasks_raise_before_anything_happens(table, bus, context, item
     with pytest.raises(ValidationError):
         tasks.lambda_handler(event, context)
     assert items() == []
-    assert bus.events() == []
+    assert bus.drain() == []
 
 
 def test_tax_rate_comes_from_the_environment(table, context, monkeypatch):
@@ -263,7 +263,7 @@ def test_order_rejected_refunds_a_capture_once(table, bus, workflow, context, sq
     ref = seal("tok_visa", "o-8")
     tasks.lambda_handler(task("authorize", "o-8", amount_cents=1000, tax_cents=83, payment_ref=ref), context)
     tasks.lambda_handler(task("capture", "o-8"), context)
-    bus.events()
+    bus.drain()
     rejected = new_event(
         OrderRejected(order_id="o-8", customer_id="cust-8", reason="INTERNAL_ERROR"),
         correlation_id="corr-8",
@@ -272,7 +272,7 @@ def test_order_rejected_refunds_a_capture_once(table, bus, workflow, context, sq
 
     assert consumer.lambda_handler(sqs_batch(rejected, rejected), context) == {"batchItemFailures": []}
 
-    refunded = [e for e in bus.events() if e["detail-type"] == "PaymentRefunded"]
+    refunded = [e for e in bus.drain() if e["detail-type"] == "PaymentRefunded"]
     assert len(refunded) == 2 and len({e["detail"]["metadata"]["event_id"] for e in refunded}) == 1
     assert refunded[0]["detail"]["data"]["amount_cents"] == 1083
     assert tasks.lambda_handler(task("refund", "o-8"), context) == {"status": "REFUNDED"}
@@ -281,7 +281,7 @@ def test_order_rejected_refunds_a_capture_once(table, bus, workflow, context, sq
     authorize = task("authorize", "o-8", amount_cents=1000, tax_cents=83, payment_ref=ref)
     assert tasks.lambda_handler(authorize, context) == {"status": "REFUNDED"}
     assert tasks.lambda_handler(task("capture", "o-8"), context) == {"status": "REFUNDED"}
-    assert "PaymentCompleted" not in [e["detail-type"] for e in bus.events()]
+    assert "PaymentCompleted" not in [e["detail-type"] for e in bus.drain()]
 
 
 def test_order_rejected_before_any_payment_leaves_a_marker_that_a_late_payment_honours(
@@ -296,7 +296,7 @@ def test_order_rejected_before_any_payment_leaves_a_marker_that_a_late_payment_h
     assert consumer.lambda_handler(sqs_batch(rejected), context) == {"batchItemFailures": []}
     [marker] = items("PAY#")
     assert marker["state"]["S"] == "VOIDED"
-    assert bus.events() == []  # nothing happened to announce
+    assert bus.drain() == []  # nothing happened to announce
 
     late = task("authorize", "o-9", amount_cents=1000, tax_cents=83, payment_ref=seal("tok_visa", "o-9"))
     assert tasks.lambda_handler(late, context) == {"status": "VOIDED"}
@@ -332,7 +332,7 @@ def test_a_reference_that_does_not_open_for_the_order_is_declined_not_retried(
     [payment] = items("PAY#")
     assert payment["state"]["S"] == "DECLINED" and payment["decline_code"]["S"] == "invalid_payment_ref"
     assert items("SIM#AUTH#") == []  # the processor was never asked
-    [event] = bus.events()
+    [event] = bus.drain()
     assert event["detail-type"] == "PaymentFailed" and event["detail"]["data"]["reason"] == "PAYMENT_DECLINED"
     # a replay answers the decision, without opening anything again
     assert (
@@ -356,12 +356,12 @@ def test_settle_after_a_failed_capture_step_goes_forward_when_the_capture_landed
     tasks.lambda_handler(task("authorize", "o-s", amount_cents=1000, tax_cents=83, payment_ref=ref), context)
     assert tasks.lambda_handler(task("settle", "o-s"), context) == {"status": "AUTHORIZED", "authorization_id": ANY}
     tasks.lambda_handler(task("capture", "o-s"), context)
-    first = [e for e in bus.events() if e["detail-type"] == "PaymentCompleted"]
+    first = [e for e in bus.drain() if e["detail-type"] == "PaymentCompleted"]
 
     settled = tasks.lambda_handler(task("settle", "o-s"), context)
 
     assert settled["status"] == "CAPTURED" and settled["captured_cents"] == 1083
-    again = [e for e in bus.events() if e["detail-type"] == "PaymentCompleted"]
+    again = [e for e in bus.drain() if e["detail-type"] == "PaymentCompleted"]
     assert again[0]["detail"] == first[0]["detail"]  # the same event, re-announced
     assert tasks.lambda_handler(task("settle", "o-none"), context) == {"status": "NOTHING_TO_DO"}
 
@@ -375,4 +375,4 @@ def test_order_rejected_out_of_stock_writes_nothing(table, bus, workflow, contex
     )
     assert consumer.lambda_handler(sqs_batch(rejected), context) == {"batchItemFailures": []}
     assert items() == []
-    assert bus.events() == []
+    assert bus.drain() == []
