@@ -6,14 +6,12 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from moto.server import ThreadedMotoServer
 
 from ops.cli import main
-from tests.ops.world import REGION, World, create_world
+from tests.ops.world import World, create_world
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -83,17 +81,6 @@ def test_a_missing_resources_file_is_a_usage_error(tmp_path: Path) -> None:
 
 
 # --- against an endpoint, as with the local cloud ----------------------------------------------
-
-
-@pytest.fixture
-def moto_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    for name, value in {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "AWS_DEFAULT_REGION": REGION}.items():
-        monkeypatch.setenv(name, value)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 def test_the_cli_runs_against_an_endpoint(moto_server: str, tmp_path: Path) -> None:

@@ -3,35 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
-from moto.server import ThreadedMotoServer
 
 from local.resources_file import write_resources_file
 from ops.cli import build_parser, main
 from ops.connection import connect, same_endpoint
 from ops.resources import Resources
 from tests.ops.world import REGION, create_world
-
-
-@pytest.fixture
-def moto_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    for name, value in {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "AWS_DEFAULT_REGION": REGION}.items():
-        monkeypatch.setenv(name, value)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    # moto's state is per process: start from nothing, leave nothing behind.
-    requests.post(f"{endpoint}/moto-api/reset", timeout=30)
-    try:
-        yield endpoint
-    finally:
-        requests.post(f"{endpoint}/moto-api/reset", timeout=30)
-        server.stop()
 
 
 def test_the_file_round_trips_with_where_the_cloud_is(tmp_path: Path) -> None:
