@@ -104,16 +104,15 @@ class Monitoring(Construct):
             ),
         )
         for name, function in functions.items():
-            alarm(
-                f"LambdaErrors-{name}",
-                f"orderflow: {name} raised errors (see its log group)",
-                function.metric_errors(period=PERIOD),
-            )
-            alarm(
-                f"LambdaThrottles-{name}",
-                f"orderflow: {name} was throttled (raise its concurrency or the account limit)",
-                function.metric_throttles(period=PERIOD),
-            )
+            for kind, what, metric in (
+                ("LambdaErrors", "raised errors (see its log group)", function.metric_errors),
+                (
+                    "LambdaThrottles",
+                    "was throttled (raise its concurrency or the account limit)",
+                    function.metric_throttles,
+                ),
+            ):
+                alarm(f"{kind}-{name}", f"orderflow: {name} {what}", metric(period=PERIOD))
 
         self.dashboard = cloudwatch.Dashboard(
             self, "Dashboard", dashboard_name=f"{stack.stack_name}-operations", default_interval=Duration.hours(3)

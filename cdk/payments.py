@@ -18,13 +18,12 @@ from __future__ import annotations
 
 from aws_cdk import Duration
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from cdk.common import ServiceConstruct, Shared, choreographed, dead_letter_queue, service_table
 from cdk.payment_refs import payment_ref_statement
-from cdk.retries import CHARGE_BUDGET_MS, TRANSIENT_ERRORS, invoke_task, park_then_fail
+from cdk.retries import TRANSIENT_ERRORS, charge_task, express_state_machine, invoke_task, park_then_fail
 
 TAX_RATE_BPS = "825"
 # The workflow's input, as payments-consumer starts it; what a parked workflow keeps.
@@ -89,15 +88,7 @@ class PaymentsConstruct(ServiceConstruct):
     def _workflow(self, shared: Shared) -> sfn.StateMachine:
         fn = self.tasks.function
 
-        charge = invoke_task(
-            self,
-            "ChargePayment",
-            fn,
-            "charge",
-            result_path="$.capture",
-            fields={"amount_cents.$": "$.amount_cents", "payment_ref.$": "$.payment_ref"},
-            extra={"budget_ms": CHARGE_BUDGET_MS},
-        )
+        charge = charge_task(self, fn, amount_path="$.amount_cents", result_path="$.capture")
         void = invoke_task(self, "VoidAuthorization", fn, "void", result_path="$.void")
         fail = invoke_task(
             self,
@@ -118,32 +109,26 @@ class PaymentsConstruct(ServiceConstruct):
         # `fail` releases whatever is still held itself, so a void that cannot finish goes on to it.
         void.add_catch(fail, errors=["States.ALL"], result_path="$.void_error")
         # If even the failure cannot be announced, park the workflow's input for `make redrive`.
-        park, _ = park_then_fail(
-            self,
+        self._park_on_failure(
+            fail,
             "ParkWorkflow",
-            self.workflow_dlq,
-            WORKFLOW_INPUT,
-            "AnnouncePaymentFailed",
+            "$.fail_error",
             error="PaymentWorkflowParked",
             cause="the payment failure could not be announced; redrive the workflow",
         )
-        fail.add_catch(park, errors=["States.ALL"], result_path="$.fail_error")
         # The capture is this workflow's pivot: once it landed it may have been announced and
         # confirmed the order. A charge that failed through its retries asks whether its capture
         # landed: if so the workflow goes forward; only the order's rejection refunds it.
         settle = invoke_task(self, "CaptureLanded", fn, "settle", result_path="$.capture")
         charge.add_catch(settle, errors=["States.ALL"], result_path="$.error")
         # Not knowing is not a reason to refund: park the workflow for `make redrive`.
-        park_settle, _ = park_then_fail(
-            self,
+        self._park_on_failure(
+            settle,
             "ParkUnsettledCapture",
-            self.workflow_dlq,
-            WORKFLOW_INPUT,
-            "CaptureLanded",
+            "$.settle_error",
             error="CaptureUnsettled",
             cause="whether the capture landed could not be read; redrive the workflow",
         )
-        settle.add_catch(park_settle, errors=["States.ALL"], result_path="$.settle_error")
 
         completed = sfn.Succeed(self, "PaymentCompleted")
         declined = sfn.Succeed(self, "PaymentDeclined", comment="authorize announced PaymentFailed")
@@ -157,18 +142,20 @@ class PaymentsConstruct(ServiceConstruct):
         )
         charge.next(captured)
         settle.next(captured)
-        definition = charge
-        log_group = logs.LogGroup(self, "WorkflowLogs", retention=shared.log_retention)
-        return sfn.StateMachine(
+        return express_state_machine(
             self,
             "Workflow",
-            state_machine_type=sfn.StateMachineType.EXPRESS,
+            logs_id="WorkflowLogs",
+            log_retention=shared.log_retention,
             comment="payments' own workflow: charge (tax, authorize, capture), void on failure",
-            definition_body=sfn.DefinitionBody.from_chainable(definition),
+            definition=charge,
             timeout=WORKFLOW_TIMEOUT,
-            tracing_enabled=True,
-            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
         )
+
+    def _park_on_failure(self, step: sfn.TaskStateBase, name: str, result_path: str, *, error: str, cause: str) -> None:
+        """A `step` that failed through its retries parks the workflow's input (and its own name), then fails."""
+        park, _ = park_then_fail(self, name, self.workflow_dlq, WORKFLOW_INPUT, step.state_id, error=error, cause=cause)
+        step.add_catch(park, errors=["States.ALL"], result_path=result_path)
 
 
 __all__ = ["TRANSIENT_ERRORS", "PaymentsConstruct"]

@@ -1,4 +1,5 @@
-"""How every Lambda task of the saga and the payment workflow is invoked and retried.
+"""How every Lambda task of the saga and the payment workflow is invoked and retried, and how
+both state machines run.
 
 Business outcomes (out of stock, declined) are results that a Choice reads; only technical
 failures are errors. Those are retried with exponential backoff and jitter, then caught by
@@ -11,6 +12,7 @@ from typing import Any
 
 from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
@@ -65,22 +67,21 @@ CONTEXT_FIELDS = {
 }
 
 
+def retry(task: sfn.TaskStateBase, errors: list[str], *, max_delay: Duration | None = None) -> None:
+    """Retry `errors` 3 times, 1 s apart at first and twice as long each time, with full jitter."""
+    task.add_retry(
+        errors=errors,
+        interval=Duration.seconds(1),
+        max_attempts=3,
+        backoff_rate=2,
+        max_delay=max_delay,
+        jitter_strategy=sfn.JitterType.FULL,
+    )
+
+
 def add_retries(task: sfn.TaskStateBase) -> None:
-    task.add_retry(
-        errors=LAMBDA_SERVICE_ERRORS,
-        interval=Duration.seconds(1),
-        max_attempts=3,
-        backoff_rate=2,
-        jitter_strategy=sfn.JitterType.FULL,
-    )
-    task.add_retry(
-        errors=TRANSIENT_ERRORS,
-        interval=Duration.seconds(1),
-        max_attempts=3,
-        backoff_rate=2,
-        max_delay=Duration.seconds(8),
-        jitter_strategy=sfn.JitterType.FULL,
-    )
+    retry(task, LAMBDA_SERVICE_ERRORS)
+    retry(task, TRANSIENT_ERRORS, max_delay=Duration.seconds(8))
 
 
 def invoke_task(
@@ -107,6 +108,23 @@ def invoke_task(
     )
     add_retries(task)
     return task
+
+
+def charge_task(
+    scope: Construct, function: lambda_.IFunction, *, amount_path: str, result_path: str
+) -> tasks.LambdaInvoke:
+    """ChargePayment: tax, the hold (amount + tax) and the capture in one invocation, which begins
+    no capture once CHARGE_BUDGET_MS have passed; each part stays its own idempotent step, so a
+    retried charge replays what already landed."""
+    return invoke_task(
+        scope,
+        "ChargePayment",
+        function,
+        "charge",
+        result_path=result_path,
+        fields={"amount_cents.$": amount_path, "payment_ref.$": "$.payment_ref"},
+        extra={"budget_ms": CHARGE_BUDGET_MS},
+    )
 
 
 def park_input(
@@ -143,3 +161,29 @@ def park_then_fail(
     fail = sfn.Fail(scope, error, error=error, cause=cause)
     park.next(fail)
     return park, fail
+
+
+def express_state_machine(
+    scope: Construct,
+    construct_id: str,
+    *,
+    logs_id: str,
+    log_retention: logs.RetentionDays,
+    comment: str,
+    definition: sfn.IChainable,
+    timeout: Duration,
+) -> sfn.StateMachine:
+    """An Express state machine, traced, that logs every event to its own log group (`logs_id`)
+    but no execution data: that is the order's business (it carries a payment reference, never
+    the card token)."""
+    log_group = logs.LogGroup(scope, logs_id, retention=log_retention)
+    return sfn.StateMachine(
+        scope,
+        construct_id,
+        state_machine_type=sfn.StateMachineType.EXPRESS,
+        comment=comment,
+        definition_body=sfn.DefinitionBody.from_chainable(definition),
+        timeout=timeout,
+        tracing_enabled=True,
+        logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+    )

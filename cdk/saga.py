@@ -27,13 +27,19 @@ from __future__ import annotations
 
 from aws_cdk import Duration
 from aws_cdk import aws_dynamodb as dynamodb
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from cdk.common import ServiceFunction, Shared, dead_letter_queue
-from cdk.retries import CHARGE_BUDGET_MS, DYNAMODB_TRANSIENT_ERRORS, invoke_task, park_then_fail
+from cdk.retries import (
+    DYNAMODB_TRANSIENT_ERRORS,
+    charge_task,
+    express_state_machine,
+    invoke_task,
+    park_then_fail,
+    retry,
+)
 
 # The saga's input, as the orders API starts it; what a parked saga keeps to be re-run.
 SAGA_INPUT = ("order_id", "customer_id", "items", "total_cents", "payment_ref", "correlation_id", "flow")
@@ -153,29 +159,13 @@ class OrderSagaConstruct(Construct):
             result_path="$.stored",
             task_timeout=sfn.Timeout.duration(Duration.seconds(5)),
         )
-        read.add_retry(
-            errors=DYNAMODB_TRANSIENT_ERRORS,
-            interval=Duration.seconds(1),
-            max_attempts=3,
-            backoff_rate=2,
-            jitter_strategy=sfn.JitterType.FULL,
-        )
+        retry(read, DYNAMODB_TRANSIENT_ERRORS)
         # Only an input whose order was never recorded (a hand-made redrive) records it here.
         record = invoke_task(self, "RecordOrder", orders_fn, "record", result_path="$.order", fields=ORDER_FIELDS)
         reserve = invoke_task(
             self, "ReserveInventory", inventory_fn, "reserve", result_path="$.reservation", fields=ORDER_FIELDS
         )
-        # Tax, the hold (amount + tax) and the capture in one invocation; each part stays its own
-        # idempotent step, so a retried charge replays what already landed.
-        charge = invoke_task(
-            self,
-            "ChargePayment",
-            payments_fn,
-            "charge",
-            result_path="$.payment",
-            fields={"amount_cents.$": "$.total_cents", "payment_ref.$": "$.payment_ref"},
-            extra={"budget_ms": CHARGE_BUDGET_MS},
-        )
+        charge = charge_task(self, payments_fn, amount_path="$.total_cents", result_path="$.payment")
         confirm = invoke_task(
             self,
             "ConfirmOrder",
@@ -260,18 +250,14 @@ class OrderSagaConstruct(Construct):
             .otherwise(refund)
         )
 
-        log_group = logs.LogGroup(self, "Logs", retention=shared.log_retention)
-        self.state_machine = sfn.StateMachine(
+        self.state_machine = express_state_machine(
             self,
             "StateMachine",
-            state_machine_type=sfn.StateMachineType.EXPRESS,
+            logs_id="Logs",
+            log_retention=shared.log_retention,
             comment="orderflow order saga: read, reserve, charge, confirm (the pivot); compensate before it",
-            definition_body=sfn.DefinitionBody.from_chainable(definition),
+            definition=definition,
             timeout=SAGA_TIMEOUT,
-            tracing_enabled=True,
-            # Execution data is the order's business: keep it out of the logs (it carries only a
-            # payment reference, never the card token).
-            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
         )
         self.saga_dlq.grant_send_messages(self.state_machine)
 
