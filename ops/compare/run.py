@@ -17,6 +17,8 @@ from typing import Any
 
 from local.meter import Invocation, Meter, Usage
 from ops.compare.constants import BASELINE, FAULT_ORDERS, MODEL, OUTCOMES, OUTPUT, PATHS
+from ops.compare.deployed_cli import add_arguments
+from ops.compare.deployed_cli import run as run_deployed
 from ops.compare.model import (
     _tally,
     cost_per_million,
@@ -214,13 +216,20 @@ def compare(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops.compare", description=__doc__.splitlines()[0])
-    parser.add_argument("--orders", type=int, default=30, help="orders per path and outcome (default 30)")
+    parser.add_argument("--orders", type=int, help="orders per path and outcome (default 30; 5 with --stack)")
     parser.add_argument("--seed", type=int, default=2026, help="workload and Monte Carlo seed (default 2026)")
     parser.add_argument("--clients", type=int, default=2, help="parallel clients (default 2)")
-    parser.add_argument("--output", type=Path, default=OUTPUT, help="where to write the document")
+    parser.add_argument(
+        "--output", type=Path, help=f"where to write the document (default {OUTPUT.name}; with --stack: print only)"
+    )
     parser.add_argument("--assembly", type=Path, help="an assembly synthesized already (default: synthesize now)")
     parser.add_argument("--no-write", action="store_true", help="print only")
+    add_arguments(parser)
     args = parser.parse_args(argv)
+    if args.stack:
+        return run_deployed(args, say=lambda message: print(message, flush=True))
+    args.orders = args.orders or 30
+    args.output = args.output or OUTPUT
     results, markdown = compare(
         args.orders, args.seed, args.clients, args.assembly, say=lambda message: print(message, flush=True)
     )
