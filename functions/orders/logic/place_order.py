@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import InitVar, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -52,27 +53,20 @@ def saga_input(order: Order) -> dict[str, Any]:
     }
 
 
+@dataclass(eq=False, kw_only=True)
 class OrderPlacement:
-    def __init__(
-        self,
-        *,
-        orders: OrdersRepository,
-        catalog: Catalog,
-        saga: SagaStarter,
-        idempotency_store: BasePersistenceLayer,
-        idempotency_ttl_seconds: int,
-        payment_refs: PaymentRefSealer,
-        saga_lease: timedelta = timedelta(seconds=270),
-        choreography_deadline: timedelta = timedelta(minutes=30),
-        clock: Callable[[], datetime] = utc_now,
-    ) -> None:
-        self._orders = orders
-        self._catalog = catalog
-        self._saga = saga
-        self._payment_refs = payment_refs
-        self._saga_lease = saga_lease
-        self._choreography_deadline = choreography_deadline
-        self._clock = clock
+    orders: OrdersRepository
+    catalog: Catalog
+    saga: SagaStarter
+    idempotency_store: InitVar[BasePersistenceLayer]
+    idempotency_ttl_seconds: InitVar[int]
+    payment_refs: PaymentRefSealer
+    saga_lease: timedelta = timedelta(seconds=270)
+    choreography_deadline: timedelta = timedelta(minutes=30)
+    clock: Callable[[], datetime] = utc_now
+    idempotency_config: IdempotencyConfig = field(init=False)
+
+    def __post_init__(self, idempotency_store: BasePersistenceLayer, idempotency_ttl_seconds: int) -> None:
         # The key is the header alone: a reused key with any other body (customer included) is a conflict.
         self.idempotency_config = IdempotencyConfig(
             event_key_jmespath="idempotency_key",
@@ -110,7 +104,7 @@ class OrderPlacement:
         )
         if placed.flow == "orchestrated" and placed.status not in TERMINAL:
             # A stored "still deciding" answer: the decision may have been made since.
-            stored = self._orders.get(placed.order_id)
+            stored = self.orders.get(placed.order_id)
             if stored is not None:
                 return PlacedOrder.of(stored)
         return placed
@@ -123,9 +117,9 @@ class OrderPlacement:
 
     def _place(self, request: PlaceOrderRequest, *, order_id: str, correlation_id: str, keyed: bool) -> PlacedOrder:
         lines = self._price(request)
-        moment = self._clock()
+        moment = self.clock()
         now = iso(moment)
-        window = self._saga_lease if request.flow == "orchestrated" else self._choreography_deadline
+        window = self.saga_lease if request.flow == "orchestrated" else self.choreography_deadline
         # The card token goes no further than this: the order keeps (and passes on) a reference
         # only payments can open, for this order only, and a fingerprint to recognise a retry.
         token = request.payment.token.get_secret_value()
@@ -137,7 +131,7 @@ class OrderPlacement:
             status_rank=0,
             items=lines,
             total_cents=sum(line.quantity * line.unit_price_cents for line in lines),
-            payment_ref=self._payment_refs.seal(order_id, token),
+            payment_ref=self.payment_refs.seal(order_id, token),
             payment_fingerprint=fingerprint(order_id, token),
             correlation_id=correlation_id,
             created_at=now,
@@ -148,7 +142,7 @@ class OrderPlacement:
         logger.append_keys(order_id=order_id)
         if keyed:
             # Second guard, for retries that outlive the idempotency record: the id is deterministic.
-            existing = self._orders.get(order_id)
+            existing = self.orders.get(order_id)
             if existing is not None:
                 return self._resume(existing, order)
         if order.flow == "choreographed":
@@ -170,7 +164,7 @@ class OrderPlacement:
                     )
                 )
             first_line.setdefault(line.sku, index)
-        prices = self._catalog.prices(first_line.keys())
+        prices = self.catalog.prices(first_line.keys())
         for index, line in enumerate(request.items):
             if line.sku not in prices and first_line[line.sku] == index:
                 problems.append(
@@ -190,9 +184,9 @@ class OrderPlacement:
             return PlacedOrder.of(existing)
         # An orchestrated order without a decision: run the saga again only if no execution
         # holds it (one execution per order); its lease ran out, so the last one has ended.
-        moment = self._clock()
-        until = iso(moment + self._saga_lease)
-        if not self._orders.claim(existing.order_id, iso(moment), until):
+        moment = self.clock()
+        until = iso(moment + self.saga_lease)
+        if not self.orders.claim(existing.order_id, iso(moment), until):
             logger.info("a saga execution still holds this order: no second one", extra={"until": existing.deadline})
             return PlacedOrder.of(existing)
         # A new execution name: the earlier execution keeps its own (and its history).
@@ -201,7 +195,7 @@ class OrderPlacement:
 
     def _record_choreographed(self, order: Order) -> PlacedOrder:
         # One PutItem: the table's stream (the outbox) announces OrderPlaced, never this function.
-        existing = record_new(self._orders, order)
+        existing = record_new(self.orders, order)
         if existing is not None:
             if not existing.same_request(order):
                 raise OrderConflictError(f"order id {order.order_id} already holds a different order")
@@ -214,7 +208,7 @@ class OrderPlacement:
 
         A concurrent request for the same order finds the record and does not start another.
         """
-        existing = record_new(self._orders, order)
+        existing = record_new(self.orders, order)
         if existing is not None:
             return self._resume(existing, order)
         return self._run_saga(order)
@@ -222,13 +216,13 @@ class OrderPlacement:
     def _run_saga(self, order: Order, name: str | None = None) -> PlacedOrder:
         """The saga's decision, or the order as stored (PENDING: 202) when it outlives our budget."""
         try:
-            execution = self._saga.run(name or order.order_id, saga_input(order))
+            execution = self.saga.run(name or order.order_id, saga_input(order))
             placed = interpret_execution(execution, order)
         except SagaUnavailableError:
             # Step Functions refused the start, so no execution holds the lease: give it back,
             # so that the caller's retry (same Idempotency-Key) can start one.
             if order.deadline is not None:
-                self._orders.release(order.order_id, order.deadline, iso(self._clock()))
+                self.orders.release(order.order_id, order.deadline, iso(self.clock()))
             raise
         except SagaError as error:
             # Still running, or ended without a decision (parked for redrive): the order says
@@ -237,7 +231,7 @@ class OrderPlacement:
                 "order saga gave no decision within the API's budget",
                 extra={"execution": error.execution, "saga_status": error.status, "saga_error": error.error},
             )
-            stored = self._orders.get(order.order_id)
+            stored = self.orders.get(order.order_id)
             return PlacedOrder.of(stored or order)
         logger.info("order saga decided", extra={"status": placed.status, "reason": placed.reason})
         return placed

@@ -37,7 +37,7 @@ class Charging(PaymentSteps):
     def calculate_tax(self, order_id: str, amount_cents: int) -> TaxOutcome:
         """The tax on the order amount: pure (no record needed, nothing written), so it runs
         before authorize and a retry gets the same answer as long as the rate is unchanged."""
-        return TaxOutcome(tax_cents(amount_cents, self._tax_rate_bps))
+        return TaxOutcome(tax_cents(amount_cents, self.tax_rate_bps))
 
     # --- authorize -----------------------------------------------------------------------
 
@@ -57,13 +57,13 @@ class Charging(PaymentSteps):
         A payment that exists already answers what it is: AUTHORIZED (also once captured, so a
         redriven workflow goes on to capture's replay), or its final status.
         """
-        stored = self._repository.get(order_id)
+        stored = self.repository.get(order_id)
         if stored is not None:
             return self._authorize_replay(stored, correlation_id, flow)
-        now = self._clock()
+        now = self.clock()
         try:
             token = self._open(order_id, payment_ref)
-            authorization_id = self._provider.authorize(_key("authorize", order_id), token, amount_cents + tax_cents)
+            authorization_id = self.provider.authorize(_key("authorize", order_id), token, amount_cents + tax_cents)
         except CardDeclined as declined:
             payment = Payment(
                 order_id=order_id,
@@ -75,7 +75,7 @@ class Charging(PaymentSteps):
                 created_at=now,
                 updated_at=now,
             )
-            if not self._repository.create(payment):
+            if not self.repository.create(payment):
                 return self._authorize_replay(self._require(order_id), correlation_id, flow)
             logger.info("payment declined", extra={"decline_code": declined.code})
             self._publish(PaymentFailed(order_id=order_id, reason="PAYMENT_DECLINED"), correlation_id, flow, now)
@@ -89,11 +89,11 @@ class Charging(PaymentSteps):
             created_at=now,
             updated_at=now,
         )
-        if not self._repository.create(payment):
+        if not self.repository.create(payment):
             stored = self._require(order_id)
             if stored.authorization_id != authorization_id:
                 # the order was decided otherwise meanwhile (voided, failed): release our hold
-                self._provider.void(authorization_id)
+                self.provider.void(authorization_id)
             return self._authorize_replay(stored, correlation_id, flow)
         logger.info("payment authorized", extra={"authorization_id": authorization_id})
         return PaymentOutcome("AUTHORIZED", {"authorization_id": authorization_id})
@@ -166,7 +166,7 @@ class Charging(PaymentSteps):
         PaymentCompleted announced again) and only the order's rejection can refund it. Any
         other answer is the stored state; nothing is written.
         """
-        payment = self._repository.get(order_id)
+        payment = self.repository.get(order_id)
         if payment is None:
             return PaymentOutcome("NOTHING_TO_DO")
         if payment.state is PaymentState.CAPTURED:
@@ -207,7 +207,7 @@ class Charging(PaymentSteps):
             raise InvalidPaymentState("the authorization does not hold the tax; void it")
         total = payment.amount_cents + payment.tax_cents
         try:
-            capture_id = self._provider.capture(
+            capture_id = self.provider.capture(
                 payment.authorization_id, total, idempotency_key=_key("capture", payment.order_id)
             )
         except PaymentProviderRejected:
@@ -216,7 +216,7 @@ class Charging(PaymentSteps):
             if stored.state is PaymentState.AUTHORIZED:
                 raise
             return stored, False
-        now = self._clock()
+        now = self.clock()
         captured = replace(
             payment,
             state=PaymentState.CAPTURED,
@@ -225,7 +225,7 @@ class Charging(PaymentSteps):
             updated_at=now,
             captured_at=now,
         )
-        if self._repository.transition(PaymentState.AUTHORIZED, captured):
+        if self.repository.transition(PaymentState.AUTHORIZED, captured):
             logger.info("payment captured", extra={"capture_id": capture_id, "captured_cents": total})
             return captured, True
         # a twin recorded the same capture, or compensation found it and gave it back (REFUNDED)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import KW_ONLY, dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -62,35 +63,27 @@ def _final_outcome(payment: Payment, *, replayed: bool = True) -> PaymentOutcome
     raise InvalidPaymentState(f"{payment.state} is not final")
 
 
+@dataclass(eq=False)
 class PaymentSteps:
     """The state and helpers both halves of Payments use (charging.py, compensation.py)."""
 
-    def __init__(
-        self,
-        repository: PaymentRepository,
-        provider: PaymentProvider,
-        publisher: EventSink,
-        tax_rate_bps: int,
-        clock: Callable[[], str] = utc_now,
-        *,
-        payment_refs: PaymentRefOpener | None = None,
-    ) -> None:
-        self._repository = repository
-        # Only the functions that authorize can open payment references (and hold kms:Decrypt).
-        self._payment_refs = payment_refs
-        self._provider = provider
-        self._publisher = publisher
-        self._tax_rate_bps = tax_rate_bps
-        self._clock = clock
+    repository: PaymentRepository
+    provider: PaymentProvider
+    publisher: EventSink
+    tax_rate_bps: int
+    clock: Callable[[], str] = utc_now
+    _: KW_ONLY
+    # Only the functions that authorize can open payment references (and hold kms:Decrypt).
+    payment_refs: PaymentRefOpener | None = None
 
     def _release_unrecorded_authorization(self, order_id: str) -> str | None:
         """Void the provider's hold under ``authorize:<order_id>`` that no record names (its
         answer was lost before the PAY# record was written); returns its id, if there is one."""
-        found = self._provider.find_authorization(_key("authorize", order_id))
+        found = self.provider.find_authorization(_key("authorize", order_id))
         if found is None:
             return None
         if found.state == "AUTHORIZED":
-            self._provider.void(found.authorization_id)
+            self.provider.void(found.authorization_id)
             logger.warning(
                 "voided an authorization whose answer was lost", extra={"authorization_id": found.authorization_id}
             )
@@ -113,10 +106,10 @@ class PaymentSteps:
     def _open(self, order_id: str, payment_ref: str) -> str:
         """The card token for this order's authorization: a reference that is not one, or was
         sealed for another order, is declined; KMS being unavailable is retried like the provider."""
-        if self._payment_refs is None:
+        if self.payment_refs is None:
             raise RuntimeError("this function cannot open payment references (no PAYMENT_REF_KEY_ID)")
         try:
-            return self._payment_refs.open(order_id, payment_ref)
+            return self.payment_refs.open(order_id, payment_ref)
         except InvalidPaymentRef as invalid:
             logger.warning("payment reference refused", extra={"error": str(invalid)})
             raise CardDeclined(INVALID_PAYMENT_REF) from None
@@ -124,7 +117,7 @@ class PaymentSteps:
             raise PaymentProviderUnavailable(str(unavailable)) from None
 
     def _require(self, order_id: str) -> Payment:
-        payment = self._repository.get(order_id)
+        payment = self.repository.get(order_id)
         if payment is None:
             raise PaymentNotFound(order_id)
         return payment
@@ -132,4 +125,4 @@ class PaymentSteps:
     def _publish(self, data: EventData, correlation_id: str, flow: Flow, at: str | None) -> None:
         """Announce a fact at the time it happened, so re-announcements are identical."""
         time = datetime.fromisoformat(at) if at else None
-        self._publisher.publish([new_event(data, correlation_id=correlation_id, flow=flow, time=time)])
+        self.publisher.publish([new_event(data, correlation_id=correlation_id, flow=flow, time=time)])

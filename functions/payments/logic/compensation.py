@@ -36,12 +36,12 @@ class Compensation(PaymentSteps):
         """Give a capture back, once, including a capture whose answer was lost (the record still
         says AUTHORIZED but the provider captured). Nothing captured -> NOTHING_TO_DO."""
         for _ in range(_PASSES):
-            payment = self._repository.get(order_id)
+            payment = self.repository.get(order_id)
             if payment is None or payment.state in (PaymentState.VOIDED, PaymentState.DECLINED, PaymentState.FAILED):
                 return PaymentOutcome("NOTHING_TO_DO")
             if payment.state in _MONEY_HELD:
                 return self._refund(payment, correlation_id, flow)
-            lost = self._provider.find_capture(_key("capture", order_id))
+            lost = self.provider.find_capture(_key("capture", order_id))
             if lost is None:
                 return PaymentOutcome("NOTHING_TO_DO")
             refunded = self._refund_lost_capture(payment, lost)
@@ -53,10 +53,10 @@ class Compensation(PaymentSteps):
         replayed = payment.state is PaymentState.REFUNDED
         if not replayed:
             assert payment.capture_id is not None and payment.captured_cents is not None
-            refund_id = self._provider.refund(
+            refund_id = self.provider.refund(
                 payment.capture_id, payment.captured_cents, idempotency_key=_key("refund", payment.order_id)
             )
-            now = self._clock()
+            now = self.clock()
             refunded = replace(
                 payment,
                 state=PaymentState.REFUNDED,
@@ -65,7 +65,7 @@ class Compensation(PaymentSteps):
                 updated_at=now,
                 refunded_at=now,
             )
-            if self._repository.transition(PaymentState.CAPTURED, refunded):
+            if self.repository.transition(PaymentState.CAPTURED, refunded):
                 logger.info("payment refunded", extra={"refund_id": refund_id})
                 payment = refunded
             else:
@@ -79,10 +79,10 @@ class Compensation(PaymentSteps):
         the capture and record capture and refund in one conditional write (AUTHORIZED ->
         REFUNDED), so a late capture answer finds REFUNDED and never announces PaymentCompleted.
         Returns the record written, or None if the record moved meanwhile (the caller re-reads)."""
-        refund_id = self._provider.refund(
+        refund_id = self.provider.refund(
             capture.capture_id, capture.amount_cents, idempotency_key=_key("refund", payment.order_id)
         )
-        now = self._clock()
+        now = self.clock()
         refunded = replace(
             payment,
             state=PaymentState.REFUNDED,
@@ -94,7 +94,7 @@ class Compensation(PaymentSteps):
             refunded_at=now,
             updated_at=now,
         )
-        if not self._repository.transition(PaymentState.AUTHORIZED, refunded):
+        if not self.repository.transition(PaymentState.AUTHORIZED, refunded):
             return None
         logger.warning(
             "refunded a capture whose answer was lost",
@@ -129,7 +129,7 @@ class Compensation(PaymentSteps):
         marker naming the authorization is still left if a lost one had to be voided).
         """
         for _ in range(_PASSES):
-            payment = self._repository.get(order_id)
+            payment = self.repository.get(order_id)
             if payment is None:
                 outcome = self._void_unrecorded(order_id, tombstone=tombstone)
             elif payment.state in FINAL_STATES:
@@ -154,11 +154,11 @@ class Compensation(PaymentSteps):
         released = self._release_unrecorded_authorization(order_id)
         if released is None and not tombstone:
             return PaymentOutcome("NOTHING_TO_DO")
-        now = self._clock()
+        now = self.clock()
         marker = Payment(
             order_id=order_id, state=PaymentState.VOIDED, authorization_id=released, created_at=now, updated_at=now
         )
-        if not self._repository.create(marker):
+        if not self.repository.create(marker):
             return None
         return PaymentOutcome("VOIDED" if released else "NOTHING_TO_DO")
 
@@ -178,19 +178,19 @@ class Compensation(PaymentSteps):
         record moved meanwhile (the caller re-reads and goes on from there)."""
         assert payment.authorization_id is not None
         capture_key = _key("capture", payment.order_id)
-        lost = self._provider.find_capture(capture_key)
+        lost = self.provider.find_capture(capture_key)
         if lost is None:
             try:
-                self._provider.void(payment.authorization_id)
+                self.provider.void(payment.authorization_id)
             except PaymentProviderRejected:
                 # captured between the look-up and the void: refund that capture instead
-                lost = self._provider.find_capture(capture_key)
+                lost = self.provider.find_capture(capture_key)
                 if lost is None:
                     raise
         if lost is not None:
             return self._refund_lost_capture(payment, lost)
-        voided = replace(payment, state=PaymentState.VOIDED, updated_at=self._clock())
-        if not self._repository.transition(PaymentState.AUTHORIZED, voided):
+        voided = replace(payment, state=PaymentState.VOIDED, updated_at=self.clock())
+        if not self.repository.transition(PaymentState.AUTHORIZED, voided):
             return None
         logger.info("authorization voided", extra={"authorization_id": payment.authorization_id})
         return voided
@@ -201,8 +201,8 @@ class Compensation(PaymentSteps):
         # Each pass moves the record one step (settle a hold or a lost capture, refund a
         # capture, record the failure); a lost race re-reads.
         for _ in range(_PASSES):
-            payment = self._repository.get(order_id)
-            now = self._clock()
+            payment = self.repository.get(order_id)
+            now = self.clock()
             if payment is None:
                 failed = Payment(
                     order_id=order_id,
@@ -213,7 +213,7 @@ class Compensation(PaymentSteps):
                     updated_at=now,
                     failed_at=now,
                 )
-                if self._repository.create(failed):
+                if self.repository.create(failed):
                     return self._announce_failed(failed, correlation_id, flow, replayed=False)
                 continue
             if payment.state in FINAL_STATES and payment.authorization_id is None:
@@ -229,7 +229,7 @@ class Compensation(PaymentSteps):
                 return self._announce_failed(payment, correlation_id, flow, replayed=True)
             elif payment.failed_at is not None:
                 return self._announce_failed(payment, correlation_id, flow, replayed=True)
-            elif self._repository.transition(
+            elif self.repository.transition(
                 payment.state, replace(payment, reason=reason, failed_at=now, updated_at=now)
             ):
                 # VOIDED or REFUNDED: nothing is held any more; remember that and when it failed

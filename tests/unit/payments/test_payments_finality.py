@@ -331,7 +331,7 @@ def test_a_late_authorize_after_the_tombstone_releases_its_own_hold(table, publi
     """The in-flight attempt read no record, then compensation wrote the tombstone: its create loses."""
     payments.void(ORDER, "corr-1", "orchestrated")
     late = build(table, publisher)
-    late._repository = _NoRecordYet(late._repository)  # it read before the tombstone was written
+    late.repository = _NoRecordYet(late.repository)  # it read before the tombstone was written
 
     assert authorize(late) == {"status": "VOIDED"}
     assert ledger.holds() == ["VOIDED"]
