@@ -14,19 +14,7 @@ from rich.table import Table
 from ops import checker, replay, topology
 from ops import redrive as redrive_module
 from ops.clients import Clients
-from ops.resources import (
-    EVENT_ARCHIVE,
-    EVENT_BUS,
-    INVENTORY_TABLE,
-    ORDERS_TABLE,
-    PAYMENT_WORKFLOW,
-    PAYMENTS_TABLE,
-    RELAY_FUNCTION,
-    SAGA_STATE_MACHINE,
-    SHIPMENTS_TABLE,
-    ResourceNotFound,
-    Resources,
-)
+from ops.resources import PREFIXES, ResourceNotFound, Resources
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -155,17 +143,7 @@ def show_resources(resources: Resources, out: Console) -> int:
     table.add_column("what")
     table.add_column("logical id", no_wrap=True)
     table.add_column("physical id")
-    wanted = {
-        "orders table": ORDERS_TABLE,
-        "inventory table": INVENTORY_TABLE,
-        "payments table": PAYMENTS_TABLE,
-        "shipments table": SHIPMENTS_TABLE,
-        "event bus": EVENT_BUS,
-        "archive": EVENT_ARCHIVE,
-        "saga": SAGA_STATE_MACHINE,
-        "payment workflow": PAYMENT_WORKFLOW,
-        "relay function": RELAY_FUNCTION,
-    }
+    wanted = dict(PREFIXES)
     wanted |= {f"{name} queue": prefix for name, prefix in topology.CONSUMER_QUEUES.items()}
     wanted |= {f"{name} DLQ": dlq.prefix for name, dlq in topology.DEAD_LETTER_QUEUES.items()}
     missing = 0

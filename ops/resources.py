@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,18 @@ EVENT_ARCHIVE = "EventBusArchive"
 SAGA_STATE_MACHINE = "OrderSagaStateMachine"
 PAYMENT_WORKFLOW = "PaymentsWorkflow"
 RELAY_FUNCTION = "OrdersRelayFunction"
+# The same, by what each is (`python -m ops resources` lists them so).
+PREFIXES = {
+    "orders table": ORDERS_TABLE,
+    "inventory table": INVENTORY_TABLE,
+    "payments table": PAYMENTS_TABLE,
+    "shipments table": SHIPMENTS_TABLE,
+    "event bus": EVENT_BUS,
+    "archive": EVENT_ARCHIVE,
+    "saga": SAGA_STATE_MACHINE,
+    "payment workflow": PAYMENT_WORKFLOW,
+    "relay function": RELAY_FUNCTION,
+}
 
 
 class ResourceNotFound(LookupError):
@@ -132,23 +144,22 @@ class Resources:
             return str(sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"])
         return str(sqs.get_queue_url(QueueName=value)["QueueUrl"])
 
+    def _arn(self, prefix: str, from_name: Callable[[str], Any]) -> str:
+        """The physical id if it is an ARN, else the ARN `from_name` finds for that name."""
+        value = self.physical_id(prefix)
+        return value if value.startswith("arn:") else str(from_name(value))
+
     def bus_name(self, prefix: str = EVENT_BUS) -> str:
         return _name_from_arn(self.physical_id(prefix), ":event-bus/")
 
     def bus_arn(self, events: Any, prefix: str = EVENT_BUS) -> str:
-        value = self.physical_id(prefix)
-        if value.startswith("arn:"):
-            return value
-        return str(events.describe_event_bus(Name=value)["Arn"])
+        return self._arn(prefix, lambda name: events.describe_event_bus(Name=name)["Arn"])
 
     def archive_name(self, prefix: str = EVENT_ARCHIVE) -> str:
         return _name_from_arn(self.physical_id(prefix), ":archive/")
 
     def archive_arn(self, events: Any, prefix: str = EVENT_ARCHIVE) -> str:
-        value = self.physical_id(prefix)
-        if value.startswith("arn:"):
-            return value
-        return str(events.describe_archive(ArchiveName=value)["ArchiveArn"])
+        return self._arn(prefix, lambda name: events.describe_archive(ArchiveName=name)["ArchiveArn"])
 
     def function_name(self, prefix: str) -> str:
         return _name_from_arn(self.physical_id(prefix), ":function:").split(":", 1)[0]

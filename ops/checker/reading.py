@@ -56,6 +56,16 @@ def scan(dynamodb: Any, table: str, page_size: int | None = None) -> Iterator[di
             yield _from_wire(item)
 
 
+def _by_pk_prefix(items: Iterator[dict[str, Any]], kinds: dict[str, tuple[str, dict[str, dict[str, Any]]]]) -> None:
+    """Each item into the mapping its pk's prefix names, keyed by its own attribute (else the pk's rest)."""
+    for item in items:
+        pk = str(item.get("pk", ""))
+        for prefix, (key, into) in kinds.items():
+            if pk.startswith(prefix):
+                into[item.get(key) or pk.removeprefix(prefix)] = item
+                break
+
+
 def read_snapshot(dynamodb: Any, resources: Resources, progress: Progress | None = None) -> Snapshot:
     snapshot = Snapshot()
     step = progress or (lambda _: None)
@@ -63,21 +73,19 @@ def read_snapshot(dynamodb: Any, resources: Resources, progress: Progress | None
     step("orders")
     snapshot.orders = {o["order_id"]: o for o in scan(dynamodb, resources.table(ORDERS_TABLE)) if "order_id" in o}
     step("inventory")
-    for item in scan(dynamodb, resources.table(INVENTORY_TABLE)):
-        pk = str(item.get("pk", ""))
-        if pk.startswith("SKU#"):
-            snapshot.skus[item.get("sku") or pk.removeprefix("SKU#")] = item
-        elif pk.startswith("RES#"):
-            snapshot.reservations[item.get("order_id") or pk.removeprefix("RES#")] = item
+    _by_pk_prefix(
+        scan(dynamodb, resources.table(INVENTORY_TABLE)),
+        {"SKU#": ("sku", snapshot.skus), "RES#": ("order_id", snapshot.reservations)},
+    )
     step("payments")
-    for item in scan(dynamodb, resources.table(PAYMENTS_TABLE)):
-        pk = str(item.get("pk", ""))
-        if pk.startswith("PAY#"):
-            snapshot.payments[item.get("order_id") or pk.removeprefix("PAY#")] = item
-        elif pk.startswith("SIM#AUTH#"):
-            snapshot.processor_authorizations[item.get("authorization_id") or pk.removeprefix("SIM#AUTH#")] = item
-        elif pk.startswith("SIM#CAP#"):
-            snapshot.processor_captures[item.get("capture_id") or pk.removeprefix("SIM#CAP#")] = item
+    _by_pk_prefix(
+        scan(dynamodb, resources.table(PAYMENTS_TABLE)),
+        {
+            "PAY#": ("order_id", snapshot.payments),
+            "SIM#AUTH#": ("authorization_id", snapshot.processor_authorizations),
+            "SIM#CAP#": ("capture_id", snapshot.processor_captures),
+        },
+    )
     step("shipments")
     snapshot.shipments = {s["order_id"]: s for s in scan(dynamodb, resources.table(SHIPMENTS_TABLE)) if "order_id" in s}
     return snapshot
