@@ -63,13 +63,32 @@ class OrderLine(_Strict):
 
 
 class EventData(_Strict):
-    """Base of every event's data. Subclasses set SOURCE and DETAIL_TYPE, and SCHEMA_VERSION
-    once their contract has had a breaking change."""
+    """Base of every event's data. An event's detail-type is its class name (unless it sets
+    DETAIL_TYPE), its SOURCE comes from its service's base below, and it sets SCHEMA_VERSION once
+    its contract has had a breaking change."""
 
     SOURCE: ClassVar[str]
     DETAIL_TYPE: ClassVar[str]
     SCHEMA_VERSION: ClassVar[str] = SCHEMA_VERSION
     order_id: str
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        if "DETAIL_TYPE" not in vars(cls):
+            cls.DETAIL_TYPE = cls.__name__
+
+
+class _OrdersEvent(EventData):
+    SOURCE: ClassVar[str] = "orderflow.orders"
+
+
+class _InventoryEvent(EventData):
+    SOURCE: ClassVar[str] = "orderflow.inventory"
+
+
+class _PaymentsEvent(EventData):
+    SOURCE: ClassVar[str] = "orderflow.payments"
 
 
 class _OrderContents(EventData):
@@ -88,66 +107,49 @@ class _OrderToCharge(_OrderContents):
     payment_ref: str = Field(min_length=1)
 
 
-class OrderPlaced(_OrderToCharge):
-    SOURCE: ClassVar[str] = "orderflow.orders"
-    DETAIL_TYPE: ClassVar[str] = "OrderPlaced"
+class OrderPlaced(_OrderToCharge, _OrdersEvent):
     total_cents: int = Field(gt=0)
 
 
-class OrderConfirmed(_OrderContents):
-    SOURCE: ClassVar[str] = "orderflow.orders"
-    DETAIL_TYPE: ClassVar[str] = "OrderConfirmed"
+class OrderConfirmed(_OrderContents, _OrdersEvent):
+    pass  # the order as confirmed: what shipping ships and notifications count
 
 
-class OrderRejected(EventData):
-    SOURCE: ClassVar[str] = "orderflow.orders"
-    DETAIL_TYPE: ClassVar[str] = "OrderRejected"
+class OrderRejected(_OrdersEvent):
     customer_id: str
     reason: str
 
 
-class InventoryReserved(_OrderToCharge):
-    SOURCE: ClassVar[str] = "orderflow.inventory"
-    DETAIL_TYPE: ClassVar[str] = "InventoryReserved"
+class InventoryReserved(_OrderToCharge, _InventoryEvent):
+    pass  # every line reserved: payments charges the order next
 
 
-class InventoryRejected(EventData):
-    SOURCE: ClassVar[str] = "orderflow.inventory"
-    DETAIL_TYPE: ClassVar[str] = "InventoryRejected"
+class InventoryRejected(_InventoryEvent):
     reason: Literal["OUT_OF_STOCK", "UNKNOWN_SKU", "ALREADY_RELEASED"]
     sku: str | None = None
 
 
-class InventoryReleased(EventData):
-    SOURCE: ClassVar[str] = "orderflow.inventory"
-    DETAIL_TYPE: ClassVar[str] = "InventoryReleased"
+class InventoryReleased(_InventoryEvent):
     items: list[OrderLine]
 
 
-class PaymentCompleted(EventData):
-    SOURCE: ClassVar[str] = "orderflow.payments"
-    DETAIL_TYPE: ClassVar[str] = "PaymentCompleted"
+class PaymentCompleted(_PaymentsEvent):
     amount_cents: int
     tax_cents: int
     capture_id: str
 
 
-class PaymentFailed(EventData):
-    SOURCE: ClassVar[str] = "orderflow.payments"
-    DETAIL_TYPE: ClassVar[str] = "PaymentFailed"
+class PaymentFailed(_PaymentsEvent):
     reason: Literal["PAYMENT_DECLINED", "PAYMENT_UNAVAILABLE"]
 
 
-class PaymentRefunded(EventData):
-    SOURCE: ClassVar[str] = "orderflow.payments"
-    DETAIL_TYPE: ClassVar[str] = "PaymentRefunded"
+class PaymentRefunded(_PaymentsEvent):
     amount_cents: int
     refund_id: str
 
 
 class ShipmentScheduled(EventData):
     SOURCE: ClassVar[str] = "orderflow.shipping"
-    DETAIL_TYPE: ClassVar[str] = "ShipmentScheduled"
     shipment_id: str
 
 
