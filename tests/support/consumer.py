@@ -1,15 +1,18 @@
-"""A service's queue consumer on moto, driven as its event source mapping would, with its fault switch."""
+"""A service's handlers on moto: its queue consumer driven as its event source mapping would, with its fault
+switch; a refused input's (lack of) effects."""
 
 from __future__ import annotations
 
 import importlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
 import boto3
 import pytest
+from pydantic import ValidationError
 
 from shared import faults
 from shared.events import Envelope
@@ -46,3 +49,12 @@ class Consumer:
             Name=FAULTS_PARAMETER, Value=json.dumps(document), Type="String", Overwrite=True
         )
         faults.reset_cache()
+
+
+def assert_refused_without_effects(handler: ModuleType, event: Any, *effects: Callable[[], list[Any]]) -> None:
+    """The handler refuses `event` (a ValidationError) before it writes or announces anything: each of `effects`
+    (what the table holds, what the bus received, ...) is still empty."""
+    with pytest.raises(ValidationError):
+        handler.lambda_handler(event, LambdaContext())
+    for effect in effects:
+        assert effect() == []

@@ -45,6 +45,24 @@ def event_metadata(order_id: str, **overrides: Any) -> dict[str, Any]:
     return {**metadata, **overrides}
 
 
+def saga_task(
+    action: str, order_id: str, /, sku: str = "SKU-1", quantity: int = 2, unit_price_cents: int = 1250, **overrides: Any
+) -> dict[str, Any]:
+    """A task Lambda's input from the saga's state machine: `action` and the order as placed (`quantity` of
+    `sku`), `overrides` last; the machine passes its whole state, so earlier results may ride along."""
+    task = {
+        "action": action,
+        "order_id": order_id,
+        "customer_id": "cust-1",
+        "items": [{"sku": sku, "quantity": quantity, "unit_price_cents": unit_price_cents}],
+        "total_cents": quantity * unit_price_cents,
+        "payment_ref": "kms1:c2VhbGVk",
+        "correlation_id": f"corr-{order_id}",
+        "flow": "orchestrated",
+    }
+    return {**task, **overrides}
+
+
 def eventbridge_event(envelope: Envelope) -> dict[str, Any]:
     """An event as EventBridge delivers it (into an SQS message body, or to a target)."""
     return {

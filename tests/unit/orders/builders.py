@@ -7,11 +7,20 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from shared.events import EventData, new_event
+from orders.domain.models import Order
+from shared.events import EventData, OrderLine, new_event
 from tests.support import events as support_events
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
+
+
+# order_body()'s items as the API prices them (tests/unit/orders/conftest.py's PRICES), and their total.
+PRICED_LINES = [
+    {"sku": "SKU-1", "quantity": 2, "unit_price_cents": 1250},
+    {"sku": "SKU-2", "quantity": 1, "unit_price_cents": 499},
+]
+PRICED_TOTAL = 2 * 1250 + 499
 
 
 def order_body(**overrides: Any) -> dict[str, Any]:
@@ -23,6 +32,26 @@ def order_body(**overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+def pending_order(
+    order_id: str, flow: str = "choreographed", quantity: int = 1, unit_price_cents: int = 1000, **overrides: Any
+) -> Order:
+    """An order as placed (PENDING) at 2026-03-01 10:00: `quantity` of SKU-1 at `unit_price_cents`."""
+    order: dict[str, Any] = {
+        "order_id": order_id,
+        "customer_id": "cust-1",
+        "flow": flow,
+        "status": "PENDING",
+        "status_rank": 0,
+        "items": [OrderLine(sku="SKU-1", quantity=quantity, unit_price_cents=unit_price_cents)],
+        "total_cents": quantity * unit_price_cents,
+        "payment_ref": "kms1:c2VhbGVk",
+        "correlation_id": f"corr-{order_id}",
+        "created_at": "2026-03-01T10:00:00.000000Z",
+        "updated_at": "2026-03-01T10:00:00.000000Z",
+    }
+    return Order(**{**order, **overrides})
 
 
 def api_gateway_event(

@@ -8,7 +8,7 @@ import uuid
 import boto3
 
 from shared.payment_ref import fingerprint
-from tests.unit.orders.builders import order_body
+from tests.unit.orders.builders import PRICED_LINES, PRICED_TOTAL, order_body
 from tests.unit.orders.conftest import open_ref
 
 
@@ -25,11 +25,8 @@ def test_choreographed_order_is_one_pending_item_answered_202_with_location(clie
     assert item["status"] == "PENDING" and item["status_rank"] == 0
     assert item["flow"] == "choreographed"
     assert item["customer_id"] == "cust-42"
-    assert item["items"] == [
-        {"sku": "SKU-1", "quantity": 2, "unit_price_cents": 1250},
-        {"sku": "SKU-2", "quantity": 1, "unit_price_cents": 499},
-    ]
-    assert item["total_cents"] == 2 * 1250 + 499
+    assert item["items"] == PRICED_LINES
+    assert item["total_cents"] == PRICED_TOTAL
     # The card token is not stored: a reference only payments can open (for this order), and a
     # fingerprint that recognises a retry.
     assert item["payment_ref"].startswith("kms1:") and open_ref(order_id, item["payment_ref"]) == "tok_visa"

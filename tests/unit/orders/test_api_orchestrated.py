@@ -16,7 +16,7 @@ from orders.logic.placed import PlacedOrder
 from orders.logic.saga_outcome import interpret_execution
 from shared.events import OrderLine
 from shared.payment_ref import fingerprint
-from tests.unit.orders.builders import order_body
+from tests.unit.orders.builders import PRICED_LINES, PRICED_TOTAL, order_body
 from tests.unit.orders.conftest import open_ref
 
 SAGA_ARN = "arn:aws:states:us-east-1:123456789012:stateMachine:order-saga"
@@ -34,11 +34,8 @@ def test_the_saga_gets_the_documented_input_named_after_the_order(client, saga, 
     assert payload == {
         "order_id": name,
         "customer_id": "cust-42",
-        "items": [
-            {"sku": "SKU-1", "quantity": 2, "unit_price_cents": 1250},
-            {"sku": "SKU-2", "quantity": 1, "unit_price_cents": 499},
-        ],
-        "total_cents": 2999,
+        "items": PRICED_LINES,
+        "total_cents": PRICED_TOTAL,
         "payment_ref": payload["payment_ref"],
         "correlation_id": "corr-o",
         "flow": "orchestrated",
@@ -63,11 +60,8 @@ def test_confirmed_is_201_with_the_order(client, saga) -> None:
         "order_id": saga.calls[0][0],
         "status": "CONFIRMED",
         "flow": "orchestrated",
-        "items": [
-            {"sku": "SKU-1", "quantity": 2, "unit_price_cents": 1250},
-            {"sku": "SKU-2", "quantity": 1, "unit_price_cents": 499},
-        ],
-        "total_cents": 2999,
+        "items": PRICED_LINES,
+        "total_cents": PRICED_TOTAL,
         "tax_cents": 240,
         "correlation_id": "corr-c",
     }
@@ -221,11 +215,8 @@ def test_keyed_retry_of_a_decided_order_answers_from_the_stored_order(client, sa
             "flow": "orchestrated",
             "status": "CONFIRMED",
             "status_rank": 9,
-            "items": [
-                {"sku": "SKU-1", "quantity": 2, "unit_price_cents": 1250},
-                {"sku": "SKU-2", "quantity": 1, "unit_price_cents": 499},
-            ],
-            "total_cents": 2999,
+            "items": PRICED_LINES,
+            "total_cents": PRICED_TOTAL,
             "tax_cents": 10,
             "payment_ref": "kms1:c2VhbGVk",
             "payment_fingerprint": fingerprint(order_id, "tok_visa"),
@@ -407,10 +398,7 @@ def test_keyed_retry_of_an_undecided_order_runs_the_saga_again(client, saga, tab
     from orders.domain.models import new_order_id
 
     order_id = new_order_id("cust-42", "o-5")
-    lines = [
-        {"sku": "SKU-1", "quantity": 2, "unit_price_cents": 1250},
-        {"sku": "SKU-2", "quantity": 1, "unit_price_cents": 499},
-    ]
+    lines = PRICED_LINES
     boto3.resource("dynamodb").Table("orders-test").put_item(
         Item={
             "order_id": order_id,
@@ -419,7 +407,7 @@ def test_keyed_retry_of_an_undecided_order_runs_the_saga_again(client, saga, tab
             "status": "RESERVED",  # a saga that died mid-way, after the idempotency record expired
             "status_rank": 1,
             "items": lines,
-            "total_cents": 2999,
+            "total_cents": PRICED_TOTAL,
             "payment_ref": "kms1:c2VhbGVk",
             "payment_fingerprint": fingerprint(order_id, "tok_visa"),
             "correlation_id": "corr-first",

@@ -9,23 +9,12 @@ from orders import dependencies
 from orders.data.orders_repository import DynamoDBOrdersRepository
 from orders.domain.models import Order, StatusChange
 from orders.handlers import outbox_relay
-from shared.events import OrderLine, event_id_for
+from shared.events import event_id_for
+from tests.unit.orders.builders import pending_order
 
 
 def _order(order_id: str, flow: str = "choreographed") -> Order:
-    return Order(
-        order_id=order_id,
-        customer_id="cust-r",
-        flow=flow,
-        status="PENDING",
-        status_rank=0,
-        items=[OrderLine(sku="SKU-1", quantity=3, unit_price_cents=1250)],
-        total_cents=3750,
-        payment_ref="kms1:c2VhbGVk",
-        correlation_id=f"corr-{order_id}",
-        created_at="2026-03-01T10:00:00.000000Z",
-        updated_at="2026-03-01T10:00:00.000000Z",
-    )
+    return pending_order(order_id, flow, quantity=3, unit_price_cents=1250, customer_id="cust-r")
 
 
 @pytest.fixture

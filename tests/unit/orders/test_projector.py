@@ -14,25 +14,13 @@ from orders.data.orders_repository import DynamoDBOrdersRepository
 from orders.domain.models import STATUS_RANK, Order
 from orders.handlers import projector
 from shared.events import InventoryRejected, InventoryReserved, OrderLine, PaymentCompleted, PaymentFailed
-from tests.unit.orders.builders import eventbridge_event, sqs_event
+from tests.unit.orders.builders import eventbridge_event, pending_order, sqs_event
 
 LINES = [OrderLine(sku="SKU-1", quantity=1, unit_price_cents=1000)]
 
 
 def _order(order_id: str, flow: str = "choreographed") -> Order:
-    return Order(
-        order_id=order_id,
-        customer_id="cust-p",
-        flow=flow,
-        status="PENDING",
-        status_rank=0,
-        items=LINES,
-        total_cents=1000,
-        payment_ref="kms1:c2VhbGVk",
-        correlation_id="corr-p",
-        created_at="2026-03-01T10:00:00.000000Z",
-        updated_at="2026-03-01T10:00:00.000000Z",
-    )
+    return pending_order(order_id, flow, customer_id="cust-p", correlation_id="corr-p")
 
 
 def outcome(kind: str, order_id: str):

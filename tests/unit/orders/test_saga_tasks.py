@@ -9,23 +9,13 @@ import pytest
 from orders.domain.errors import OrderConflictError, OrderNotFoundError
 from orders.handlers import saga_tasks
 from orders.handlers.saga_tasks import InvalidTaskError
+from tests.support.events import saga_task
 
 
 def record_payload(order_id: str = "o-1", **overrides):
-    payload = {
-        "action": "record",
-        "order_id": order_id,
-        "customer_id": "cust-1",
-        "items": [{"sku": "SKU-1", "quantity": 2, "unit_price_cents": 1250}],
-        "total_cents": 2500,
-        "payment_ref": "kms1:dG9rX3Zpc2E=",
-        "correlation_id": "corr-s",
-        "flow": "orchestrated",
-        # The state machine passes its whole state: unknown fields are ignored.
-        "reservation": {"status": "RESERVED"},
-    }
-    payload.update(overrides)
-    return payload
+    # The state machine passes its whole state: unknown fields are ignored.
+    state = {"payment_ref": "kms1:dG9rX3Zpc2E=", "correlation_id": "corr-s", "reservation": {"status": "RESERVED"}}
+    return saga_task("record", order_id, **{**state, **overrides})
 
 
 @pytest.fixture
