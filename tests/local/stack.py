@@ -132,20 +132,17 @@ class LocalRunnerTestStack(cdk.Stack):
         bus = events.EventBus(self, "Bus", event_bus_name="local-runner-bus")
         bus.archive("Archive", event_pattern=events.EventPattern(source=["test.items"]), retention=Duration.days(1))
         events_queue = sqs.Queue(self, "EventsQueue")
-        events.Rule(
-            self,
-            "ItemCreatedRule",
-            event_bus=bus,
-            event_pattern=events.EventPattern(source=["test.items"], detail_type=["ItemCreated"]),
-            targets=[targets.SqsQueue(events_queue)],
-        )
-        events.Rule(
-            self,
-            "ItemAuditedRule",
-            event_bus=bus,
-            event_pattern=events.EventPattern(source=["test.items"], detail_type=["ItemAudited"]),
-            targets=[targets.LambdaFunction(recorder)],
-        )
+        for detail_type, target in (
+            ("ItemCreated", targets.SqsQueue(events_queue)),
+            ("ItemAudited", targets.LambdaFunction(recorder)),
+        ):
+            events.Rule(
+                self,
+                f"{detail_type}Rule",
+                event_bus=bus,
+                event_pattern=events.EventPattern(source=["test.items"], detail_type=[detail_type]),
+                targets=[target],
+            )
 
         # An Express workflow with a named-error Retry and a Catch, and a Standard one.
         caught = sfn.Pass(self, "Caught")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import sys
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -17,7 +16,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from local.dynamodb_locks import LOCKS, TRANSACTION, WRITE, item_id
+from local.dynamodb_locks import LOCKS, WRITE
+from tests.support.dynamodb_locks import item_held
 
 THREADS, DECREMENTS, STOCK = 16, 20, 50
 
@@ -33,29 +33,9 @@ def key(pk: str) -> dict[str, Any]:
 @contextmanager
 def in_flight_transaction(cloud: Any, pk: str) -> Iterator[None]:
     """Holds an item the way a TransactWriteItems in progress does, on another thread."""
-    from moto.dynamodb.models import dynamodb_backends
-
-    table = dynamodb_backends["123456789012"][cloud.region].get_table(table_name(cloud))
-    item = item_id(table, key(pk))
-    assert item is not None
-    taken, done = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        with LOCKS.transaction([item]) as conflicts:
-            assert conflicts == []
-            taken.set()
-            done.wait(timeout=60)
-
-    holder = threading.Thread(target=hold, daemon=True)
-    holder.start()
-    assert taken.wait(timeout=10)
-    try:
-        assert LOCKS.holder(item) == TRANSACTION
+    with item_held(cloud, table_name(cloud), key(pk)) as held:
         yield
-    finally:
-        done.set()
-        holder.join(timeout=10)
-    assert LOCKS.holder(item) is None
+    assert LOCKS.holder(held.item) is None
 
 
 def decrement(dynamodb: Any, table: str, pk: str) -> bool:
@@ -172,37 +152,21 @@ def test_a_single_write_to_an_item_in_a_transaction_gets_transaction_conflict(cl
 
 def test_a_write_in_progress_holds_up_only_its_own_item(cloud: Any, unique: str) -> None:
     """No process-wide lock: while one item is being written, another item's write completes."""
-    from moto.dynamodb.models import dynamodb_backends
-
     table, busy, free = table_name(cloud), f"busy-{unique}", f"free-{unique}"
     dynamodb = cloud.client("dynamodb")
-    item = item_id(dynamodb_backends["123456789012"][cloud.region].get_table(table), key(busy))
-    assert item is not None
-    taken, done = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        with LOCKS.write(item):
-            taken.set()
-            done.wait(timeout=60)
-
-    holder = threading.Thread(target=hold, daemon=True)
-    holder.start()
-    assert taken.wait(timeout=10)
-    try:
-        assert LOCKS.holder(item) == WRITE
-        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-            waiting = pool.submit(dynamodb.put_item, TableName=table, Item={**key(busy), "n": {"N": "2"}})
-            dynamodb.put_item(TableName=table, Item={**key(free), "n": {"N": "1"}})
-            assert not waiting.done()  # the same item waits for the write in progress
-            # a transaction does not wait: the item is held, so it is cancelled
-            with pytest.raises(ClientError) as raised:
-                dynamodb.transact_write_items(
-                    TransactItems=[{"Put": {"TableName": table, "Item": {**key(busy), "n": {"N": "3"}}}}]
-                )
-            assert [r["Code"] for r in raised.value.response["CancellationReasons"]] == ["TransactionConflict"]
-            done.set()
-            waiting.result(timeout=10)
-    finally:
-        done.set()
-        holder.join(timeout=10)
+    with (
+        item_held(cloud, table, key(busy), how=WRITE) as held,
+        concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool,
+    ):
+        waiting = pool.submit(dynamodb.put_item, TableName=table, Item={**key(busy), "n": {"N": "2"}})
+        dynamodb.put_item(TableName=table, Item={**key(free), "n": {"N": "1"}})
+        assert not waiting.done()  # the same item waits for the write in progress
+        # a transaction does not wait: the item is held, so it is cancelled
+        with pytest.raises(ClientError) as raised:
+            dynamodb.transact_write_items(
+                TransactItems=[{"Put": {"TableName": table, "Item": {**key(busy), "n": {"N": "3"}}}}]
+            )
+        assert [r["Code"] for r in raised.value.response["CancellationReasons"]] == ["TransactionConflict"]
+        held.release.set()
+        waiting.result(timeout=10)
     assert dynamodb.get_item(TableName=table, Key=key(busy))["Item"]["n"] == {"N": "2"}

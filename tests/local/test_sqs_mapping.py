@@ -6,6 +6,8 @@ import json
 from collections import Counter
 from typing import Any
 
+import pytest
+
 
 def queue(cloud: Any, name: str) -> Any:
     return cloud.find(type="AWS::SQS::Queue", path_contains=f"/{name}/")
@@ -50,20 +52,21 @@ def test_partial_batch_failure_retries_only_the_failed_records_then_redrives_the
     assert sorted(m["Body"] for m in dead if unique in m["Body"]) == sorted(bodies[3:])
 
 
-def test_a_function_error_returns_the_whole_batch(cloud: Any, unique: str) -> None:
-    sqs = cloud.client("sqs")
-    sqs.send_message(QueueUrl=queue(cloud, "WorkQueue").physical_id, MessageBody=f"boom-{unique}")
+@pytest.mark.parametrize(
+    "prefix",
+    [
+        "boom",  # the function raises: the whole batch returns
+        "bogus",  # the function answers an invalid failure report: the whole batch fails
+    ],
+)
+def test_a_function_error_or_an_invalid_failure_report_fails_the_whole_batch(
+    cloud: Any, unique: str, prefix: str
+) -> None:
+    body = f"{prefix}-{unique}"
+    cloud.client("sqs").send_message(QueueUrl=queue(cloud, "WorkQueue").physical_id, MessageBody=body)
     cloud.wait_idle()
-    assert len(records_seen(cloud, f"boom-{unique}")) == 2
-    assert [m["Body"] for m in drain(cloud, queue(cloud, "WorkDlq").physical_id)] == [f"boom-{unique}"]
-
-
-def test_an_invalid_failure_report_fails_the_whole_batch(cloud: Any, unique: str) -> None:
-    sqs = cloud.client("sqs")
-    sqs.send_message(QueueUrl=queue(cloud, "WorkQueue").physical_id, MessageBody=f"bogus-{unique}")
-    cloud.wait_idle()
-    assert len(records_seen(cloud, f"bogus-{unique}")) == 2
-    assert [m["Body"] for m in drain(cloud, queue(cloud, "WorkDlq").physical_id)] == [f"bogus-{unique}"]
+    assert len(records_seen(cloud, body)) == 2
+    assert [m["Body"] for m in drain(cloud, queue(cloud, "WorkDlq").physical_id)] == [body]
 
 
 def test_records_have_lambdas_sqs_event_format(cloud: Any, unique: str) -> None:
