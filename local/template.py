@@ -12,7 +12,8 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from dataclasses import KW_ONLY, dataclass, field
+from typing import Any, ClassVar
 
 NO_VALUE = object()  # AWS::NoValue: the property or list item disappears
 
@@ -48,32 +49,26 @@ def physical_name(stack_name: str, logical_id: str, max_length: int, suffix: str
     return name + suffix
 
 
+@dataclass(eq=False, repr=False)
 class TemplateResolver:
-    """Evaluates intrinsic functions; resources register their Ref value and attributes as they appear."""
+    """Evaluates intrinsic functions; resources register their Ref value and attributes as they appear.
 
-    def __init__(
-        self,
-        template: Mapping[str, Any],
-        *,
-        stack_name: str,
-        region: str,
-        account_id: str,
-        partition: str = "aws",
-        url_suffix: str = "amazonaws.com",
-        parameters: Mapping[str, Any] | None = None,
-        ssm_lookup: Callable[[str], str | None] | None = None,
-    ) -> None:
-        self.template = template
-        self.stack_name = stack_name
-        self.region = region
-        self.account_id = account_id
-        self.partition = partition
-        self.url_suffix = url_suffix
-        self.refs: dict[str, Any] = {}
-        self.attributes: dict[str, dict[str, Any]] = {}
-        self._parameters = dict(parameters or {})
-        self._ssm_lookup = ssm_lookup
-        self._conditions: dict[str, bool] = {}
+    `parameters`: values for the template's parameters (else their defaults); `ssm_lookup`: the
+    value of an SSM parameter, for parameters of an `AWS::SSM::Parameter::Value<...>` type.
+    """
+
+    template: Mapping[str, Any]
+    _: KW_ONLY
+    stack_name: str
+    region: str
+    account_id: str
+    partition: str = "aws"
+    url_suffix: str = "amazonaws.com"
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    ssm_lookup: Callable[[str], str | None] | None = None
+    refs: dict[str, Any] = field(default_factory=dict, init=False)
+    attributes: dict[str, dict[str, Any]] = field(default_factory=dict, init=False)
+    _conditions: dict[str, bool] = field(default_factory=dict, init=False)
 
     # -- registration --------------------------------------------------------------------
 
@@ -140,15 +135,15 @@ class TemplateResolver:
         raise Unresolvable(f"Ref to {name!r}, which is neither provisioned nor a parameter")
 
     def _parameter(self, name: str, definition: Mapping[str, Any]) -> Any:
-        if name in self._parameters:
-            value = self._parameters[name]
+        if name in self.parameters:
+            value = self.parameters[name]
         elif "Default" in definition:
             value = definition["Default"]
         else:
             raise Unresolvable(f"parameter {name!r} has no default; pass it in `parameters`")
         kind = str(definition.get("Type", "String"))
-        if kind.startswith("AWS::SSM::Parameter::Value") and self._ssm_lookup is not None:
-            looked_up = self._ssm_lookup(str(value))
+        if kind.startswith("AWS::SSM::Parameter::Value") and self.ssm_lookup is not None:
+            looked_up = self.ssm_lookup(str(value))
             if looked_up is not None:
                 value = looked_up
         if kind.startswith("List<") or kind == "CommaDelimitedList":
@@ -245,7 +240,7 @@ class TemplateResolver:
         items, item = self._resolve(arg[0]), self._resolve(arg[1])
         return item in items
 
-    _INTRINSICS: dict[str, Callable[[TemplateResolver, Any], Any]] = {
+    _INTRINSICS: ClassVar[dict[str, Callable[[TemplateResolver, Any], Any]]] = {
         "Ref": _ref,
         "Fn::GetAtt": _get_att,
         "Fn::Join": _join,

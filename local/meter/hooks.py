@@ -139,12 +139,15 @@ def _install_sqs() -> None:
             meter.count("sqs_change_visibility", 1, meter.receipt_cids([receipt_handle]))
         return original_visibility(self, queue_name, receipt_handle, *args, **kwargs)
 
-    backend.send_message = send_message
-    backend.send_message_batch = send_message_batch
-    backend.receive_message = receive_message
-    backend.delete_message = delete_message
-    backend.delete_message_batch = delete_message_batch
-    backend.change_message_visibility = change_message_visibility
+    for counted in (
+        send_message,
+        send_message_batch,
+        receive_message,
+        delete_message,
+        delete_message_batch,
+        change_message_visibility,
+    ):
+        setattr(backend, counted.__name__, counted)
 
 
 def _install_events() -> None:
