@@ -53,24 +53,13 @@ class Compensation(PaymentSteps):
         replayed = payment.state is PaymentState.REFUNDED
         if not replayed:
             assert payment.capture_id is not None and payment.captured_cents is not None
-            refund_id = self.provider.refund(
-                payment.capture_id, payment.captured_cents, idempotency_key=_key("refund", payment.order_id)
-            )
-            now = self.clock()
-            refunded = replace(
-                payment,
-                state=PaymentState.REFUNDED,
-                refund_id=refund_id,
-                refunded_cents=payment.captured_cents,
-                updated_at=now,
-                refunded_at=now,
-            )
+            refunded = self._refunded(payment, payment.capture_id, payment.captured_cents)
             if self.repository.transition(PaymentState.CAPTURED, refunded):
-                logger.info("payment refunded", extra={"refund_id": refund_id})
+                logger.info("payment refunded", extra={"refund_id": refunded.refund_id})
                 payment = refunded
             else:
                 payment = self._require(payment.order_id)
-                if payment.refund_id != refund_id:
+                if payment.refund_id != refunded.refund_id:
                     raise PaymentContention(payment.order_id)
         return self._announce_refunded(payment, correlation_id, flow, replayed=replayed)
 
@@ -79,28 +68,31 @@ class Compensation(PaymentSteps):
         the capture and record capture and refund in one conditional write (AUTHORIZED ->
         REFUNDED), so a late capture answer finds REFUNDED and never announces PaymentCompleted.
         Returns the record written, or None if the record moved meanwhile (the caller re-reads)."""
-        refund_id = self.provider.refund(
-            capture.capture_id, capture.amount_cents, idempotency_key=_key("refund", payment.order_id)
-        )
-        now = self.clock()
-        refunded = replace(
-            payment,
-            state=PaymentState.REFUNDED,
-            capture_id=capture.capture_id,
-            captured_cents=capture.amount_cents,
-            captured_at=now,
-            refund_id=refund_id,
-            refunded_cents=capture.amount_cents,
-            refunded_at=now,
-            updated_at=now,
-        )
+        refunded = self._refunded(payment, capture.capture_id, capture.amount_cents)
         if not self.repository.transition(PaymentState.AUTHORIZED, refunded):
             return None
         logger.warning(
             "refunded a capture whose answer was lost",
-            extra={"capture_id": capture.capture_id, "refund_id": refund_id},
+            extra={"capture_id": capture.capture_id, "refund_id": refunded.refund_id},
         )
         return refunded
+
+    def _refunded(self, payment: Payment, capture_id: str, amount_cents: int) -> Payment:
+        """Give back ``amount_cents`` of the capture (key ``refund:<order_id>``, so a retry refunds
+        once): the payment as REFUNDED, its capture noted (the record may never have heard of it)."""
+        refund_id = self.provider.refund(capture_id, amount_cents, idempotency_key=_key("refund", payment.order_id))
+        now = self.clock()
+        return replace(
+            payment,
+            state=PaymentState.REFUNDED,
+            capture_id=capture_id,
+            captured_cents=amount_cents,
+            captured_at=payment.captured_at or now,
+            refund_id=refund_id,
+            refunded_cents=amount_cents,
+            refunded_at=now,
+            updated_at=now,
+        )
 
     def _announce_refunded(
         self, payment: Payment, correlation_id: str, flow: Flow, *, replayed: bool
