@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -20,13 +19,14 @@ from botocore.credentials import Credentials
 
 from console import PREFIX, STATIC
 from local.apigateway_http import ApiRequest, static_files
+from local.background_server import BackgroundServer
 from ops import api
 
 FORWARDED_HEADERS = ("Content-Type", "Idempotency-Key", "If-Match", "If-None-Match", "X-Correlation-Id")
 ANSWER_HEADERS = ("Content-Type", "ETag", "Location", "Retry-After", "Idempotent-Replayed")
 
 
-class ConsoleServer:
+class ConsoleServer(BackgroundServer):
     """The page, its graph, and a forwarding (signing) proxy to `api_url`."""
 
     def __init__(
@@ -44,22 +44,11 @@ class ConsoleServer:
         self.credentials = credentials
         self.region = region
         self.files = static_files(STATIC, PREFIX)
-        self._server = ThreadingHTTPServer((host, port), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="console", daemon=True)
+        super().__init__(ThreadingHTTPServer((host, port), self._handler()), "console")
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}{PREFIX}/"
-
-    def start(self) -> ConsoleServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        return f"{super().url}{PREFIX}/"
 
     def serve_forever(self) -> None:
         self._server.serve_forever()

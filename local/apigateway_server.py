@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,6 +14,7 @@ from urllib.parse import parse_qsl, urlsplit
 from local.apigateway import ApiGateway
 from local.apigateway_errors import INTERNAL_ERROR
 from local.apigateway_http import ApiRequest, ApiResponse, MountHandler, header_maps
+from local.background_server import BackgroundServer
 
 log = logging.getLogger("local.apigateway")
 
@@ -129,23 +129,13 @@ class _ApiServer(ThreadingHTTPServer):
         super().__init__(address, _RequestHandler)
 
 
-class LocalApiServer:
+class LocalApiServer(BackgroundServer):
     """Serves an `ApiGateway` on 127.0.0.1 in a background thread."""
 
     def __init__(self, gateway: ApiGateway, host: str = "127.0.0.1", port: int = 0) -> None:
         self.gateway = gateway
-        self._server = _ApiServer((host, port), gateway)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="local-api", daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> None:
-        self._thread.start()
+        super().__init__(_ApiServer((host, port), gateway), "local-api")
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().stop()
         self.gateway.close()
