@@ -5,15 +5,10 @@ Outcomes are counted once per decision, never on replays.
 
 from __future__ import annotations
 
-from aws_lambda_powertools.metrics import MetricUnit
-
 from inventory.domain.models import ReleaseOutcome, ReservationOutcome
-from shared.observability import entry_point, observability
+from shared.observability import count, service_observability
 
-SERVICE = "inventory"
-
-logger, tracer, metrics = observability(SERVICE)
-entry = entry_point(logger, tracer, metrics)
+logger, tracer, metrics, entry = service_observability("inventory")
 
 _REJECTION_METRICS = {
     "OUT_OF_STOCK": "OrderRejectedOutOfStock",
@@ -24,14 +19,13 @@ _REJECTION_METRICS = {
 
 def record_reservation(outcome: ReservationOutcome) -> None:
     if outcome.replayed:
-        metrics.add_metric(name="ReservationReplayed", unit=MetricUnit.Count, value=1)
-        return
-    if outcome.status == "RESERVED":
-        metrics.add_metric(name="StockReserved", unit=MetricUnit.Count, value=1)
+        count(metrics, "ReservationReplayed")
+    elif outcome.status == "RESERVED":
+        count(metrics, "StockReserved")
     else:
-        metrics.add_metric(name=_REJECTION_METRICS[outcome.reason or "OUT_OF_STOCK"], unit=MetricUnit.Count, value=1)
+        count(metrics, _REJECTION_METRICS[outcome.reason or "OUT_OF_STOCK"])
 
 
 def record_release(outcome: ReleaseOutcome) -> None:
     if outcome.stock_moved and not outcome.replayed:
-        metrics.add_metric(name="StockReleased", unit=MetricUnit.Count, value=1)
+        count(metrics, "StockReleased")

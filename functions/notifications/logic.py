@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from aws_lambda_powertools.metrics import MetricUnit
-
 from notifications.data.repository import AnalyticsRepository, Notifier
 from notifications.domain.models import Notification, OutcomeRecord
 from notifications.observability import logger, metrics, tracer
 from shared import faults
 from shared.events import EventData, EventMetadata, OrderConfirmed, OrderRejected, ShipmentScheduled
+from shared.observability import count
 
 # Rejection reasons are free text in the contract; only known ones are explained to a customer.
 _REJECTION_TEXT = {
@@ -75,13 +74,13 @@ def handle_outcome(
     notification = build_notification(metadata, data)  # before any write: an unsupported event changes nothing
     result = analytics.record_outcome(build_record(metadata, data))
     if not result.first_time:
-        metrics.add_metric(name="DuplicateEvent", unit=MetricUnit.Count, value=1)
+        count(metrics, "DuplicateEvent")
         if result.notified:
             logger.info("duplicate event; already counted and notified")
             return False
         logger.info("duplicate event; already counted, notification still pending")
     notifier.publish(notification)
     analytics.mark_notified(metadata.event_id, now or datetime.now(UTC))
-    metrics.add_metric(name="NotificationSent", unit=MetricUnit.Count, value=1)
+    count(metrics, "NotificationSent")
     logger.info("customer notified", extra={"notification_type": notification.type})
     return True

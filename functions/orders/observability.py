@@ -6,11 +6,10 @@ import os
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-from shared.observability import entry_point, observability, without_values
+from shared.observability import service_observability, without_values
 
-logger, tracer, metrics = observability("orders")
 # Every orders handler: no response in the trace (it may hold order data), a cold-start metric.
-entry = entry_point(logger, tracer, metrics, capture_response=False, cold_start=True)
+logger, tracer, metrics, entry = service_observability("orders", capture_response=False, cold_start=True)
 __all__ = ["count_order", "entry", "logger", "metrics", "record_decision_time", "tracer", "without_values"]
 
 

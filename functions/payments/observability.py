@@ -5,15 +5,10 @@ Outcomes are counted once per decision, never on replays.
 
 from __future__ import annotations
 
-from aws_lambda_powertools.metrics import MetricUnit
-
 from payments.domain.models import PaymentOutcome
-from shared.observability import entry_point, observability
+from shared.observability import count, service_observability
 
-SERVICE = "payments"
-
-logger, tracer, metrics = observability(SERVICE)
-entry = entry_point(logger, tracer, metrics)
+logger, tracer, metrics, entry = service_observability("payments")
 
 _METRICS = {
     "AUTHORIZED": "PaymentAuthorized",
@@ -28,8 +23,8 @@ _METRICS = {
 def record_outcome(outcome: PaymentOutcome) -> None:
     name = _METRICS.get(outcome.status)
     if name and not outcome.replayed:
-        metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+        count(metrics, name)
 
 
 def record_provider_unavailable() -> None:
-    metrics.add_metric(name="PaymentProviderUnavailable", unit=MetricUnit.Count, value=1)
+    count(metrics, "PaymentProviderUnavailable")

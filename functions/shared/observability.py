@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import Any, NamedTuple, Protocol, TypeVar, cast
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import ValidationError
 
 from shared import tracing
@@ -42,6 +43,31 @@ def entry_point(
         return cast(Handler, logger.inject_lambda_context(traced, clear_state=True))
 
     return wear
+
+
+class EntryPoint(Protocol):
+    def __call__(self, handler: Handler, /) -> Handler: ...
+
+
+class ServiceObservability(NamedTuple):
+    logger: Logger
+    tracer: Tracer
+    metrics: Metrics
+    entry: EntryPoint
+
+
+def service_observability(
+    service: str, *, capture_response: bool | None = None, cold_start: bool = False
+) -> ServiceObservability:
+    """A service's logger, tracer and metrics, and the ``entry_point`` its handlers wear."""
+    logger, tracer, metrics = observability(service)
+    wear = entry_point(logger, tracer, metrics, capture_response=capture_response, cold_start=cold_start)
+    return ServiceObservability(logger, tracer, metrics, wear)
+
+
+def count(metrics: Metrics, name: str) -> None:
+    """One data point of a business counter, flushed with the invocation's metrics."""
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
 
 
 def bind_correlation(logger: Logger, correlation_id: str, order_id: str | None = None) -> None:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from aws_lambda_powertools.metrics import MetricUnit
-
 from shared import faults
 from shared.events import EventMetadata, OrderConfirmed, ShipmentScheduled, new_event
+from shared.observability import count
 from shared.publisher import EventSink
 from shipping.data.repository import ShipmentRepository
 from shipping.domain.models import SCHEDULED, Shipment, ShipmentLine, shipment_id_for
@@ -40,7 +39,7 @@ def schedule_shipment(
     )
     shipment, created = repository.create_if_absent(candidate)
     if created:
-        metrics.add_metric(name="ShipmentScheduled", unit=MetricUnit.Count, value=1)
+        count(metrics, "ShipmentScheduled")
         logger.info("shipment scheduled", extra={"shipment_id": shipment.shipment_id})
     else:
         logger.info("shipment already scheduled; announcing again", extra={"shipment_id": shipment.shipment_id})

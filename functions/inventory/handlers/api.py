@@ -14,7 +14,6 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse, OpenAPIResponseHeader
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from inventory.dependencies import api_inventory
@@ -47,7 +46,7 @@ from shared.http_errors import (
     register_error_handlers,
     unavailable,
 )
-from shared.observability import bind_correlation
+from shared.observability import bind_correlation, count
 
 app = APIGatewayRestResolver(enable_validation=True)
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -168,7 +167,7 @@ def put_stock(
     sku: Sku, body: SetStockBody, if_match: IfMatch = None, if_none_match: IfNoneMatch = None
 ) -> Response[StockItemView]:
     item = api_inventory().set_stock(sku, body.available, body.price_cents, precondition(if_match, if_none_match))
-    metrics.add_metric(name="StockSet", unit=MetricUnit.Count, value=1)
+    count(metrics, "StockSet")
     return _stock_response(item)
 
 
@@ -189,9 +188,9 @@ def adjust_stock(sku: Sku, body: AdjustmentBody, idempotency_key: IdempotencyKey
         Adjustment(sku=sku, key=idempotency_key, delta=body.delta, reason=body.reason)
     )
     if outcome.replayed:
-        metrics.add_metric(name="StockAdjustmentReplayed", unit=MetricUnit.Count, value=1)
+        count(metrics, "StockAdjustmentReplayed")
         return _stock_response(outcome.item, {REPLAYED_HEADER: "true"})
-    metrics.add_metric(name="StockAdjusted", unit=MetricUnit.Count, value=1)
+    count(metrics, "StockAdjusted")
     return _stock_response(outcome.item)
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from payments.dependencies import consumer_payments, payment_workflow
@@ -17,6 +16,7 @@ from payments.domain.models import WorkflowRequest
 from payments.observability import entry, logger, metrics, record_outcome
 from shared.consumer import consume
 from shared.events import Envelope, EventData, InventoryReserved, OrderRejected
+from shared.observability import count
 
 
 def on_inventory_reserved(envelope: Envelope, data: EventData) -> None:
@@ -35,7 +35,7 @@ def on_inventory_reserved(envelope: Envelope, data: EventData) -> None:
         )
     )
     if started:
-        metrics.add_metric(name="PaymentWorkflowStarted", unit=MetricUnit.Count, value=1)
+        count(metrics, "PaymentWorkflowStarted")
 
 
 def on_order_rejected(envelope: Envelope, data: EventData) -> None:
