@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 
 from inventory.data.repository import InventoryRepository
@@ -118,13 +118,7 @@ class Inventory:
                 current, available=available, stocked=available + current.reserved, version=current.version + 1
             )
             record = AdjustmentRecord(
-                sku=adjustment.sku,
-                key=adjustment.key,
-                delta=adjustment.delta,
-                reason=adjustment.reason,
-                request_hash=request_hash,
-                result=result,
-                created_at=self._clock(),
+                **asdict(adjustment), request_hash=request_hash, result=result, created_at=self._clock()
             )
             try:
                 self._repository.apply_adjustment(record, current)

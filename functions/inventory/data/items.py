@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import asdict
 from typing import Any
 
 from inventory.domain.models import (
@@ -46,14 +47,7 @@ def stock_from_item(item: Mapping[str, Any]) -> StockItem:
 
 
 def stock_view(item: StockItem) -> dict[str, Any]:
-    return {
-        "sku": item.sku,
-        "available": item.available,
-        "reserved": item.reserved,
-        "stocked": item.stocked,
-        "price_cents": item.price_cents,
-        "version": item.version,
-    }
+    return asdict(item)
 
 
 def adjustment_to_item(record: AdjustmentRecord) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -38,13 +38,8 @@ class StockItem:
     version: int = 0
 
     def view(self) -> dict[str, Any]:
-        return {
-            "sku": self.sku,
-            "available": self.available,
-            "reserved": self.reserved,
-            "price_cents": self.price_cents,
-            "version": self.version,
-        }
+        """The item as the API shows it: everything but ``stocked``."""
+        return {name: value for name, value in asdict(self).items() if name != "stocked"}
 
 
 @dataclass(frozen=True)

@@ -76,6 +76,16 @@ class DynamoSimulatorLedger:
         self._table = table_name
         self._client = client or dynamodb.client()
 
+    def _new(self, pk: str, record: Any) -> dict[str, Any]:
+        """A transaction item that stores ``record`` (a dataclass) under ``pk``, if nothing is there yet."""
+        return {
+            "Put": {
+                "TableName": self._table,
+                "Item": to_item({"pk": pk, **asdict(record)}),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+
     def count_attempt(self, idempotency_key: str) -> int:
         response = self._client.update_item(
             TableName=self._table,
@@ -94,15 +104,7 @@ class DynamoSimulatorLedger:
         return SimAuthorization(**values)
 
     def create_authorization(self, authorization: SimAuthorization) -> bool:
-        return self._write(
-            {
-                "Put": {
-                    "TableName": self._table,
-                    "Item": to_item({"pk": f"SIM#AUTH#{authorization.authorization_id}", **asdict(authorization)}),
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            }
-        )
+        return self._write(self._new(f"SIM#AUTH#{authorization.authorization_id}", authorization))
 
     def get_capture(self, capture_id: str) -> SimCapture | None:
         values = self._get(f"SIM#CAP#{capture_id}")
@@ -125,13 +127,7 @@ class DynamoSimulatorLedger:
                     },
                 }
             },
-            {
-                "Put": {
-                    "TableName": self._table,
-                    "Item": to_item({"pk": f"SIM#CAP#{capture.capture_id}", **asdict(capture)}),
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            },
+            self._new(f"SIM#CAP#{capture.capture_id}", capture),
         )
 
     def get_refund(self, refund_id: str) -> SimRefund | None:
@@ -152,13 +148,7 @@ class DynamoSimulatorLedger:
                     },
                 }
             },
-            {
-                "Put": {
-                    "TableName": self._table,
-                    "Item": to_item({"pk": f"SIM#REF#{refund.refund_id}", **asdict(refund)}),
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            },
+            self._new(f"SIM#REF#{refund.refund_id}", refund),
         )
 
     def record_void(self, authorization_id: str) -> bool:

@@ -3,26 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Protocol
 
-SimAuthorizationState = Literal["AUTHORIZED", "CAPTURED", "VOIDED"]
+from payments.data.provider import AuthorizationInfo, CaptureInfo
 
 
 @dataclass(frozen=True)
-class SimAuthorization:
-    authorization_id: str
-    # what the card holds, and the most a capture may charge (no tolerance above it)
-    amount_cents: int
-    state: SimAuthorizationState
+class SimAuthorization(AuthorizationInfo):
+    """What the provider shows of an authorization, and the capture that took it (if any).
+
+    ``amount_cents`` is what the card holds, and the most a capture may charge (no tolerance above it).
+    """
+
     capture_id: str | None = None
 
 
-@dataclass(frozen=True)
-class SimCapture:
-    capture_id: str
-    authorization_id: str
-    amount_cents: int
-    refunded_cents: int = 0
+# A capture is stored as the provider shows it (nothing refunded yet, when recorded).
+SimCapture = CaptureInfo
 
 
 @dataclass(frozen=True)

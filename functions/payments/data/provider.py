@@ -62,7 +62,7 @@ class CaptureInfo:
     capture_id: str
     authorization_id: str
     amount_cents: int
-    refunded_cents: int
+    refunded_cents: int = 0
 
 
 class PaymentProvider(ABC):

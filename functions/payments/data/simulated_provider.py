@@ -143,10 +143,7 @@ class SimulatedCardProcessor(PaymentProvider):
         return AuthorizationInfo(authorization.authorization_id, authorization.amount_cents, authorization.state)
 
     def find_capture(self, idempotency_key: str) -> CaptureInfo | None:
-        capture = self._ledger.get_capture(derive_id("cap", idempotency_key))
-        if capture is None:
-            return None
-        return CaptureInfo(capture.capture_id, capture.authorization_id, capture.amount_cents, capture.refunded_cents)
+        return self._ledger.get_capture(derive_id("cap", idempotency_key))
 
     def _authorization(self, authorization_id: str) -> SimAuthorization:
         authorization = self._ledger.get_authorization(authorization_id)
