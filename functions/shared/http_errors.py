@@ -171,24 +171,20 @@ def json_object_body(app: APIGatewayRestResolver, next_middleware: NextMiddlewar
     return next_middleware(app)
 
 
+def header_problem(header: str, kind: str, message: str, context: dict[str, int | str | None] | None = None) -> Problem:
+    """The problem with one request header (``kind``: its type)."""
+    return Problem(field=header, location="header", type=kind, message=message, context=context)
+
+
 def unsupported_media_type(content_type: str) -> ApiError:
-    problem = Problem(
-        field="Content-Type",
-        location="header",
-        type="unsupported",
-        message=f"send application/json, not {content_type}",
-    )
+    problem = header_problem("Content-Type", "unsupported", f"send application/json, not {content_type}")
     return ApiError(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "this API speaks JSON", [problem])
 
 
 def idempotency_key_conflict(what: str) -> ApiError:
     """422: an Idempotency-Key already used with another body (``what``: "order", "adjustment")."""
-    problem = Problem(
-        field="Idempotency-Key",
-        location="header",
-        type="idempotency_key_conflict",
-        message=f"this key was already used with a different request body; use a new key for a new {what}",
-    )
+    message = f"this key was already used with a different request body; use a new key for a new {what}"
+    problem = header_problem("Idempotency-Key", "idempotency_key_conflict", message)
     return ApiError(HTTPStatus.UNPROCESSABLE_ENTITY, "idempotency_key_conflict", problem.message, [problem])
 
 

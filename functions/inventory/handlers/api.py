@@ -41,6 +41,7 @@ from shared.http_errors import (
     ApiError,
     ErrorBody,
     Problem,
+    header_problem,
     idempotency_key_conflict,
     json_object_body,
     register_error_handlers,
@@ -58,13 +59,8 @@ def _precondition_failed(error: PreconditionFailed) -> ApiError:
     else:
         version = error.current_version
         message = f'the stock item is at version {version}: GET it, then retry with If-Match: "{version}"'
-    problem = Problem(
-        field="If-Match",
-        location="header",
-        type="precondition_failed",
-        message=message,
-        context={"sku": error.sku, "current_version": error.current_version},
-    )
+    context: dict[str, int | str | None] = {"sku": error.sku, "current_version": error.current_version}
+    problem = header_problem("If-Match", "precondition_failed", message, context)
     return ApiError(HTTPStatus.PRECONDITION_FAILED, "precondition_failed", message, [problem])
 
 

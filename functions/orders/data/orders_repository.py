@@ -57,6 +57,15 @@ def order_from_item(item: dict[str, Any]) -> Order:
     return Order.model_validate(plain(item))
 
 
+def _refused_by(error: ClientError) -> Order | None:
+    """The stored order a conditional write was refused by (its ALL_OLD), None if there was none;
+    any failure other than the condition's is raised again."""
+    if not condition_failed(error):
+        raise error
+    existing = error.response.get("Item")
+    return order_from_item(from_item(existing)) if existing else None
+
+
 class DynamoDBOrdersRepository(OrdersRepository):
     def __init__(self, table_name: str, resource: Any | None = None) -> None:
         self._table = table(table_name, resource)
@@ -69,10 +78,7 @@ class DynamoDBOrdersRepository(OrdersRepository):
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as error:
-            if not condition_failed(error):
-                raise
-            existing = error.response.get("Item")
-            found = order_from_item(from_item(existing)) if existing else self.get(order.order_id)
+            found = _refused_by(error) or self.get(order.order_id)
             if found is None:  # deleted between the two calls: nothing we can safely decide
                 raise
             return found
@@ -118,12 +124,10 @@ class DynamoDBOrdersRepository(OrdersRepository):
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as error:
-            if not condition_failed(error):
-                raise
-            existing = error.response.get("Item")
-            if not existing:
+            stored = _refused_by(error)
+            if stored is None:
                 raise OrderNotFoundError(order_id) from error
-            return Transition(applied=False, order=order_from_item(from_item(existing)))
+            return Transition(applied=False, order=stored)
         return Transition(applied=True, order=order_from_item(response["Attributes"]))
 
     def settle(self, order_id: str) -> None:

@@ -7,8 +7,9 @@ into ``{"error", "message", "details"}`` by shared.http_errors.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import cache
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path
@@ -53,6 +54,7 @@ if TYPE_CHECKING:
 JSON = "application/json"
 
 app = APIGatewayRestResolver(enable_validation=True)
+Route = TypeVar("Route", bound=Callable[..., Any])
 
 
 # --- responses ---
@@ -161,24 +163,21 @@ def place_order(
     return placement_response(placed)
 
 
-@app.get(
-    "/orders/<order_id>",
-    summary="An order's status",
-    responses=_responses({200: OrderView, 404: None, 422: None, 503: None}),
-    tags=["orders"],
-)
+def _order_read(path: str, summary: str, view: type[BaseModel]) -> Callable[[Route], Route]:
+    """A GET route on one order: ``view`` (200), or the shared error body (404, 422, 503)."""
+    return app.get(
+        path, summary=summary, responses=_responses({200: view, 404: None, 422: None, 503: None}), tags=["orders"]
+    )
+
+
+@_order_read("/orders/<order_id>", "An order's status", OrderView)
 def get_order(order_id: Annotated[str, Path(min_length=1)]):  # returns Response (see place_order)
     bind_correlation(logger, app.context["correlation_id"], order_id)
     order = dependencies.queries().get_order(order_id)
     return _json(200, OrderView.model_validate(order.model_dump(exclude={"payment_ref", "payment_fingerprint"})))
 
 
-@app.get(
-    "/orders/<order_id>/timeline",
-    summary="Every event of an order, oldest first",
-    responses=_responses({200: TimelineView, 404: None, 422: None, 503: None}),
-    tags=["orders"],
-)
+@_order_read("/orders/<order_id>/timeline", "Every event of an order, oldest first", TimelineView)
 def get_timeline(order_id: Annotated[str, Path(min_length=1)]):  # returns Response (see place_order)
     bind_correlation(logger, app.context["correlation_id"], order_id)
     entries = dependencies.queries().get_timeline(order_id)

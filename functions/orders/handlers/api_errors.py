@@ -6,7 +6,7 @@ from http import HTTPStatus
 
 from orders.domain.errors import InvalidOrderError, OrderNotFoundError
 from orders.observability import logger
-from shared.http_errors import RETRY_AFTER, ApiError, Problem, idempotency_key_conflict, unavailable
+from shared.http_errors import RETRY_AFTER, ApiError, Problem, header_problem, idempotency_key_conflict, unavailable
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
@@ -16,12 +16,7 @@ def idempotency_conflict(_: Exception) -> ApiError:
 
 
 def in_progress(_: Exception) -> ApiError:
-    problem = Problem(
-        field=IDEMPOTENCY_HEADER,
-        location="header",
-        type="in_progress",
-        message="a request with this key is in progress",
-    )
+    problem = header_problem(IDEMPOTENCY_HEADER, "in_progress", "a request with this key is in progress")
     return ApiError(
         HTTPStatus.CONFLICT, "request_in_progress", "retry in a second with the same key", [problem], RETRY_AFTER
     )
