@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -11,7 +10,6 @@ from typing import Any
 
 import pytest
 import requests
-from botocore.exceptions import EndpointConnectionError
 
 from local.cloud import LocalCloud
 from tests.e2e.faults import Faults, Ops
@@ -134,14 +132,8 @@ def ops(orderflow: Orderflow) -> Ops:
 def faults(orderflow: Orderflow) -> Iterator[Faults]:
     """Faults for one test; `{}` again afterwards (tests switch them in `with faults.injected(...)`,
     whose own `finally` resets them first; this teardown is the safety net)."""
-    controller = Faults(orderflow.cloud)
-    controller.clear()
-    try:
+    with Faults.cleared(orderflow.cloud) as controller:
         yield controller
-    finally:
-        # EndpointConnectionError: the cloud was already stopped after the last e2e test.
-        with contextlib.suppress(EndpointConnectionError):
-            controller.clear()
 
 
 @pytest.fixture

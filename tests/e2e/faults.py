@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import EndpointConnectionError
+
 from ops.checker import check
 from ops.checker.model import Report
 from ops.checker.reading import queue_depth, scan
@@ -185,6 +187,19 @@ class Faults:
     def clear(self) -> None:
         if self.current() != {}:
             self.set({})
+
+    @classmethod
+    @contextmanager
+    def cleared(cls, cloud: Any) -> Iterator[Faults]:
+        """Faults switched off before and after (the fixtures' setup and teardown, whatever their scope)."""
+        controller = cls(cloud)
+        controller.clear()
+        try:
+            yield controller
+        finally:
+            # EndpointConnectionError: the cloud was already stopped after the last e2e test.
+            with contextlib.suppress(EndpointConnectionError):
+                controller.clear()
 
     @contextmanager
     def injected(self, document: dict[str, Any]) -> Iterator[None]:

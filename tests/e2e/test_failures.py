@@ -94,14 +94,21 @@ def _workload(orderflow, ops: Ops) -> tuple[dict[str, str], list[str]]:
     return expected, skus
 
 
-def _assert_events_complete(events: list[dict], expected: dict[str, str]) -> None:
+def _captured_workload(orderflow, ops: Ops, capture: BusCapture) -> tuple[dict[str, str], list[str], list[dict], dict]:
+    """`_workload` under a bus capture; also returns its events (each order's complete) and the effects it left."""
+    expected, skus = _workload(orderflow, ops)
+    events = capture.of_orders(expected)
     for order_id, outcome in expected.items():
         seen = detail_types(events, order_id)
         assert set(seen) == EVENTS_OF[outcome], (order_id, outcome, seen)
+    return expected, skus, events, effects(orderflow, ops, expected, skus)
 
 
-def _assert_no_new_facts(first: list[dict], later: list[dict]) -> None:
-    known = {e["detail"]["metadata"]["event_id"] for e in first}
+def _assert_redelivered_without_new_facts(capture: BusCapture, events: list[dict], expected: dict[str, str]) -> None:
+    """Each event came through the bus's rules three times in all, and no copy made a new event."""
+    known = [e["detail"]["metadata"]["event_id"] for e in events]
+    assert min(capture.deliveries(known).values()) >= 3
+    later = capture.of_orders(expected)
     new = [(e["detail-type"], e["detail"]["data"]) for e in later if e["detail"]["metadata"]["event_id"] not in known]
     assert not new, f"duplicates made new events: {new}"
 
@@ -118,10 +125,7 @@ def _assert_unchanged(before: dict, after: dict) -> None:
 
 def test_every_event_delivered_three_times_has_one_effect(orderflow, ops):
     with BusCapture(ops) as capture:
-        expected, skus = _workload(orderflow, ops)
-        events = capture.of_orders(expected)
-        _assert_events_complete(events, expected)
-        before = effects(orderflow, ops, expected, skus)
+        expected, skus, events, before = _captured_workload(orderflow, ops, capture)
 
         # Every consumer now receives each event three times in all.
         for _ in range(2):
@@ -129,10 +133,7 @@ def test_every_event_delivered_three_times_has_one_effect(orderflow, ops):
         orderflow.cloud.wait_idle(timeout=120)
 
         # The copies did reach the bus (and so every rule): the capture saw each twice more.
-        ids = [e["detail"]["metadata"]["event_id"] for e in events]
-        assert min(capture.deliveries(ids).values()) >= 3
-        redelivered = capture.of_orders(expected)
-        _assert_no_new_facts(events, redelivered)
+        _assert_redelivered_without_new_facts(capture, events, expected)
 
     after = effects(orderflow, ops, expected, skus)
     _assert_unchanged(before, after)
@@ -152,10 +153,7 @@ def test_every_event_delivered_three_times_has_one_effect(orderflow, ops):
 def test_late_reversed_and_replayed_events_never_regress_an_order(orderflow, ops):
     window_start = datetime.now(UTC) - timedelta(seconds=1)
     with BusCapture(ops) as capture:
-        expected, skus = _workload(orderflow, ops)
-        events = capture.of_orders(expected)
-        _assert_events_complete(events, expected)
-        before = effects(orderflow, ops, expected, skus)
+        expected, skus, events, before = _captured_workload(orderflow, ops, capture)
 
         # Late (every order is finished) and in reverse: ShipmentScheduled before OrderConfirmed
         # before PaymentCompleted ... before OrderPlaced, per order and across orders.
@@ -176,10 +174,7 @@ def test_late_reversed_and_replayed_events_never_regress_an_order(orderflow, ops
         assert result.ok, result
         orderflow.cloud.wait_idle(timeout=180)
         # Each event came through the bus's rules again: original, reversed copy, replay.
-        ids = [e["detail"]["metadata"]["event_id"] for e in events]
-        assert min(capture.deliveries(ids).values()) >= 3
-        replayed = capture.of_orders(expected)
-        _assert_no_new_facts(events, replayed)
+        _assert_redelivered_without_new_facts(capture, events, expected)
 
     after_replay = effects(orderflow, ops, expected, skus)
     for after in (after_reversed, after_replay):

@@ -17,7 +17,6 @@ in tests/e2e/.hypothesis-fault-schedules and replayed first on the next run.
 from __future__ import annotations
 
 import concurrent.futures
-import contextlib
 import json
 import re
 import time
@@ -28,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from botocore.exceptions import EndpointConnectionError
 from hypothesis import HealthCheck, Phase, example, given, note, seed, settings
 from hypothesis import core as hypothesis_core
 from hypothesis import strategies as st
@@ -133,13 +131,8 @@ def readable_examples() -> Iterator[None]:
 @pytest.fixture(scope="module")
 def faults(orderflow) -> Iterator[Faults]:
     """Module-scoped (one per Hypothesis run); each example switches faults off in its own `finally`."""
-    controller = Faults(orderflow.cloud)
-    controller.clear()
-    try:
+    with Faults.cleared(orderflow.cloud) as controller:
         yield controller
-    finally:
-        with contextlib.suppress(EndpointConnectionError):
-            controller.clear()
 
 
 def _injected(cloud: Any) -> Counter[str]:

@@ -14,45 +14,18 @@ import concurrent.futures
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 import requests
 
-from local.dynamodb_locks import LOCKS, item_id
+from local.dynamodb_locks import LOCKS
 from tests.e2e.faults import Ops
+from tests.support.dynamodb_locks import item_held
 
 pytestmark = pytest.mark.e2e
 
 CLIENTS, STOCK = 12, 5
 CONFLICTS = 4  # refused reservations before the held item is let go
-
-
-@contextmanager
-def held_like_a_transaction(orderflow, sku: str) -> Iterator[None]:
-    """The SKU's item is taken by a (pretend) transaction on another thread until the block ends."""
-    from moto.dynamodb.models import dynamodb_backends
-
-    backend = dynamodb_backends["123456789012"][orderflow.cloud.region]
-    table = backend.get_table(orderflow.table_name(orderflow.stack.inventory.table))
-    item = item_id(table, {"pk": {"S": f"SKU#{sku}"}})
-    taken, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        with LOCKS.transaction([item]) as conflicts:
-            assert conflicts == []
-            taken.set()
-            release.wait(timeout=120)
-
-    holder = threading.Thread(target=hold, daemon=True)
-    holder.start()
-    assert taken.wait(timeout=10)
-    try:
-        yield
-    finally:
-        release.set()
-        holder.join(timeout=10)
 
 
 def test_a_burst_on_one_sku_confirms_exactly_its_stock_and_rejects_the_rest(orderflow, sku):
@@ -73,7 +46,9 @@ def test_a_burst_on_one_sku_confirms_exactly_its_stock_and_rejects_the_rest(orde
 
     refused_before = LOCKS.conflicts
     with concurrent.futures.ThreadPoolExecutor(max_workers=CLIENTS) as pool:
-        with held_like_a_transaction(orderflow, sku):
+        # the SKU's item is taken by a (pretend) transaction on another thread until the block ends
+        table = orderflow.table_name(orderflow.stack.inventory.table)
+        with item_held(orderflow.cloud, table, {"pk": {"S": f"SKU#{sku}"}}, seconds=120):
             placing = [pool.submit(place, client) for client in range(CLIENTS)]
             assert LOCKS.wait_for_conflicts(refused_before + CONFLICTS, timeout=60), "reservations never met the item"
         responses = [future.result() for future in placing]

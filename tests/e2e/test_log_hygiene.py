@@ -17,10 +17,11 @@ import json
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+
+from tests.support.events import event_metadata
 
 pytestmark = pytest.mark.e2e
 
@@ -148,14 +149,7 @@ def _put_malformed_event_with_secrets(orderflow, token: str, customer_id: str) -
     """An OrderPlaced refused for an extra field, carrying a card token and a customer id."""
     order_id = f"hygiene-{uuid.uuid4()}"
     detail = {
-        "metadata": {
-            "event_id": str(uuid.uuid4()),
-            "correlation_id": f"corr-hygiene-{uuid.uuid4().hex}",
-            "order_id": order_id,
-            "flow": "choreographed",
-            "schema_version": "1.0",
-            "time": datetime.now(UTC).isoformat(),
-        },
+        "metadata": event_metadata(order_id, correlation_id=f"corr-hygiene-{uuid.uuid4().hex}", schema_version="1.0"),
         "data": {
             "order_id": order_id,
             "customer_id": customer_id,

@@ -21,6 +21,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.events import event_metadata
+
 pytestmark = pytest.mark.e2e
 
 MAX_RECEIVE_COUNT = 5  # cdk/common.py: every consumer queue's redrive policy
@@ -35,16 +37,7 @@ class Case:
 
 
 def _metadata(order_id: str, **overrides: Any) -> dict[str, Any]:
-    metadata = {
-        "event_id": str(uuid.uuid4()),
-        "correlation_id": f"corr-malformed-{uuid.uuid4().hex[:8]}",
-        "order_id": order_id,
-        "flow": "choreographed",
-        "schema_version": "2.0",
-        "time": datetime.now(UTC).isoformat(),
-    }
-    metadata.update(overrides)
-    return metadata
+    return event_metadata(order_id, correlation_id=f"corr-malformed-{uuid.uuid4().hex[:8]}", **overrides)
 
 
 def _data(order_id: str, sku: str, **overrides: Any) -> dict[str, Any]:
