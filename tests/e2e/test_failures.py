@@ -385,11 +385,17 @@ def _shipping_logs(orderflow, message: str, order_id: str) -> list[dict]:
     return lines
 
 
-def test_shipping_down_for_the_whole_burst_ships_each_order_once_after_redrive(orderflow, ops, faults):
-    sku = _sku("ship-down")
-    orderflow.put_stock(sku, available=20)
+def _stocked_with_shipping_queues(orderflow, ops: Ops, prefix: str, available: int) -> tuple[str, str, str]:
+    """A new sku with `available` in stock, and shipping's DLQ (empty) and source queue."""
+    sku = _sku(prefix)
+    orderflow.put_stock(sku, available=available)
     dlq, queue = ops.dlq_url("shipping"), ops.source_queue_url("shipping")
     assert ops.depth(dlq) == 0
+    return sku, dlq, queue
+
+
+def test_shipping_down_for_the_whole_burst_ships_each_order_once_after_redrive(orderflow, ops, faults):
+    sku, dlq, queue = _stocked_with_shipping_queues(orderflow, ops, "ship-down", available=20)
 
     with faults.injected(SHIPPING_OUTAGE):
         order_ids = [
@@ -425,10 +431,7 @@ def test_shipping_down_for_the_whole_burst_ships_each_order_once_after_redrive(o
 
 
 def test_a_poison_message_is_parked_while_its_batch_neighbours_ship_exactly_once(orderflow, ops, faults):
-    sku = _sku("poison")
-    orderflow.put_stock(sku, available=5)
-    dlq, queue = ops.dlq_url("shipping"), ops.source_queue_url("shipping")
-    assert ops.depth(dlq) == 0
+    sku, dlq, queue = _stocked_with_shipping_queues(orderflow, ops, "poison", available=5)
 
     # Two real confirmed orders whose shipments do not exist: confirmed while shipping was down,
     # their OrderConfirmed taken out of the shipping DLQ (the events exactly as the rule delivered them).
