@@ -105,12 +105,12 @@ class Inventory:
             recorded = self._repository.get_adjustment(adjustment.sku, adjustment.key)
             if recorded is not None:
                 if recorded.request_hash != request_hash:
-                    raise IdempotencyKeyReused(adjustment.sku)
+                    raise IdempotencyKeyReused(sku=adjustment.sku)
                 logger.info("adjustment replayed", extra={"sku": adjustment.sku, "version": recorded.result.version})
                 return AdjustmentOutcome(item=recorded.result, replayed=True)
             current = self._repository.get_stock(adjustment.sku)
             if current is None:
-                raise SkuNotFound(adjustment.sku)
+                raise SkuNotFound(sku=adjustment.sku)
             available = current.available + adjustment.delta
             if not 0 <= available <= MAX_AVAILABLE:
                 raise AdjustmentOutOfRange(adjustment.sku, current.available, adjustment.delta, MAX_AVAILABLE)
@@ -143,7 +143,7 @@ class Inventory:
     def get_stock(self, sku: str) -> StockItem:
         item = self._repository.get_stock(sku)
         if item is None:
-            raise SkuNotFound(sku)
+            raise SkuNotFound(sku=sku)
         return item
 
     # --- reservations ------------------------------------------------------------------

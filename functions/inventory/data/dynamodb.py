@@ -105,7 +105,9 @@ class DynamoInventoryRepository:
             if not dynamodb.error_code(error) == dynamodb.CONDITION_FAILED:
                 raise
             old = error.response.get("Item")
-            raise PreconditionFailed(sku, items.stock_from_item(old).version if old else None) from error
+            raise PreconditionFailed(
+                sku=sku, current_version=items.stock_from_item(old).version if old else None
+            ) from error
         return items.stock_from_item(response["Attributes"])
 
     def get_adjustment(self, sku: str, key: str) -> AdjustmentRecord | None:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from shared.errors import TemplatedError
+
 
 class InventoryError(Exception):
     """Base of every inventory domain error."""
 
 
-class SkuNotFound(InventoryError):
-    def __init__(self, sku: str) -> None:
-        super().__init__(f"unknown sku {sku!r}")
-        self.sku = sku
+class SkuNotFound(TemplatedError, InventoryError):
+    template = "unknown sku {sku!r}"
+    sku: str
 
 
 class InsufficientStock(InventoryError):
@@ -41,16 +42,15 @@ class TooManyLines(InventoryError, ValueError):
     """More distinct SKUs than one DynamoDB transaction may carry alongside the reservation."""
 
 
-class PreconditionFailed(InventoryError):
+class PreconditionFailed(TemplatedError, InventoryError):
     """If-Match / If-None-Match did not hold; nothing was written.
 
     ``current_version`` is the stored version, or None when the sku does not exist.
     """
 
-    def __init__(self, sku: str, current_version: int | None) -> None:
-        super().__init__(f"precondition failed for {sku!r} (current version {current_version})")
-        self.sku = sku
-        self.current_version = current_version
+    template = "precondition failed for {sku!r} (current version {current_version})"
+    sku: str
+    current_version: int | None
 
 
 class AdjustmentOutOfRange(InventoryError):
@@ -69,12 +69,11 @@ class AdjustmentOutOfRange(InventoryError):
         self.limit = limit
 
 
-class IdempotencyKeyReused(InventoryError):
+class IdempotencyKeyReused(TemplatedError, InventoryError):
     """The Idempotency-Key was already used on this sku with a different request body."""
 
-    def __init__(self, sku: str) -> None:
-        super().__init__(f"idempotency key already used on {sku!r} with a different body")
-        self.sku = sku
+    template = "idempotency key already used on {sku!r} with a different body"
+    sku: str
 
 
 class AdjustmentRecorded(InventoryError):

@@ -126,7 +126,7 @@ class DynamoDBOrdersRepository(OrdersRepository):
         except ClientError as error:
             stored = _refused_by(error)
             if stored is None:
-                raise OrderNotFoundError(order_id) from error
+                raise OrderNotFoundError(order_id=order_id) from error
             return Transition(applied=False, order=stored)
         return Transition(applied=True, order=order_from_item(response["Attributes"]))
 

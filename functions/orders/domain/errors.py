@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
+from shared.errors import TemplatedError
+
 
 class FieldProblem(BaseModel):
     model_config = ConfigDict(frozen=True)
@@ -26,10 +28,9 @@ class IdempotencyConflictError(ValueError):
     """An Idempotency-Key was reused for a different request."""
 
 
-class OrderNotFoundError(LookupError):
-    def __init__(self, order_id: str) -> None:
-        super().__init__(f"order {order_id} not found")
-        self.order_id = order_id
+class OrderNotFoundError(TemplatedError, LookupError):
+    template = "order {order_id} not found"
+    order_id: str
 
 
 class OrderConflictError(RuntimeError):

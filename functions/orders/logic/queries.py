@@ -20,16 +20,16 @@ class OrderQueries:
     def get_order(self, order_id: str) -> Order:
         order = self._orders.get(order_id) if len(order_id) <= _MAX_ORDER_ID else None
         if order is None:
-            raise OrderNotFoundError(order_id)
+            raise OrderNotFoundError(order_id=order_id)
         return order
 
     @injectable("orders", "get_timeline")
     def get_timeline(self, order_id: str) -> list[TimelineEntry]:
         if len(order_id) > _MAX_ORDER_ID:
-            raise OrderNotFoundError(order_id)
+            raise OrderNotFoundError(order_id=order_id)
         entries = self._timeline.list(order_id)
         if not entries and self._orders.get(order_id) is None:
-            raise OrderNotFoundError(order_id)
+            raise OrderNotFoundError(order_id=order_id)
         return deduplicated(entries)
 
 

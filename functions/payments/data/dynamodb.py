@@ -86,6 +86,19 @@ class DynamoSimulatorLedger:
             }
         }
 
+    def _change(self, pk: str, update: str, condition: str, values: dict[str, Any]) -> dict[str, Any]:
+        """A transaction item that updates the item at ``pk`` if ``condition`` holds."""
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": key(pk),
+            "UpdateExpression": update,
+            "ConditionExpression": condition,
+        }
+        if "#state" in update + condition:
+            request["ExpressionAttributeNames"] = _STATE
+        request["ExpressionAttributeValues"] = values
+        return {"Update": request}
+
     def count_attempt(self, idempotency_key: str) -> int:
         response = self._client.update_item(
             TableName=self._table,
@@ -112,21 +125,17 @@ class DynamoSimulatorLedger:
 
     def record_capture(self, capture: SimCapture) -> bool:
         return self._write(
-            {
-                "Update": {
-                    "TableName": self._table,
-                    "Key": key(f"SIM#AUTH#{capture.authorization_id}"),
-                    "UpdateExpression": "SET #state = :captured, capture_id = :capture_id",
-                    "ConditionExpression": "#state = :authorized AND amount_cents >= :amount",
-                    "ExpressionAttributeNames": _STATE,
-                    "ExpressionAttributeValues": {
-                        ":captured": {"S": "CAPTURED"},
-                        ":authorized": {"S": "AUTHORIZED"},
-                        ":capture_id": {"S": capture.capture_id},
-                        ":amount": {"N": str(capture.amount_cents)},
-                    },
-                }
-            },
+            self._change(
+                f"SIM#AUTH#{capture.authorization_id}",
+                "SET #state = :captured, capture_id = :capture_id",
+                "#state = :authorized AND amount_cents >= :amount",
+                {
+                    ":captured": {"S": "CAPTURED"},
+                    ":authorized": {"S": "AUTHORIZED"},
+                    ":capture_id": {"S": capture.capture_id},
+                    ":amount": {"N": str(capture.amount_cents)},
+                },
+            ),
             self._new(f"SIM#CAP#{capture.capture_id}", capture),
         )
 
@@ -136,33 +145,23 @@ class DynamoSimulatorLedger:
 
     def record_refund(self, refund: SimRefund, *, refunded_at_most: int) -> bool:
         return self._write(
-            {
-                "Update": {
-                    "TableName": self._table,
-                    "Key": key(f"SIM#CAP#{refund.capture_id}"),
-                    "UpdateExpression": "ADD refunded_cents :amount",
-                    "ConditionExpression": "attribute_exists(pk) AND refunded_cents <= :limit",
-                    "ExpressionAttributeValues": {
-                        ":amount": {"N": str(refund.amount_cents)},
-                        ":limit": {"N": str(refunded_at_most)},
-                    },
-                }
-            },
+            self._change(
+                f"SIM#CAP#{refund.capture_id}",
+                "ADD refunded_cents :amount",
+                "attribute_exists(pk) AND refunded_cents <= :limit",
+                {":amount": {"N": str(refund.amount_cents)}, ":limit": {"N": str(refunded_at_most)}},
+            ),
             self._new(f"SIM#REF#{refund.refund_id}", refund),
         )
 
     def record_void(self, authorization_id: str) -> bool:
         return self._write(
-            {
-                "Update": {
-                    "TableName": self._table,
-                    "Key": key(f"SIM#AUTH#{authorization_id}"),
-                    "UpdateExpression": "SET #state = :voided",
-                    "ConditionExpression": "#state = :authorized",
-                    "ExpressionAttributeNames": _STATE,
-                    "ExpressionAttributeValues": {":voided": {"S": "VOIDED"}, ":authorized": {"S": "AUTHORIZED"}},
-                }
-            }
+            self._change(
+                f"SIM#AUTH#{authorization_id}",
+                "SET #state = :voided",
+                "#state = :authorized",
+                {":voided": {"S": "VOIDED"}, ":authorized": {"S": "AUTHORIZED"}},
+            )
         )
 
     def _get(self, pk: str) -> dict[str, Any] | None:

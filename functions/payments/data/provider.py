@@ -22,17 +22,18 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Literal
 
+from shared.errors import TemplatedError
+
 
 class PaymentProviderError(Exception):
     """Base of every provider failure."""
 
 
-class CardDeclined(PaymentProviderError):
+class CardDeclined(TemplatedError, PaymentProviderError):
     """The issuer (or the processor) refused the card: a business outcome, never retried."""
 
-    def __init__(self, code: str) -> None:
-        super().__init__(f"card declined: {code}")
-        self.code = code
+    template = "card declined: {code}"
+    code: str
 
 
 class PaymentProviderUnavailable(PaymentProviderError):

@@ -67,9 +67,9 @@ class SimulatedCardProcessor(PaymentProvider):
             return authorization_id
         behaviour = TEST_TOKENS.get(token)
         if behaviour is None:
-            raise CardDeclined("invalid_token")
+            raise CardDeclined(code="invalid_token")
         if behaviour == _DECLINE:
-            raise CardDeclined("card_declined")
+            raise CardDeclined(code="card_declined")
         if behaviour == _UNAVAILABLE:
             raise PaymentProviderUnavailable("processor unavailable")
         if behaviour == _TRANSIENT and self._ledger.count_attempt(idempotency_key) <= TRANSIENT_FAILURES:

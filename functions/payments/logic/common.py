@@ -112,7 +112,7 @@ class PaymentSteps:
             return self.payment_refs.open(order_id, payment_ref)
         except InvalidPaymentRef as invalid:
             logger.warning("payment reference refused", extra={"error": str(invalid)})
-            raise CardDeclined(INVALID_PAYMENT_REF) from None
+            raise CardDeclined(code=INVALID_PAYMENT_REF) from None
         except PaymentRefUnavailable as unavailable:
             raise PaymentProviderUnavailable(str(unavailable)) from None
 
