@@ -58,12 +58,7 @@ def build_record(metadata: EventMetadata, data: EventData) -> OutcomeRecord:
 @tracer.capture_method(capture_response=False)
 @faults.injectable("notifications", "notify")
 def handle_outcome(
-    metadata: EventMetadata,
-    data: EventData,
-    *,
-    analytics: AnalyticsRepository,
-    notifier: Notifier,
-    now: datetime | None = None,
+    metadata: EventMetadata, data: EventData, *, analytics: AnalyticsRepository, notifier: Notifier
 ) -> bool:
     """Count the outcome once and notify the customer once-ish; returns whether a notification went out.
 
@@ -80,7 +75,7 @@ def handle_outcome(
             return False
         logger.info("duplicate event; already counted, notification still pending")
     notifier.publish(notification)
-    analytics.mark_notified(metadata.event_id, now or datetime.now(UTC))
+    analytics.mark_notified(metadata.event_id, datetime.now(UTC))
     count(metrics, "NotificationSent")
     logger.info("customer notified", extra={"notification_type": notification.type})
     return True

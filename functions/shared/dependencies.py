@@ -17,9 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from shared import config
+
+if TYPE_CHECKING:
+    from shared.publisher import EventSink
 
 T = TypeVar("T")
 _factories: list[Callable[[], object]] = []
@@ -30,6 +33,19 @@ def dependency(factory: Callable[[], T]) -> Callable[[], T]:
     cached = cache(factory)
     _factories.append(cached)
     return cached
+
+
+def event_publisher(bus_name: Callable[[], str]) -> Callable[[], EventSink]:
+    """A service's publisher factory: an EventPublisher on the bus ``bus_name()`` names, built on the
+    first call (boto3 arrives with it, not with the handler module) and kept until ``reset()``."""
+
+    @dependency
+    def publisher() -> EventSink:
+        from shared.publisher import EventPublisher
+
+        return EventPublisher(bus_name())
+
+    return publisher
 
 
 def reset() -> None:

@@ -8,11 +8,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from shared.config import load
-from shared.dependencies import dependency
+from shared.dependencies import dependency, event_publisher
 from shipping.config import ShippingSettings
 
 if TYPE_CHECKING:
-    from shared.publisher import EventSink
     from shipping.data.repository import ShipmentRepository
 
 
@@ -23,8 +22,4 @@ def repository() -> ShipmentRepository:
     return DynamoDBShipmentRepository(load(ShippingSettings).shipments_table)
 
 
-@dependency
-def publisher() -> EventSink:
-    from shared.publisher import EventPublisher
-
-    return EventPublisher(load(ShippingSettings).event_bus_name)
+publisher = event_publisher(lambda: load(ShippingSettings).event_bus_name)

@@ -16,12 +16,7 @@ from shipping.observability import logger, metrics, tracer
 @tracer.capture_method(capture_response=False)
 @faults.injectable("shipping", "schedule")
 def schedule_shipment(
-    order: OrderConfirmed,
-    metadata: EventMetadata,
-    *,
-    repository: ShipmentRepository,
-    publisher: EventSink,
-    now: datetime | None = None,
+    order: OrderConfirmed, metadata: EventMetadata, *, repository: ShipmentRepository, publisher: EventSink
 ) -> Shipment:
     """Create the order's shipment if it has none, then announce ShipmentScheduled.
 
@@ -33,7 +28,7 @@ def schedule_shipment(
         order_id=order.order_id,
         shipment_id=shipment_id_for(order.order_id),
         status=SCHEDULED,
-        created_at=now or datetime.now(UTC),
+        created_at=datetime.now(UTC),
         items=[ShipmentLine(sku=line.sku, quantity=line.quantity) for line in order.items],
         correlation_id=metadata.correlation_id,
     )
