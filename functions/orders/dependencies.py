@@ -9,7 +9,7 @@ Powertools' idempotency arrive with the first adapter, not with the handler modu
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from orders.config import (
     ApiSettings,
@@ -23,7 +23,9 @@ from shared.config import load
 from shared.dependencies import dependency
 
 if TYPE_CHECKING:
+    from orders.data.orders_repository import OrdersRepository
     from orders.data.saga import SagaStarter
+    from orders.data.timeline_repository import TimelineRepository
     from orders.logic.place_order import OrderPlacement
     from orders.logic.projection import StatusProjection
     from orders.logic.queries import OrderQueries
@@ -33,16 +35,37 @@ if TYPE_CHECKING:
     from orders.logic.timeline import TimelineRecorder
 
 
+class _OrdersTable(Protocol):
+    @property
+    def orders_table(self) -> str: ...
+
+
+class _TimelineTable(Protocol):
+    @property
+    def order_events_table(self) -> str: ...
+
+
+def _orders(settings: _OrdersTable) -> OrdersRepository:
+    from orders.data.orders_repository import DynamoDBOrdersRepository
+
+    return DynamoDBOrdersRepository(settings.orders_table)
+
+
+def _timeline(settings: _TimelineTable) -> TimelineRepository:
+    from orders.data.timeline_repository import DynamoDBTimelineRepository
+
+    return DynamoDBTimelineRepository(settings.order_events_table)
+
+
 def build_placement(settings: ApiSettings, saga: SagaStarter | None = None) -> OrderPlacement:
     from orders.data.catalog import DynamoDBCatalog
     from orders.data.idempotency import idempotency_store
-    from orders.data.orders_repository import DynamoDBOrdersRepository
     from orders.data.saga import StepFunctionsSaga
     from orders.logic.place_order import OrderPlacement
     from shared.payment_ref import KmsPaymentRefs
 
     return OrderPlacement(
-        orders=DynamoDBOrdersRepository(settings.orders_table),
+        orders=_orders(settings),
         catalog=DynamoDBCatalog(settings.inventory_table),
         saga=saga or StepFunctionsSaga(settings.saga_state_machine_arn, settings.saga_timeout_seconds),
         idempotency_store=idempotency_store(settings.idempotency_table),
@@ -60,31 +83,24 @@ def placement() -> OrderPlacement:
 
 @dependency
 def queries() -> OrderQueries:
-    from orders.data.orders_repository import DynamoDBOrdersRepository
-    from orders.data.timeline_repository import DynamoDBTimelineRepository
     from orders.logic.queries import OrderQueries
 
     settings = load(ApiSettings)
-    return OrderQueries(
-        orders=DynamoDBOrdersRepository(settings.orders_table),
-        timeline=DynamoDBTimelineRepository(settings.order_events_table),
-    )
+    return OrderQueries(orders=_orders(settings), timeline=_timeline(settings))
 
 
 @dependency
 def saga_tasks() -> SagaTasks:
-    from orders.data.orders_repository import DynamoDBOrdersRepository
     from orders.logic.saga_tasks import SagaTasks
 
-    return SagaTasks(orders=DynamoDBOrdersRepository(load(SagaTasksSettings).orders_table))
+    return SagaTasks(orders=_orders(load(SagaTasksSettings)))
 
 
 @dependency
 def projection() -> StatusProjection:
-    from orders.data.orders_repository import DynamoDBOrdersRepository
     from orders.logic.projection import StatusProjection
 
-    return StatusProjection(orders=DynamoDBOrdersRepository(load(ProjectorSettings).orders_table))
+    return StatusProjection(orders=_orders(load(ProjectorSettings)))
 
 
 @dependency
@@ -97,20 +113,18 @@ def relay() -> OutboxRelay:
 
 @dependency
 def recorder() -> TimelineRecorder:
-    from orders.data.timeline_repository import DynamoDBTimelineRepository
     from orders.logic.timeline import TimelineRecorder
 
-    return TimelineRecorder(timeline=DynamoDBTimelineRepository(load(TimelineSettings).order_events_table))
+    return TimelineRecorder(timeline=_timeline(load(TimelineSettings)))
 
 
 @dependency
 def reconciler() -> Reconciler:
-    from orders.data.orders_repository import DynamoDBOrdersRepository
     from orders.data.saga import StepFunctionsSaga
     from orders.logic.reconcile import Reconciler
 
     settings = load(ReconcilerSettings)
     return Reconciler(
-        orders=DynamoDBOrdersRepository(settings.orders_table),
+        orders=_orders(settings),
         saga=StepFunctionsSaga(settings.saga_state_machine_arn, timeout_seconds=10),
     )
