@@ -35,18 +35,26 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-class Order(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+class OrderSummary(BaseModel):
+    """What every view of an order shows first: the order itself, its placement result, its API answer."""
+
+    model_config = ConfigDict(frozen=True)
 
     order_id: str
-    customer_id: str
+    status: str
     flow: Flow
-    status: Status
-    status_rank: int
     reason: str | None = None
     items: list[OrderLine]
     total_cents: int
     tax_cents: int | None = None
+
+
+class Order(OrderSummary):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    status: Status  # a stored order: one of the known statuses
+    customer_id: str
+    status_rank: int
     # The card token never reaches the table: payment_ref is the opaque reference that travels
     # to payments (shared.payment_ref), payment_fingerprint a salted sha256 of the token that
     # recognises a retry of the same purchase. Neither is logged or returned. An order the saga
@@ -106,7 +114,7 @@ class StatusChange(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    status: Status
+    status: Status  # a stored order: one of the known statuses
     reason: str | None = None
     total_cents: int | None = None
     tax_cents: int | None = None

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from orders.domain.models import OrderSummary
 from shared.events import Flow, OrderLine
 
 MAX_LINES = 25
@@ -75,14 +76,7 @@ class OrderRejectedResponse(_Output):
     reason: str
 
 
-class OrderView(_Output):
-    order_id: str
-    status: str
-    flow: Flow
-    reason: str | None = None
-    items: list[OrderLine]
-    total_cents: int
-    tax_cents: int | None = None
+class OrderView(OrderSummary):
     customer_id: str
     created_at: str
     updated_at: str

@@ -2,22 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
-
-from orders.domain.models import Order
-from shared.events import Flow, OrderLine
+from orders.domain.models import Order, OrderSummary
 
 
-class PlacedOrder(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    order_id: str
-    flow: Flow
-    status: str
-    reason: str | None = None
-    items: list[OrderLine]
-    total_cents: int
-    tax_cents: int | None = None
+class PlacedOrder(OrderSummary):
     correlation_id: str
 
     @classmethod
