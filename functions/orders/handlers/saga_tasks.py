@@ -69,15 +69,9 @@ def run_task(task: AnyTask) -> dict[str, Any]:
         moment = utc_now()
         now = iso(moment)
         order = Order(
-            order_id=task.order_id,
-            customer_id=task.customer_id,
-            flow=task.flow,
+            **task.model_dump(exclude={"action"}),  # the order's facts, as the saga carries them
             status="PENDING",
             status_rank=0,
-            items=task.items,
-            total_cents=task.total_cents,
-            payment_ref=task.payment_ref,
-            correlation_id=task.correlation_id,
             created_at=now,
             updated_at=now,
             # An order the saga records itself (a re-run from a parked input) holds its lease too.
