@@ -10,20 +10,12 @@ from shared.observability import count, service_observability
 
 logger, tracer, metrics, entry = service_observability("payments")
 
-_METRICS = {
-    "AUTHORIZED": "PaymentAuthorized",
-    "DECLINED": "PaymentDeclined",
-    "CAPTURED": "PaymentCaptured",
-    "REFUNDED": "PaymentRefunded",
-    "VOIDED": "PaymentVoided",
-    "FAILED": "PaymentFailed",
-}
-
 
 def record_outcome(outcome: PaymentOutcome) -> None:
-    name = _METRICS.get(outcome.status)
-    if name and not outcome.replayed:
-        count(metrics, name)
+    """Count the decision as PaymentAuthorized, PaymentDeclined, PaymentCaptured, PaymentRefunded,
+    PaymentVoided or PaymentFailed ("Payment" and the status); NOTHING_TO_DO is not counted."""
+    if outcome.status != "NOTHING_TO_DO" and not outcome.replayed:
+        count(metrics, f"Payment{outcome.status.capitalize()}")
 
 
 def record_provider_unavailable() -> None:
