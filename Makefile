@@ -6,10 +6,12 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 PORT ?= 3000
-# make test runs on this many pytest-xdist workers; the suites that share a local cloud (tests/e2e,
-# tests/local) each stay whole on one worker (--dist loadgroup, see tests/conftest.py).
-TEST_WORKERS ?= 2
+# make test runs on this many pytest-xdist workers: tests/local whole on one, tests/e2e in up to
+# three groups of modules on as many others, each with its own local cloud (--dist loadgroup, see
+# tests/conftest.py). More workers than a 2-core machine's cores pay: end-to-end tests mostly wait.
+TEST_WORKERS ?= 4
 EXAMPLES ?= 300
+SCHEDULES ?= 20
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 export PYTHONDONTWRITEBYTECODE := 1
@@ -48,8 +50,9 @@ test: $(STAMP) chromium ## set up everything, then run every test (unit, infrast
 test-fast: $(STAMP) ## the inner loop: unit and infrastructure tests only (no local cloud)
 	$(PY) -m pytest tests/unit tests/infra -n $(TEST_WORKERS) --dist loadgroup --durations=5 $(PYTEST_ARGS)
 
-fuzz: $(STAMP) ## explore the API with fresh random requests, longer than make test (EXAMPLES=300; ORDERFLOW_FUZZ_SEED=<n> replays)
-	HYPOTHESIS_PROFILE=default ORDERFLOW_FUZZ_EXAMPLES=$(EXAMPLES) $(PY) -m pytest tests/e2e/test_fuzz.py $(PYTEST_ARGS)
+fuzz: $(STAMP) ## explore longer than make test: the API with fresh random requests, and more fault schedules (EXAMPLES=300 SCHEDULES=20; ORDERFLOW_FUZZ_SEED=<n> replays)
+	HYPOTHESIS_PROFILE=default ORDERFLOW_FUZZ_EXAMPLES=$(EXAMPLES) ORDERFLOW_SCHEDULE_EXAMPLES=$(SCHEDULES) \
+	  $(PY) -m pytest tests/e2e/test_fuzz.py tests/e2e/test_fault_schedules.py $(PYTEST_ARGS)
 
 local: $(STAMP) ## set up everything, synthesize, and run the app on the local cloud (API on 127.0.0.1:3000, web console on /_console; PORT=... to change)
 	$(PY) -m local serve --port $(PORT) --mount /_console=console.mount:mount --hint 'make check ENDPOINT={endpoint}'

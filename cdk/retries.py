@@ -44,10 +44,27 @@ TRANSIENT_ERRORS = [
     "Sandbox.Timedout",
     "States.Timeout",
 ]
-TASK_TIMEOUT = Duration.seconds(8)
-# How long after it starts a charge may still begin its capture: the task timeout less a margin,
-# so that no capture lands once Step Functions stopped waiting for the answer.
-CHARGE_BUDGET_MS = int(TASK_TIMEOUT.to_milliseconds()) - 1000
+# How long a workflow waits for a task's answer. A test stack may shorten it (context
+# `orderflow:sagaTaskTimeoutSeconds`, e.g. `cdk synth -c orderflow:sagaTaskTimeoutSeconds=4`) so
+# that tests of late answers wait seconds, not minutes; it stays under the functions' 10 s timeout.
+TASK_TIMEOUT_SECONDS = 8
+TASK_TIMEOUT_CONTEXT = "orderflow:sagaTaskTimeoutSeconds"
+
+
+def task_timeout_seconds(scope: Construct) -> int:
+    value = scope.node.try_get_context(TASK_TIMEOUT_CONTEXT)
+    seconds = TASK_TIMEOUT_SECONDS if value is None else int(value)
+    if not 2 <= seconds <= 9:
+        raise ValueError(f"{TASK_TIMEOUT_CONTEXT} must be 2 to 9 seconds (under the functions' 10 s): {value!r}")
+    return seconds
+
+
+def charge_budget_ms(scope: Construct) -> int:
+    """How long after it starts a charge may still begin its capture: the task timeout less a margin,
+    so that no capture lands once Step Functions stopped waiting for the answer."""
+    return task_timeout_seconds(scope) * 1000 - 1000
+
+
 # What a direct DynamoDB task retries (the SDK's transient errors, as Step Functions names them).
 DYNAMODB_TRANSIENT_ERRORS = [
     "DynamoDB.AmazonDynamoDBException",
@@ -104,7 +121,7 @@ def invoke_task(
         result_selector={"result.$": "$.Payload"},
         result_path=result_path,
         retry_on_service_exceptions=False,
-        task_timeout=sfn.Timeout.duration(TASK_TIMEOUT),
+        task_timeout=sfn.Timeout.duration(Duration.seconds(task_timeout_seconds(scope))),
     )
     add_retries(task)
     return task
@@ -114,7 +131,7 @@ def charge_task(
     scope: Construct, function: lambda_.IFunction, *, amount_path: str, result_path: str
 ) -> tasks.LambdaInvoke:
     """ChargePayment: tax, the hold (amount + tax) and the capture in one invocation, which begins
-    no capture once CHARGE_BUDGET_MS have passed; each part stays its own idempotent step, so a
+    no capture once `charge_budget_ms` have passed; each part stays its own idempotent step, so a
     retried charge replays what already landed."""
     return invoke_task(
         scope,
@@ -123,7 +140,7 @@ def charge_task(
         "charge",
         result_path=result_path,
         fields={"amount_cents.$": amount_path, "payment_ref.$": "$.payment_ref"},
-        extra={"budget_ms": CHARGE_BUDGET_MS},
+        extra={"budget_ms": charge_budget_ms(scope)},
     )
 
 

@@ -88,43 +88,70 @@ class Orderflow:
 
 
 _HERE = Path(__file__).resolve().parent
-_RUNNING: list[LocalCloud] = []
 
 
-@pytest.fixture(scope="session")
-def orderflow(synthesized, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Orderflow]:
-    cloud = LocalCloud.from_assembly(
-        str(synthesized.outdir),
-        stack=synthesized.stack_name,
-        api_port=0,
-        # Its own logs and code: never the `.local/` of a `make local` or of another test process.
-        work_dir=tmp_path_factory.mktemp("local"),
-        redelivery_delay=0.2,
-        prewarm=True,
-        # Tests fire the reconciler's schedule themselves, at the time they choose.
-        schedules=False,
-    )
-    cloud.start()
-    _RUNNING.append(cloud)
-    try:
-        with requests.Session() as http:
-            yield Orderflow(cloud=cloud, stack=synthesized.stack, http=http)
-    finally:
-        cloud.stop()
+class _Bed:
+    """This test process's local cloud for the end-to-end tests: started when a module first asks
+    for it, stopped after the last end-to-end test of a run of them (`pytest_runtest_teardown`).
+    Under `make test` the suite is split into groups over the workers (tests/conftest.py); a
+    worker that gets a second group later starts a fresh cloud for it."""
+
+    def __init__(self) -> None:
+        self.cloud: LocalCloud | None = None
+        self.orderflow: Orderflow | None = None
+        self._http: requests.Session | None = None
+
+    def get(self, synthesized: Any, work_dir: Path) -> Orderflow:
+        if self.orderflow is None:
+            cloud = LocalCloud.from_assembly(
+                str(synthesized.outdir),
+                stack=synthesized.stack_name,
+                api_port=0,
+                # Its own logs and code: never the `.local/` of a `make local` or of another test process.
+                work_dir=work_dir,
+                redelivery_delay=0.2,
+                prewarm=True,
+                # Tests fire the reconciler's schedule themselves, at the time they choose.
+                schedules=False,
+            )
+            cloud.start()
+            self.cloud, self._http = cloud, requests.Session()
+            self.orderflow = Orderflow(cloud=cloud, stack=synthesized.stack, http=self._http)
+        return self.orderflow
+
+    def stop(self) -> None:
+        if self.cloud is not None:
+            self.cloud.stop()
+        if self._http is not None:
+            self._http.close()
+        self.cloud = self.orderflow = self._http = None
+
+
+_BED = _Bed()
+
+
+@pytest.fixture(scope="module")
+def orderflow(synthesized, tmp_path_factory: pytest.TempPathFactory) -> Orderflow:
+    return _BED.get(synthesized, tmp_path_factory.mktemp("local"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stop_the_bed_at_the_end() -> Iterator[None]:
+    yield
+    _BED.stop()
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
-    """Stop the cloud after the last end-to-end test rather than at the end of the session:
-    later suites use moto in-process (mock_aws), which resets every backend under it."""
+    """Stop the cloud after the last end-to-end test of a run rather than at the end of the session:
+    other suites use moto in-process (mock_aws), which resets every backend under it."""
     if nextitem is None or _HERE not in Path(nextitem.path).parents:
-        while _RUNNING:
-            _RUNNING.pop().stop()
+        _BED.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def ops(orderflow: Orderflow) -> Ops:
-    """The ops toolkit (checker, redrive, replay) pointed at the session's local cloud."""
+    """The ops toolkit (checker, redrive, replay) pointed at the module's local cloud."""
     return Ops.of(orderflow.cloud)
 
 

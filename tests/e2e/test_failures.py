@@ -32,6 +32,7 @@ from tests.e2e.faults import (
     republish,
     timeline,
 )
+from tests.support.stack_context import PAST_THE_TASK_TIMEOUT_MS
 
 pytestmark = pytest.mark.e2e
 
@@ -187,7 +188,10 @@ def test_late_reversed_and_replayed_events_never_regress_an_order(orderflow, ops
 
 # --- 3. contention -----------------------------------------------------------------------------------
 
-BUYERS, UNITS, CLIENTS = 200, 50, 8
+# Five buyers a unit. The choreographed rush charges UNITS orders at once through the payment
+# workflow, whose tasks wait for one of the local cloud's few execution environments per function
+# (Lambda would scale out): more charges than that would time their tasks out on a busy machine.
+BUYERS, UNITS, CLIENTS = 100, 20, 8
 
 
 def _rush(orderflow, sku: str, flow: str) -> list:
@@ -255,7 +259,7 @@ def test_a_transient_payment_failure_is_retried_and_confirmed(orderflow, ops, fl
     ops.assert_no_violations()
 
 
-SAGA_DECISION_BOUND_SECONDS = 150  # 4 attempts x 8 s task timeout + backoff, with a loaded machine's slack
+SAGA_DECISION_BOUND_SECONDS = 150  # 4 attempts x the task timeout + backoff, with a loaded machine's slack
 
 
 def test_a_payment_timing_out_in_the_saga_is_compensated(orderflow, ops, faults):
@@ -264,14 +268,16 @@ def test_a_payment_timing_out_in_the_saga_is_compensated(orderflow, ops, faults)
     customer, key = f"c-{uuid.uuid4().hex[:6]}", f"key-{uuid.uuid4()}"
     order_id = new_order_id(customer, key)  # the id the API derives from an Idempotency-Key
 
-    with faults.injected({"payments.authorize": {"latency_ms": 9000}}):  # longer than the 8 s task timeout
+    with faults.injected({"payments.authorize": {"latency_ms": PAST_THE_TASK_TIMEOUT_MS}}):
         started = time.monotonic()
         response = orderflow.order([(sku, 2)], customer_id=customer, headers={"Idempotency-Key": key})
         answered = time.monotonic() - started
-        # The saga outlasts the API's own wait (~25 s): 202 PENDING, and the decision comes later.
-        assert response.status_code == 202, (response.status_code, response.text)
-        assert response.json() == {"order_id": order_id, "status": "PENDING", "flow": "orchestrated"}
-        assert response.headers["Location"] == f"/orders/{order_id}"
+        # Four attempts that time out, their backoff and the compensation: the saga may outlast the
+        # API's own wait (~25 s), which then answers 202 PENDING, and the decision comes later.
+        assert response.status_code in (202, 503), (response.status_code, response.text)
+        if response.status_code == 202:
+            assert response.json() == {"order_id": order_id, "status": "PENDING", "flow": "orchestrated"}
+            assert response.headers["Location"] == f"/orders/{order_id}"
 
         def decided():
             got = orderflow.http.get(orderflow.url(f"/orders/{order_id}"), timeout=30)
@@ -285,7 +291,7 @@ def test_a_payment_timing_out_in_the_saga_is_compensated(orderflow, ops, faults)
         )
         orderflow.cloud.wait_idle(timeout=120)  # the timed-out attempts' invocations finish too
 
-    # The client that got the 202 retries with its Idempotency-Key and now gets the decision.
+    # The client retries with its Idempotency-Key (after a 202) and gets the decision.
     retried = orderflow.order([(sku, 2)], customer_id=customer, headers={"Idempotency-Key": key})
     assert retried.status_code == 503, retried.text
     decision = retried.json()
@@ -334,7 +340,7 @@ def test_an_authorize_attempt_completing_after_compensation_holds_no_money(order
     assert tombstone is not None and tombstone["state"] == "VOIDED" and not tombstone.get("authorization_id")
 
     # The last attempt, had it been slow rather than failed, would still be running in its Lambda
-    # when the saga's 8 s task timeout moved on to compensation; it completes only now.
+    # when the saga's task timeout moved on to compensation; it completes only now.
     amount = int(order["total_cents"])
     tax = _payments_task(orderflow, order, "calculate_tax", amount_cents=amount)["tax_cents"]
     late = _payments_task(

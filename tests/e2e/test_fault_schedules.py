@@ -3,13 +3,13 @@
 Hypothesis draws a schedule, a small dict `"<service>.<operation>" -> fault` over the saga's steps
 and the payment workflow's (a choreographed order's) steps, with faults of every failure class:
 `before` (the step never runs), `after` (it commits, then fails, or answers 1 s late, or past the
-saga's 8 s task timeout), `lost_response` (it commits, its answer is lost), `duplicate` (it runs
+saga's task timeout), `lost_response` (it commits, its answer is lost), `duplicate` (it runs
 twice at once). Under that schedule one order of each flow is placed and runs until the system
 is idle. Then faults go off and the system settles as an operator would settle it (the same
 recovery as `make chaos`: redrive every DLQ, fire the reconciler past every deadline). The
 invariant checker must find nothing, nothing may be left parked, and both orders must be decided.
 
-Bounded for CI: a few examples, a fixed seed (CI replays the same schedules), no shrinking (an
+Bounded for `make test`: five examples, a fixed seed (CI replays the same schedules), no shrinking (an
 example is already small; shrinking would re-run the bed for minutes). Failing examples are kept
 in tests/e2e/.hypothesis-fault-schedules and replayed first on the next run.
 """
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
+import os
 import re
 import time
 import uuid
@@ -37,6 +38,7 @@ from rich.console import Console
 from ops.chaos.recovery import settle
 from orders.domain.models import new_order_id
 from tests.e2e.faults import TERMINAL, Faults
+from tests.support.stack_context import PAST_THE_TASK_TIMEOUT_MS
 
 pytestmark = pytest.mark.e2e
 
@@ -71,8 +73,10 @@ WORKFLOW_STEPS = (
 )
 OPERATIONS = tuple(sorted(set(SAGA_STEPS) | set(WORKFLOW_STEPS)))
 SHORT_MS = 1000
-LONG_MS = 9000  # past the saga's 8 s task timeout, within the functions' 10 s
-MAX_EXAMPLES = 9
+LONG_MS = PAST_THE_TASK_TIMEOUT_MS  # past the saga's task timeout, within the functions' 10 s
+# `make test` draws 5 schedules beside the explicit and the saved ones; `make fuzz` draws more
+# (SCHEDULES=..., from the same seed).
+MAX_EXAMPLES = int(os.environ.get("ORDERFLOW_SCHEDULE_EXAMPLES") or 5)
 SEED = 20261202
 DATABASE = DirectoryBasedExampleDatabase(Path(__file__).resolve().parent / ".hypothesis-fault-schedules")
 _INJECTED = re.compile(r"fault injected: (\S+) (\S+)")
@@ -86,7 +90,7 @@ def _fault(phase: str, rate: float = 1, latency_ms: int | None = None) -> dict[s
 
 
 # One fault per value, every class; the late-past-the-timeout one is drawn sparingly (it costs
-# the saga its retries of 8 s each).
+# the saga its retries of a task timeout each).
 SINGLE = (
     _fault("before"),
     _fault("before"),

@@ -21,6 +21,7 @@ from ops.redrive import redrive
 from orders.domain.models import new_order_id
 from payments.data.simulated_provider import derive_id
 from tests.e2e.faults import TERMINAL, BusCapture, Ops, poll
+from tests.support.stack_context import PAST_THE_TASK_TIMEOUT_MS
 
 pytestmark = pytest.mark.e2e
 
@@ -79,8 +80,8 @@ def _executions(orderflow, order_id: str) -> int:
 @pytest.mark.parametrize(
     "late_confirm",
     [
-        {"phase": "after", "latency_ms": 9000},  # commits, then answers past the 8 s task timeout
-        {"latency_ms": 9000},  # waits first: the write lands after the task already timed out
+        {"phase": "after", "latency_ms": PAST_THE_TASK_TIMEOUT_MS},  # commits, then answers past the task timeout
+        {"latency_ms": PAST_THE_TASK_TIMEOUT_MS},  # waits first: the write lands after the task already timed out
     ],
     ids=["answer-late", "write-late"],
 )
@@ -179,7 +180,7 @@ def test_a_retry_while_the_saga_runs_never_starts_a_second_execution(orderflow, 
     order_id, place = _keyed(orderflow, sku)
 
     # every confirm lands, then answers past the task timeout: the saga outlives the API's budget
-    with faults.injected({"orders.confirm": {"phase": "after", "latency_ms": 9000}}):
+    with faults.injected({"orders.confirm": {"phase": "after", "latency_ms": PAST_THE_TASK_TIMEOUT_MS}}):
         with concurrent.futures.ThreadPoolExecutor(2) as pool:
             first = pool.submit(place)
             # the same request again while the first one waits for the saga (the client timed out)
