@@ -26,6 +26,8 @@ from typing import Any
 from rich.console import Console
 from rich.logging import RichHandler
 
+from local import synth_cache
+
 log = logging.getLogger("local")
 
 # The CDK CLI adds these to every synthesis; without them there is no construct-path or asset
@@ -55,7 +57,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--synth",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="synthesize the app into the assembly directory first (default: yes)",
+        help="synthesize the app into the assembly directory first (default: yes; skipped when the files "
+        "cdk.json's watch.include names, the context and the CDK version are those of the assembly's last "
+        "synthesis here)",
+    )
+    parser.add_argument(
+        "--force-synth",
+        action="store_true",
+        help="synthesize even when the assembly is current",
     )
     parser.add_argument(
         "--app",
@@ -149,8 +158,9 @@ def apply_mounts(cloud: Any, mounts: list[tuple[str, str, str]]) -> None:
             cloud.mount(prefix, getattr(importlib.import_module(module), function)(cloud, prefix))
 
 
-def synthesize(assembly: Path, app: str | None, console: Console) -> None:
-    """Runs the CDK app the way `cdk synth` does: CDK_OUTDIR plus the CLI's context."""
+def synthesize(assembly: Path, app: str | None, console: Console, *, reuse: bool = False) -> None:
+    """Runs the CDK app the way `cdk synth` does: CDK_OUTDIR plus the CLI's context. With `reuse`,
+    an assembly synthesized here from the same inputs is kept as it is (local.synth_cache)."""
     cdk_json = Path("cdk.json")
     config: dict[str, Any] = json.loads(cdk_json.read_text()) if cdk_json.is_file() else {}
     command = shlex.split(app or config.get("app") or f"{shlex.quote(sys.executable)} app.py")
@@ -162,6 +172,12 @@ def synthesize(assembly: Path, app: str | None, console: Console) -> None:
         context.update(json.loads(cached.read_text()))
     context.update(CLI_CONTEXT)
     context = {**LOCAL_CONTEXT, **context}
+    digest = synth_cache.fingerprint(Path.cwd(), config, command, context) if reuse else None
+    if synth_cache.is_current(assembly, digest):
+        console.print(
+            f"[green]✓[/] {assembly} is current: the app's files and context are unchanged since its synthesis"
+        )
+        return
     env = {**os.environ, **QUIET_JSII, "CDK_OUTDIR": str(assembly), "CDK_CONTEXT_JSON": json.dumps(context)}
     started = time.monotonic()
     with console.status(f"synthesizing: {' '.join(command)}"):
@@ -169,6 +185,7 @@ def synthesize(assembly: Path, app: str | None, console: Console) -> None:
     if completed.returncode != 0:
         console.print(completed.stdout, completed.stderr, markup=False)
         raise SystemExit(f"synthesis failed (exit {completed.returncode})")
+    synth_cache.remember(assembly, digest)
     console.print(f"[green]✓[/] synthesized into {assembly} in {time.monotonic() - started:.1f} s")
 
 
@@ -190,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     assembly = Path(args.assembly)
     mounts = parse_mounts(args.static, args.mount)
     if args.synth:
-        synthesize(assembly, args.app, console)
+        synthesize(assembly, args.app, console, reuse=not args.force_synth)
 
     from local.cloud import LocalCloud
     from local.resources_file import remove_resources, write_resources

@@ -15,6 +15,7 @@ def _results(orders_per_second: float, p99_ms: float, ratio: float, **extra: Any
         "python": "3.11.7",
         "load_before": 1.0,
         "load_after": 2.0,
+        "serve_first_seconds": 14.0,
         "serve_seconds": 7.5,
         "orchestrated": {**workload, "flow": "orchestrated", "orders_per_second": orders_per_second, "p99_ms": p99_ms},
         "choreographed": {**workload, "flow": "choreographed", "orders_per_second": 3.0, "p99_ms": 2500.0},
