@@ -212,11 +212,16 @@ async function poll() {
   const events = timeline.status === 200 ? timeline.data.events : [];
   renderOrder(order.data, events);
   updateRemembered(w.id, order.data.status);
-  // Follow the order until it is decided and its timeline has stopped growing for 3 polls.
+  // Follow the order until it is decided, a confirmed one has its shipment (shipping and the
+  // timeline batch their events for up to 2 s each), and its timeline has stopped growing for 3
+  // polls; a shipment that does not come (shipping down) ends it after 15 quiet polls.
   w.polls += 1;
   w.quiet = events.length === w.seen && TERMINAL.has(order.data.status) ? w.quiet + 1 : 0;
   w.seen = events.length;
-  const settled = w.quiet >= 3 || w.polls >= 90;
+  const complete =
+    order.data.status === "REJECTED" ||
+    (order.data.status === "CONFIRMED" && events.some((e) => e.detail_type === "ShipmentScheduled"));
+  const settled = (complete && w.quiet >= 3) || w.quiet >= 15 || w.polls >= 90;
   $("#order").setAttribute("data-settled", settled ? "true" : "false");
   if (!settled) {
     w.timer = setTimeout(poll, 1000);
