@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from botocore.credentials import Credentials
 
+from local.background_server import BackgroundServer
 from ops import api
 from ops.cli import main
 
@@ -42,13 +42,11 @@ class Recorder(BaseHTTPRequestHandler):
 def server() -> Iterator[str]:
     Recorder.seen = []
     Recorder.answer = (201, {"order_id": "o-1", "status": "CONFIRMED"})
-    httpd = HTTPServer(("127.0.0.1", 0), Recorder)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
+    httpd = BackgroundServer(ThreadingHTTPServer(("127.0.0.1", 0), Recorder), "recorder").start()
     try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/prod"
+        yield f"{httpd.url}/prod"
     finally:
-        httpd.shutdown()
+        httpd.stop()
 
 
 def test_a_signed_call_carries_sigv4_for_execute_api(server):

@@ -14,6 +14,7 @@ import boto3
 import pytest
 from botocore.credentials import Credentials
 
+from local.background_server import BackgroundServer
 from ops.compare.cloudwatch import Function, Inventory, inventory, read_sums, usage_of
 from ops.compare.constants import MODEL
 from ops.compare.deployed import EXPECTED, Placed, SignedApi, Window, await_metrics, minute, run_windows
@@ -211,14 +212,11 @@ class FakeApi(BaseHTTPRequestHandler):
 @pytest.fixture
 def fake_api() -> Iterator[str]:
     FakeApi.seen, FakeApi.orders = [], {}
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeApi)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server = BackgroundServer(ThreadingHTTPServer(("127.0.0.1", 0), FakeApi), "fake-api").start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/prod"
+        yield f"{server.url}/prod"
     finally:
-        server.shutdown()
-        server.server_close()
+        server.stop()
 
 
 def test_the_workload_is_signed_and_measured(fake_api: str) -> None:
