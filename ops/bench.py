@@ -35,10 +35,11 @@ import requests
 from rich.console import Console
 from rich.progress import Progress
 
-from ops.bench_report import RESULTS_JSON, RESULTS_MD, percentile, summary, write
+from ops.bench_report import RESULTS_JSON, RESULTS_MD, summary, write
+from ops.checker.model import TERMINAL
+from ops.compare.model import percentile
 
 ROOT = Path(__file__).resolve().parent.parent
-TERMINAL = ("CONFIRMED", "REJECTED")
 
 
 def _order(sku: str, flow: str) -> dict[str, Any]:

@@ -21,12 +21,6 @@ RESULTS_JSON = ROOT / "docs" / "benchmarks.json"
 NOISE = 0.10
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[index]
-
-
 @dataclass(frozen=True)
 class Figure:
     name: str

@@ -18,10 +18,10 @@ from typing import Any
 from botocore.credentials import Credentials
 
 from ops.api import ApiAnswer, call, join
+from ops.checker.model import TERMINAL
 from ops.compare.constants import PATHS
 from ops.compare.workload import plan
 
-DECIDED = ("CONFIRMED", "REJECTED")
 EXPECTED = {"confirmed": "CONFIRMED", "out of stock": "REJECTED OUT_OF_STOCK", "declined": "REJECTED PAYMENT_DECLINED"}
 
 
@@ -89,7 +89,7 @@ def stock(api: SignedApi, seed: int, run: str, orders: int) -> tuple[str, str]:
 
 
 def _decision(body: Any) -> str:
-    if isinstance(body, dict) and body.get("status") in DECIDED:
+    if isinstance(body, dict) and body.get("status") in TERMINAL:
         return f"{body['status']} {body.get('reason') or ''}".strip()
     return ""
 
