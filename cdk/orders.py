@@ -13,7 +13,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from cdk.common import ServiceConstruct, Shared, choreographed, dead_letter_queue, service_table
-from cdk.payment_refs import payment_ref_statement
+from cdk.payment_refs import data_key_statement
 
 OUTCOME_EVENTS = ["InventoryReserved", "InventoryRejected", "PaymentCompleted", "PaymentFailed"]
 # The sparse index of undecided orders by deadline (functions/orders/data/orders_repository.py).
@@ -66,8 +66,8 @@ class OrdersConstruct(ServiceConstruct):
                 **deadlines,
             },
         )
-        # The card token is sealed here into a payment reference: Encrypt only, never Decrypt.
-        self.api.role.add_to_policy(payment_ref_statement("kms:Encrypt", payment_ref_key))
+        # The card token is sealed here into a payment reference: data keys only, never Decrypt.
+        self.api.role.add_to_policy(data_key_statement("kms:GenerateDataKey", payment_ref_key))
         # UpdateItem: the saga lease (claim on a retry, release when the start was refused).
         self.api.grant(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], [self.table.table_arn])
         self.api.grant(["dynamodb:Query"], [self.events_table.table_arn])

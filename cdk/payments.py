@@ -22,7 +22,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from cdk.common import ServiceConstruct, Shared, choreographed, dead_letter_queue, service_table
-from cdk.payment_refs import payment_ref_statement
+from cdk.payment_refs import data_key_statement, payment_ref_statement
 from cdk.retries import TRANSIENT_ERRORS, charge_task, express_state_machine, invoke_task, park_then_fail
 
 TAX_RATE_BPS = "825"
@@ -52,7 +52,9 @@ class PaymentsConstruct(ServiceConstruct):
         )
         self.tasks.grant(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], [self.table.table_arn])
         # The one function that opens payment references (authorize, to call the processor):
-        # Decrypt only, and only with an order id in the encryption context.
+        # Decrypt only: the references' data keys (their purpose as the encryption context), and
+        # references sealed directly by KMS before data keys were cached (an order id as context).
+        self.tasks.role.add_to_policy(data_key_statement("kms:Decrypt", payment_ref_key))
         self.tasks.role.add_to_policy(payment_ref_statement("kms:Decrypt", payment_ref_key))
         shared.bus.grant_put_events_to(self.tasks.role)
 

@@ -343,7 +343,7 @@ def test_no_event_on_the_bus_carries_a_card_token(traffic):
     assert carrying
     for event in carrying:
         assert event["detail"]["metadata"]["schema_version"] == "2.0"
-        assert event["detail"]["data"]["payment_ref"].startswith("kms1:")
+        assert event["detail"]["data"]["payment_ref"].startswith("kms2:")
         assert "payment_token" not in event["detail"]["data"]
 
 
@@ -397,7 +397,7 @@ def test_no_saga_or_payment_workflow_execution_carries_a_card_token(orderflow, t
             checked[name] = checked.get(name, 0) + 1
             leaks += _token_leaks(f"{name} {execution['described']['executionArn']}", text, traffic.tokens)
             started = json.loads(execution["described"]["input"])
-            assert "payment_token" not in started and started["payment_ref"].startswith("kms1:"), started
+            assert "payment_token" not in started and started["payment_ref"].startswith("kms2:"), started
     assert not leaks, "\n".join(leaks[:20])
     # The choreographed orders that reached payments ran the payment workflow.
     assert checked.get("payment workflow", 0) >= 3, checked
@@ -411,4 +411,4 @@ def test_no_table_holds_a_card_token(orderflow, traffic):
     for order in traffic.orders:
         stored = orderflow.order_item(order.order_id)
         assert stored is not None and "payment_token" not in stored
-        assert stored["payment_ref"].startswith("kms1:") and len(stored["payment_fingerprint"]) == 64
+        assert stored["payment_ref"].startswith("kms2:") and len(stored["payment_fingerprint"]) == 64

@@ -571,22 +571,30 @@ def test_the_payment_ref_key_rotates(synthesized):
     assert key["Properties"].get("KeySpec", "SYMMETRIC_DEFAULT") == "SYMMETRIC_DEFAULT"
 
 
-def test_only_orders_api_encrypts_and_only_payments_tasks_decrypts_payment_refs(synthesized):
+def test_only_orders_api_makes_data_keys_and_only_payments_tasks_decrypts_payment_refs(synthesized):
     stack = synthesized.stack
     grants = _kms_grants(synthesized, _payment_ref_key(synthesized))
 
     assert grants == {
-        _role_of(synthesized, stack.orders.api): {"kms:Encrypt"},
+        _role_of(synthesized, stack.orders.api): {"kms:GenerateDataKey"},
         _role_of(synthesized, stack.payments.tasks): {"kms:Decrypt"},
     }
-    # ...and only with an order id as the encryption context.
+    # ...data keys only for payment references, and kms1 references only with an order id.
+    data_key = {
+        "StringEquals": {"kms:EncryptionContext:purpose": "payment_ref"},
+        "ForAllValues:StringEquals": {"kms:EncryptionContextKeys": ["purpose"]},
+    }
+    by_order = {
+        "Null": {"kms:EncryptionContext:order_id": "false"},
+        "ForAllValues:StringEquals": {"kms:EncryptionContextKeys": ["order_id"]},
+    }
+    seen: dict[str, list[dict]] = {}
     for policy in synthesized.resources("AWS::IAM::Policy").values():
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
             if {"Fn::GetAtt": [_payment_ref_key(synthesized), "Arn"]} in _as_list(statement.get("Resource", [])):
-                assert statement["Condition"] == {
-                    "Null": {"kms:EncryptionContext:order_id": "false"},
-                    "ForAllValues:StringEquals": {"kms:EncryptionContextKeys": ["order_id"]},
-                }
+                for action in _as_list(statement["Action"]):
+                    seen.setdefault(action, []).append(statement["Condition"])
+    assert seen == {"kms:GenerateDataKey": [data_key], "kms:Decrypt": [data_key, by_order]}
 
 
 def test_no_other_role_can_decrypt_with_the_payment_ref_key(synthesized):

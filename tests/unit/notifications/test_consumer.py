@@ -116,7 +116,7 @@ def test_notifications_never_carry_a_payment_token(stack):
     for notification in received:
         assert "tok_" not in notification["raw"]
         assert "payment_token" not in notification["raw"] and "payment_ref" not in notification["raw"]
-        assert "kms1:" not in notification["raw"]
+        assert "kms1:" not in notification["raw"] and "kms2:" not in notification["raw"]
     texts = {n["message"]["type"]: n["message"]["text"] for n in received}
     assert texts["OrderRejected"] == "We could not accept your order ord-2: it could not be completed."
     assert stack.item(f"EVENT#{event_id_for('ord-3', 'OrderPlaced')}") is None

@@ -29,7 +29,7 @@ def test_choreographed_order_is_one_pending_item_answered_202_with_location(clie
     assert item["total_cents"] == PRICED_TOTAL
     # The card token is not stored: a reference only payments can open (for this order), and a
     # fingerprint that recognises a retry.
-    assert item["payment_ref"].startswith("kms1:") and open_ref(order_id, item["payment_ref"]) == "tok_visa"
+    assert item["payment_ref"].startswith("kms2:") and open_ref(order_id, item["payment_ref"]) == "tok_visa"
     assert item["payment_fingerprint"] == fingerprint(order_id, "tok_visa")
     assert "payment_token" not in item and "tok_visa" not in json.dumps(item, default=str)
     assert item["correlation_id"] == "corr-1"

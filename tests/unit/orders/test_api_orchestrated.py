@@ -41,7 +41,7 @@ def test_the_saga_gets_the_documented_input_named_after_the_order(client, saga, 
         "flow": "orchestrated",
     }
     # The saga gets a reference that only payments can open, for this order; never the token.
-    assert payload["payment_ref"].startswith("kms1:") and "tok_visa" not in json.dumps(payload)
+    assert payload["payment_ref"].startswith("kms2:") and "tok_visa" not in json.dumps(payload)
     assert open_ref(name, payload["payment_ref"]) == "tok_visa"
     # The API records the order before it starts the saga: it holds the saga's lease (no second
     # execution before it runs out) and sits in the reconciler's index until decided.
@@ -65,7 +65,11 @@ def test_confirmed_is_201_with_the_order(client, saga) -> None:
         "tax_cents": 240,
         "correlation_id": "corr-c",
     }
-    assert "tok_visa" not in json.dumps(response.body) and "kms1:" not in json.dumps(response.body)
+    assert (
+        "tok_visa" not in json.dumps(response.body)
+        and "kms1:" not in json.dumps(response.body)
+        and "kms2:" not in json.dumps(response.body)
+    )
 
 
 @pytest.mark.parametrize(
