@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.observability import observability
+from shared.observability import service_observability
 
 SERVICE = "notifications"
-logger, tracer, metrics = observability(SERVICE)
+logger, tracer, metrics, entry = service_observability(SERVICE, capture_response=False)

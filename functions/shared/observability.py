@@ -6,7 +6,9 @@ infrastructure; this module only gives every service the same construction.
 
 from __future__ import annotations
 
+import functools
 import os
+import warnings
 from collections.abc import Callable
 from typing import Any, NamedTuple, Protocol, TypeVar, cast
 
@@ -30,17 +32,33 @@ def observability(service: str) -> tuple[Logger, Tracer, Metrics]:
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 
+# What the Powertools logger adds from the Lambda context that every line of a log group repeats:
+# the log group names the function, Lambda's metrics give its memory. The request id and the cold
+# start flag stay (which invocation, and was it the first). Logs are billed by the byte ingested.
+REDUNDANT_CONTEXT_KEYS = ("function_name", "function_arn", "function_memory_size")
+
+# An invocation that counts nothing (a relay batch, a timeline batch) is normal here: Powertools'
+# warning about it would be two log lines on every such invocation (its documented filter).
+warnings.filterwarnings("ignore", "No application metrics to publish*")
+
 
 def entry_point(
     logger: Logger, tracer: Tracer, metrics: Metrics, *, capture_response: bool | None = None, cold_start: bool = False
 ) -> Callable[[Handler], Handler]:
     """The decorator a service's Lambda handlers wear: the Powertools logger's Lambda context
-    (state cleared per invocation), around the trace, around the metrics flush."""
+    (state cleared per invocation, less what the log group already says), around the trace,
+    around the metrics flush."""
 
     def wear(handler: Handler) -> Handler:
         measured = metrics.log_metrics(handler, capture_cold_start_metric=cold_start)
         traced = tracer.capture_lambda_handler(measured, capture_response=capture_response)
-        return cast(Handler, logger.inject_lambda_context(traced, clear_state=True))
+
+        @functools.wraps(traced)
+        def slim(event: Any, context: Any, *args: Any, **kwargs: Any) -> Any:
+            logger.remove_keys(list(REDUNDANT_CONTEXT_KEYS))
+            return traced(event, context, *args, **kwargs)
+
+        return cast(Handler, logger.inject_lambda_context(slim, clear_state=True))
 
     return wear
 

@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from notifications import dependencies
 from notifications.config import NotificationsSettings
 from notifications.logic import NOTIFIED_EVENTS, handle_outcome
-from notifications.observability import logger, metrics, tracer
+from notifications.observability import entry, logger
 from shared.config import load
 from shared.consumer import consume
 from shared.events import Envelope, EventData
@@ -25,8 +25,6 @@ def on_outcome(envelope: Envelope, data: EventData) -> None:
 HANDLERS = {model.DETAIL_TYPE: on_outcome for model in NOTIFIED_EVENTS}
 
 
-@logger.inject_lambda_context(clear_state=True)
-@metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
+@entry
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return consume(event, context, HANDLERS, logger)

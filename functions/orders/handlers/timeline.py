@@ -14,7 +14,8 @@ from shared.events import EVENT_TYPES, Envelope, EventData
 
 def _record(envelope: Envelope, data: EventData) -> None:
     if dependencies.recorder().record(envelope, data):
-        logger.info("event recorded on the timeline")
+        # The timeline item is the record; a line per event would only repeat it in the logs.
+        logger.debug("event recorded on the timeline")
     else:
         logger.info("event already on the timeline; dropped")
 

@@ -12,7 +12,7 @@ from shared.events import Envelope, OrderConfirmed
 from shipping import dependencies
 from shipping.config import ShippingSettings
 from shipping.logic import schedule_shipment
-from shipping.observability import logger, metrics, tracer
+from shipping.observability import entry, logger
 
 # Cold start: a misconfigured function fails at init, before it takes a single record.
 load(ShippingSettings)
@@ -27,8 +27,6 @@ def on_order_confirmed(envelope: Envelope, order: OrderConfirmed) -> None:
 HANDLERS = {OrderConfirmed.DETAIL_TYPE: on_order_confirmed}
 
 
-@logger.inject_lambda_context(clear_state=True)
-@metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
+@entry
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return consume(event, context, HANDLERS, logger)

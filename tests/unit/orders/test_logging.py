@@ -89,3 +89,13 @@ def test_a_malformed_event_is_rejected_without_logging_its_token(aws, context, c
 
     assert timeline.lambda_handler(sqs_event(event), context)["batchItemFailures"]
     assert short_token not in captured_logs.text()
+
+
+def test_log_lines_leave_out_what_the_log_group_already_says(client, captured_logs) -> None:
+    client.post_order(order_body(), headers={"X-Correlation-Id": "corr-log-slim", "Idempotency-Key": "slim-1"})
+
+    lines = captured_logs.lines()
+    assert lines
+    for line in lines:
+        assert not {"function_name", "function_arn", "function_memory_size"} & set(line), line
+        assert line["function_request_id"] and "cold_start" in line and line["correlation_id"] == "corr-log-slim"
