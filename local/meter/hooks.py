@@ -61,7 +61,8 @@ def _install_call_timer() -> None:
             return original_call(self, environ, start_response)
         finally:
             match = _SIGNING_SERVICE.search(str(environ.get("HTTP_AUTHORIZATION", "")))
-            call = AwsCall(match.group(1) if match else "?", start, time.monotonic())
+            operation = str(environ.get("HTTP_X_AMZ_TARGET", "")).rpartition(".")[2]
+            call = AwsCall(match.group(1) if match else "?", start, time.monotonic(), operation)
             with METERS_LOCK:
                 meters = list(METERS)
             for meter in meters:

@@ -49,6 +49,7 @@ class AwsCall:
     service: str  # the SigV4 signing name: dynamodb, events, sqs, kms, ssm, states, sns, ...
     start: float
     end: float
+    operation: str = ""  # from X-Amz-Target where the protocol has one (StartSyncExecution, PutItem, ...)
 
     @property
     def ms(self) -> float:

@@ -9,7 +9,7 @@ import statistics
 from collections import defaultdict
 from typing import Any
 
-from local.meter import UNATTRIBUTED, Invocation, Meter, Usage
+from local.meter import UNATTRIBUTED, AwsCall, Invocation, Meter, Usage
 from ops.compare.constants import FAULTS, MONTE_CARLO_SAMPLES, PATHS, UNDOING
 from ops.compare.workload import FaultRun, Order, OrderFigures
 
@@ -176,13 +176,51 @@ def floor_latencies(figures: list[OrderFigures], model: dict[str, Any], seed: in
     return samples
 
 
+SYNC_START = "StartSyncExecution"
+
+
 def modeled_duration_ms(invocation: Invocation, meter: Meter, model: dict[str, Any]) -> float:
     """An invocation's billed duration on AWS as modeled: measured duration less the time it waited for
-    the local cloud's answers, plus each completed call's modeled p50."""
+    the local cloud's answers, plus each completed call's modeled p50. A StartSyncExecution waits for
+    the whole Express execution, so the function is billed for it: its call is modeled as the
+    execution (`sync_execution_ms`), not as one request."""
     waited, calls = meter.calls_of(invocation)
     services = deployed_calls([call.service for call in calls], model)
     modeled = sum(model["latency_ms"][call_hop(service, model)]["p50"] for service in services)
+    for call in calls:
+        if call.service == "states" and call.operation == SYNC_START:
+            modeled += sync_execution_ms(invocation, call, meter, model)
     return max(1.0, invocation.duration_ms - waited + modeled)
+
+
+def sync_execution_ms(invocation: Invocation, call: AwsCall, meter: Meter, model: dict[str, Any]) -> float:
+    """What a synchronous Express execution started by `call` is modeled to take: its Lambda tasks'
+    modeled durations, one Express task hop (p50) for each, and one direct DynamoDB task hop for
+    each of its service-integration steps."""
+    cids = set(invocation.correlation_ids)
+    tasks = [
+        other
+        for other in meter.invocations
+        if other is not invocation
+        and other.trigger == "invoke"
+        and cids & set(other.correlation_ids)
+        and call.start <= other.start
+        and other.end <= call.end
+    ]
+    direct = sum(
+        execution.dynamodb_tasks
+        for execution in meter.executions
+        if execution.type == "EXPRESS"
+        and cids & set(execution.correlation_ids)
+        and call.start - 0.05 <= execution.start
+        and execution.end <= call.end + 0.05
+    )
+    hops = model["latency_ms"]
+    return (
+        sum(modeled_duration_ms(task, meter, model) for task in tasks)
+        + len(tasks) * hops["express_sync_task"]["p50"]
+        + direct * hops["express_dynamodb_task"]["p50"]
+    )
 
 
 def model_lambda_duration(meter: Meter, usage: dict[str, Usage], model: dict[str, Any]) -> None:

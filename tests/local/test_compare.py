@@ -6,6 +6,7 @@ stopped first, like the throwaway stack's tests do).
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -174,3 +175,50 @@ def test_the_meter_bills_index_writes() -> None:
     assert meter.index_write_units(backend, "t", marker, marker | {"day": {"S": "2026-03-02"}}) == 2  # key moved
     assert meter.index_write_units(backend, "t", marker, None) == 1  # leaves it
     assert meter.index_write_units(backend, "t", {"pk": {"S": "x"}}, {"pk": {"S": "x"}, "n": {"N": "1"}}) == 0
+
+
+class _Calls:
+    """A meter's records, as `modeled_duration_ms` reads them."""
+
+    def __init__(self, invocations: list[Any], executions: list[Any], calls: dict[str, list[Any]]) -> None:
+        self.invocations, self.executions, self._calls = invocations, executions, calls
+
+    def calls_of(self, invocation: Any) -> tuple[float, list[Any]]:
+        calls = self._calls.get(invocation.request_id, [])
+        return sum(call.ms for call in calls), calls
+
+
+def _invocation(request_id: str, trigger: str, start: float, end: float) -> meter.Invocation:
+    return meter.Invocation(
+        function=request_id, request_id=request_id, trace_root=request_id, trigger=trigger, start=start, end=end,
+        duration_ms=(end - start) * 1000, memory_mb=256, errored=False, correlation_ids=["c-1"], decisions=[],
+        log_bytes=0,
+    )  # fmt: skip
+
+
+def test_a_function_waiting_for_a_synchronous_execution_is_billed_for_it() -> None:
+    """The API's StartSyncExecution lasts the whole saga: modeled as the saga's tasks and hops, not one request."""
+    from ops.compare.model import modeled_duration_ms
+
+    model = json.loads(compare.MODEL.read_text())
+    hops = model["latency_ms"]
+    api = _invocation("api", "api", 0.0, 2.0)
+    task = _invocation("task", "invoke", 0.5, 1.0)  # 500 ms, of which 400 waiting for the server
+    execution = meter.Execution("saga", "EXPRESS", 0.1, 1.9, 12, ["c-1"], dynamodb_tasks=1)
+    calls = {
+        "api": [meter.AwsCall("states", 0.1, 1.9, "StartSyncExecution"), meter.AwsCall("dynamodb", 0.0, 0.05)],
+        "task": [meter.AwsCall("dynamodb", 0.55, 0.95, "PutItem")],
+    }
+    records = _Calls([api, task], [execution], calls)
+
+    task_ms = 500 - 400 + hops["call:dynamodb"]["p50"]
+    assert modeled_duration_ms(task, records, model) == pytest.approx(task_ms)  # type: ignore[arg-type]
+    saga_ms = task_ms + hops["express_sync_task"]["p50"] + hops["express_dynamodb_task"]["p50"]
+    own_ms = 2000 - 1800 - 50
+    expected = own_ms + hops["call:dynamodb"]["p50"] + hops["call:states"]["p50"] + saga_ms
+    assert modeled_duration_ms(api, records, model) == pytest.approx(expected)  # type: ignore[arg-type]
+
+    asynchronous = {**calls, "api": [meter.AwsCall("states", 0.1, 1.9, "StartExecution"), calls["api"][1]]}
+    assert modeled_duration_ms(api, _Calls([api, task], [execution], asynchronous), model) == pytest.approx(  # type: ignore[arg-type]
+        expected - saga_ms
+    )
