@@ -55,14 +55,17 @@ def install_dynamodb() -> None:
                     holder["error"] = error
                 return holder.get("result")
 
+            # An item that names its order's correlation id is that order's, even when the function
+            # that wrote it was handling a batch of several orders' records (the timeline's).
+            cids = item_correlation_ids(body.get("Item"))
             for label, rru, wru in measure(self.dynamodb_backend, body, call):
                 prefix = "processor" if label == "processor" else "dynamodb"
                 if rru:
-                    count_all(f"{prefix}_rru", rru, trace=trace)
-                    count_all(f"dynamodb_rru:{label}", rru, trace=trace)
+                    count_all(f"{prefix}_rru", rru, cids, trace=trace)
+                    count_all(f"dynamodb_rru:{label}", rru, cids, trace=trace)
                 if wru:
-                    count_all(f"{prefix}_wru", wru, trace=trace)
-                    count_all(f"dynamodb_wru:{label}", wru, trace=trace)
+                    count_all(f"{prefix}_wru", wru, cids, trace=trace)
+                    count_all(f"dynamodb_wru:{label}", wru, cids, trace=trace)
             if "error" in holder:
                 raise holder["error"]
             return holder["result"]
@@ -160,3 +163,14 @@ def install_dynamodb() -> None:
     handler.batch_write_item = metered(handler.batch_write_item, batch_write)
     handler.transact_write_items = metered(handler.transact_write_items, transact_write)
     handler.transact_get_items = metered(handler.transact_get_items, transact_get)
+
+
+def item_correlation_ids(item: Any) -> list[str]:
+    """The correlation id a DynamoDB-typed item carries as a top-level string attribute, if any."""
+    if not isinstance(item, dict):
+        return []
+    for name in ("correlation_id", "correlationId"):
+        value = item.get(name)
+        if isinstance(value, dict) and isinstance(value.get("S"), str) and value["S"]:
+            return [value["S"]]
+    return []

@@ -222,3 +222,12 @@ def test_a_function_waiting_for_a_synchronous_execution_is_billed_for_it() -> No
     assert modeled_duration_ms(api, _Calls([api, task], [execution], asynchronous), model) == pytest.approx(  # type: ignore[arg-type]
         expected - saga_ms
     )
+
+
+def test_an_item_that_names_its_correlation_id_is_billed_to_that_order() -> None:
+    from local.meter.dynamodb import item_correlation_ids
+
+    assert item_correlation_ids({"order_id": {"S": "o-1"}, "correlation_id": {"S": "c-1"}}) == ["c-1"]
+    assert item_correlation_ids({"order_id": {"S": "o-1"}}) == []
+    assert item_correlation_ids({"correlation_id": {"N": "1"}}) == []
+    assert item_correlation_ids(None) == []
