@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-GENERATOR = "ops.compare 3"
+GENERATOR = "ops.compare 4"
 
 
 ROOT = Path(__file__).resolve().parents[2]
