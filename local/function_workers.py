@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
 from local import worker as worker_module
 
@@ -65,6 +65,15 @@ class FunctionLogs:
                 self._file = None
 
 
+class Timing(NamedTuple):
+    """An invocation as its worker saw it, on the system-wide monotonic clock: the handler's run
+    (what Lambda bills, without the hand-over to the worker) and each HTTP request it sent."""
+
+    started: float
+    ended: float
+    sends: list[tuple[float, ...]]
+
+
 class WorkerError(Exception):
     def __init__(self, payload: dict[str, Any]) -> None:
         super().__init__(payload.get("errorMessage", ""))
@@ -77,6 +86,7 @@ class Worker:
     def __init__(self, spec: FunctionSpec, environment: Mapping[str, str], logs: FunctionLogs) -> None:
         self.spec = spec
         self._logs = logs
+        self.last_timing: Timing | None = None
         self._buffer = b""
         self._markers: dict[str, threading.Event] = {}
         self._markers_lock = threading.Lock()
@@ -176,6 +186,7 @@ class Worker:
             raise WorkerError(json.loads(message["payload"]))
 
     def invoke(self, event_json: str, request_id: str, arn: str, trace: str) -> tuple[str, bool, list[str]]:
+        self.last_timing = None
         timeout = self.spec.timeout
         deadline = time.monotonic() + timeout
         deadline_ms = int(time.time() * 1000) + timeout * 1000
@@ -202,6 +213,8 @@ class Worker:
             return json.dumps(payload), True, lines
         self._wait_for_logs(request_id)
         self._current_lines = None
+        if "started" in message:
+            self.last_timing = Timing(message["started"], message["ended"], [tuple(s) for s in message["sends"]])
         return message["payload"], bool(message.get("errored")), lines
 
     def _exit_error(self, request_id: str) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from local import limits
-from local.function_workers import WORKER_SCRIPT, FunctionLogs, Worker, WorkerError
+from local.function_workers import WORKER_SCRIPT, FunctionLogs, Timing, Worker, WorkerError
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,7 @@ class InvocationResult:
     cold_start: bool = False
     trace: str = ""  # the X-Ray trace header the invocation ran under (_X_AMZN_TRACE_ID)
     handler_ms: float = 0.0  # the handler's run alone (duration_ms also counts waiting for a worker)
+    timing: Timing | None = None  # the worker's own view of the run and of the requests it sent
 
     @property
     def error_type(self) -> str | None:
@@ -239,6 +240,7 @@ class FunctionPool:
                 cold_start=cold,
                 trace=trace,
                 handler_ms=handler_ms,
+                timing=worker.last_timing,
             )
         finally:
             self._release(worker)

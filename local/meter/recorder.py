@@ -73,19 +73,26 @@ class Meter:
         if not cids:
             cids = correlation_ids(event)
         log_bytes += self.platform_log_bytes(spec)
+        duration_ms = getattr(result, "handler_ms", 0.0) or result.duration_ms
+        start = end - duration_ms / 1000
+        timing = getattr(result, "timing", None)
+        if timing is not None:  # the worker's own clock: the handler's run, without the hand-over
+            start, end = timing.started, timing.ended
+            duration_ms = (end - start) * 1000
         invocation = Invocation(
             function=spec.name,
             request_id=result.request_id,
             trace_root=trace_root(getattr(result, "trace", "")) or "",
             trigger=trigger_of(event, spec),
-            start=end - (getattr(result, "handler_ms", 0.0) or result.duration_ms) / 1000,
+            start=start,
             end=end,
-            duration_ms=getattr(result, "handler_ms", 0.0) or result.duration_ms,
+            duration_ms=duration_ms,
             memory_mb=int(spec.memory_size),
             errored=bool(result.errored),
             correlation_ids=cids,
             decisions=decisions,
             log_bytes=log_bytes,
+            client_calls=list(timing.sends) if timing is not None else [],
         )
         with self._lock:
             self.invocations.append(invocation)
@@ -144,7 +151,10 @@ class Meter:
         with self._lock:
             calls = list(self.aws_calls.get(invocation.trace_root, ()))
         waited = sum(max(0.0, min(c.end, cut) - max(c.start, invocation.start)) for c in calls) * 1000
-        return waited, [c for c in calls if c.end <= cut]
+        # Seen from the function, a request also waits to be read and answered by a busy server:
+        # its side of each request, where its worker timed them, is the whole wait.
+        sent = sum(max(0.0, min(e, cut) - max(s, invocation.start)) for s, e, *_ in invocation.client_calls) * 1000
+        return max(waited, sent), [c for c in calls if c.end <= cut]
 
     def remember_receipts(self, messages: Iterable[Any]) -> list[str]:
         cids: list[str] = []

@@ -25,6 +25,8 @@ class Invocation:
     correlation_ids: list[str]
     decisions: list[str]  # correlation ids whose decision (TimeToDecision) this invocation wrote
     log_bytes: int
+    # the HTTP requests the function sent, timed on its side (start, end), when its worker reports them
+    client_calls: list[tuple[float, ...]] = field(default_factory=list)
 
     @property
     def gb_seconds(self) -> float:

@@ -231,3 +231,16 @@ def test_an_item_that_names_its_correlation_id_is_billed_to_that_order() -> None
     assert item_correlation_ids({"order_id": {"S": "o-1"}}) == []
     assert item_correlation_ids({"correlation_id": {"N": "1"}}) == []
     assert item_correlation_ids(None) == []
+
+
+def test_a_wait_is_what_the_function_saw_when_the_server_was_slow_to_read_it() -> None:
+    """The server times its side of a request; the function's side also holds the queueing before it."""
+    records = meter.Meter()
+    step = _invocation("fn", "invoke", 0.0, 1.0)
+    records.aws_call("fn", meter.AwsCall("dynamodb", 0.30, 0.40))
+    assert records.calls_of(step)[0] == pytest.approx(100)
+
+    step.client_calls = [(0.10, 0.41)]  # sent at 0.10, read by the server at 0.30
+    waited, calls = records.calls_of(step)
+    assert waited == pytest.approx(310) and [c.service for c in calls] == ["dynamodb"]
+    assert records.calls_of(step, until=0.2)[0] == pytest.approx(100)  # up to a cut

@@ -172,3 +172,15 @@ def test_logs_are_captured_in_memory_and_in_files(cloud: Any) -> None:
     log_file = cloud.log_dir / f"{cloud.function_name('EchoA')}.log"
     text = log_file.read_text()
     assert "not a protocol line {" in text and "REPORT RequestId:" in text
+
+
+def test_the_worker_times_the_handler_and_every_request_it_sends(cloud: Any, unique: str) -> None:
+    quiet = cloud.invoke("EchoA", {"hello": unique})
+    assert quiet.timing is not None and quiet.timing.sends == []
+    assert 0 < (quiet.timing.ended - quiet.timing.started) * 1000 <= quiet.handler_ms
+
+    writing = cloud.invoke("GrantedWriter", {"pk": unique})
+    timing = writing.timing
+    assert not writing.errored and timing is not None
+    assert len(timing.sends) >= 1  # the PutItem (a retry would be a second request)
+    assert all(timing.started <= start <= end <= timing.ended for start, end in timing.sends)
