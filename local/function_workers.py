@@ -72,6 +72,7 @@ class Timing(NamedTuple):
     started: float
     ended: float
     sends: list[tuple[float, ...]]
+    cpu: float = 0.0  # seconds of CPU the worker process used meanwhile
 
 
 class WorkerError(Exception):
@@ -214,7 +215,8 @@ class Worker:
         self._wait_for_logs(request_id)
         self._current_lines = None
         if "started" in message:
-            self.last_timing = Timing(message["started"], message["ended"], [tuple(s) for s in message["sends"]])
+            sends = [tuple(s) for s in message["sends"]]
+            self.last_timing = Timing(message["started"], message["ended"], sends, message.get("cpu", 0.0))
         return message["payload"], bool(message.get("errored")), lines
 
     def _exit_error(self, request_id: str) -> dict[str, Any]:

@@ -312,7 +312,7 @@ def main() -> None:
         context = LambdaContext(request_id, request["arn"], request["deadline_ms"])
         errored = False
         _Sends.intervals = []
-        started = time.monotonic()
+        started, cpu = time.monotonic(), time.process_time()
         try:
             payload = marshal(handler(request["event"], context))
         except FaultError as fault:
@@ -322,7 +322,12 @@ def main() -> None:
         if errored:
             log_error(failure)
             payload = json.dumps(failure)
-        timing = {"started": started, "ended": time.monotonic(), "sends": _Sends.intervals}
+        timing = {
+            "started": started,
+            "ended": time.monotonic(),
+            "sends": _Sends.intervals,
+            "cpu": time.process_time() - cpu,
+        }
         _end_of_invocation(request_id)
         _send(responses, {"type": "result", "id": request_id, "errored": errored, "payload": payload, **timing})
         _Current.request_id = ""

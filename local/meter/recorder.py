@@ -93,6 +93,7 @@ class Meter:
             decisions=decisions,
             log_bytes=log_bytes,
             client_calls=list(timing.sends) if timing is not None else [],
+            cpu_ms=timing.cpu * 1000 if timing is not None else None,
         )
         with self._lock:
             self.invocations.append(invocation)

@@ -96,7 +96,19 @@ def _with_calls(figure: OrderFigures, meter: Meter) -> OrderFigures:
         waited, calls = meter.calls_of(step, until=cut)
         figure.aws_wait_ms += waited
         figure.aws_calls += [call.service for call in calls]
+        figure.lambda_own_ms += lambda_own_ms(step, max(0.0, (cut - step.start) * 1000 - waited), FULL_VCPU_MB)
     return figure
+
+
+FULL_VCPU_MB = 1769  # docs/model: billing_rules.lambda_full_vcpu_mb
+
+
+def lambda_own_ms(invocation: Invocation, own_wall_ms: float, full_vcpu_mb: float) -> float:
+    """A function's own time (its time less its waits for AWS) as modeled on Lambda: at most the CPU its
+    process used here (a busy machine's waits for a core are not the code's), on a full core here and
+    a `memory / full_vcpu_mb` share of one on Lambda, which stretches it by the inverse below 1,769 MB."""
+    own = own_wall_ms if invocation.cpu_ms is None else min(own_wall_ms, invocation.cpu_ms)
+    return own * max(1.0, full_vcpu_mb / invocation.memory_mb)
 
 
 def sampler(model: dict[str, Any], rng: random.Random) -> Any:
@@ -157,7 +169,7 @@ def modeled_latencies(figures: list[OrderFigures], model: dict[str, Any], seed: 
     draw = sampler(model, random.Random(seed))
     samples = []
     for figure in figures:
-        own = own_ms(figure)
+        own = figure.lambda_own_ms
         hops = [hop for hop, _ in figure.critical] + figure.service_hops
         hops += [call_hop(service, model) for service in deployed_calls(figure.aws_calls, model)]
         for _ in range(MONTE_CARLO_SAMPLES):
@@ -181,7 +193,8 @@ SYNC_START = "StartSyncExecution"
 
 def modeled_duration_ms(invocation: Invocation, meter: Meter, model: dict[str, Any]) -> float:
     """An invocation's billed duration on AWS as modeled: measured duration less the time it waited for
-    the local cloud's answers, plus each completed call's modeled p50. A StartSyncExecution waits for
+    the local cloud's answers (its own time, at its CPU share on Lambda: `lambda_own_ms`), plus each
+    completed call's modeled p50. A StartSyncExecution waits for
     the whole Express execution, so the function is billed for it: its call is modeled as the
     execution (`sync_execution_ms`), not as one request."""
     waited, calls = meter.calls_of(invocation)
@@ -190,7 +203,9 @@ def modeled_duration_ms(invocation: Invocation, meter: Meter, model: dict[str, A
     for call in calls:
         if call.service == "states" and call.operation == SYNC_START:
             modeled += sync_execution_ms(invocation, call, meter, model)
-    return max(1.0, invocation.duration_ms - waited + modeled)
+    full_vcpu_mb = model["billing_rules"].get("lambda_full_vcpu_mb", FULL_VCPU_MB)
+    own = lambda_own_ms(invocation, max(0.0, invocation.duration_ms - waited), full_vcpu_mb)
+    return max(1.0, own + modeled)
 
 
 def sync_execution_ms(invocation: Invocation, call: AwsCall, meter: Meter, model: dict[str, Any]) -> float:

@@ -78,27 +78,30 @@ def render(results: dict[str, Any]) -> str:
         "",
         "From the API request to the end of the invocation that wrote the decision (the one that emits",
         f"TimeToDecision). AWS-modeled: {MONTE_CARLO_SAMPLES} Monte Carlo draws per order over the critical",
-        "path's hops, the path's own handler time measured here (its handler time less the time it",
-        "waited for moto's answers) and one modeled AWS call per call the path made (see the last section).",
+        "path's hops, the path's own code as it would run on Lambda, and one modeled AWS call per call the",
+        "path made (see the last section).",
         "",
         "| path | outcome | local p50 ms | local p99 ms | AWS-modeled p50 ms | AWS-modeled p99 ms "
-        "| handler ms on the path (p50) | of it, own code (p50) | AWS-modeled p50 without own code "
-        "| AWS calls on the path (mean, by service) |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| handler ms on the path (p50) | of it, own code (p50) | own code at Lambda's CPU share (p50) "
+        "| AWS-modeled p50 without own code | AWS calls on the path (mean, by service) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for row in rows:
         lines.append(
             f"| {row['path']} | {row['outcome']} | {row['local_p50']:.0f} | {row['local_p99']:.0f} | "
             f"{row['aws_p50']:.0f} | {row['aws_p99']:.0f} | {row['handler_p50']:.0f} | {row['own_p50']:.0f} | "
-            f"{row['floor_p50']:.0f} | {row['calls_mean']:.1f}: {row['calls_by_service']} |"
+            f"{row['lambda_own_p50']:.0f} | {row['floor_p50']:.0f} | "
+            f"{row['calls_mean']:.1f}: {row['calls_by_service']} |"
         )
     lines += [
         "",
-        "Own code is the handler time on the path less the time the local cloud's server spent answering",
-        "its calls: our code, botocore's side of each call (signing, HTTP to localhost, parsing), the",
-        "local runtime's hand-over to its worker process and any wait for this machine's two cores. Only",
-        "our code and botocore's side exist on Lambda, so it overstates; the column before the calls is",
-        "the floor the hops and calls alone set, whatever the code's speed.",
+        "Own code is the handler time on the path less its waits for the local cloud, timed on the",
+        "function's side of each request (the local runtime's worker times every HTTP request botocore",
+        "sends, so a busy server's queue counts as a wait, as a busy AWS would): our code and botocore's",
+        "side of each call (signing, serialising, parsing). It ran on a full core here; on Lambda a",
+        "function has a `memory / 1,769 MB` share of a vCPU, so the model stretches each step's own time",
+        "(at most the CPU its process used) by the inverse: about 6.9x at 256 MB, 3.5x at 512 MB. The",
+        "column before the calls is the floor the hops and calls alone set, whatever the code's speed.",
     ]
     lines += ["", f"![Time to a decision, AWS-modeled, per path and outcome]({CHARTS['latency']})"]
     for region, table in results["costs"].items():
@@ -139,8 +142,8 @@ def render(results: dict[str, Any]) -> str:
         "",
         "Every invocation of the run (workload only), per function: measured duration here (handler",
         "time on this machine, moto's answers included), the duration modeled for AWS (less moto's",
-        "answers, plus each call's modeled p50), which the cost uses, and the memory and architecture the",
-        "template gives it. These durations chose the memory (docs/decisions.md).",
+        "answers, its own time stretched to its CPU share on Lambda, plus each call's modeled p50), which",
+        "the cost uses, and the memory and architecture the template gives it (docs/decisions.md, 16).",
         "",
         "| function | architecture | memory MB | invocations | p50 ms | p90 ms | p99 ms | AWS-modeled p50 ms "
         "| GB-s per 1,000 invocations (modeled) |",
@@ -207,15 +210,17 @@ def render(results: dict[str, Any]) -> str:
         "- **Handler time on the path**: each step until the next one starts (the API function waits",
         "  for its saga, which is counted step by step instead).",
         "- **AWS-modeled latency** = the sum over the critical path of one draw per hop (log-linear between",
-        "  the published p50, p90 and p99), plus the path's own handler time measured here, plus one draw",
-        "  per AWS call the path completed (`call:<service>` below). The local cloud times every request a",
-        "  function makes (the server side of each call, found by the invocation's trace header); that",
-        "  wait is taken out of the handler time and each call is drawn from the model instead, so",
+        "  the published p50, p90 and p99), plus the path's own code as it would run on Lambda, plus one",
+        "  draw per AWS call the path completed (`call:<service>` below). The local cloud times every",
+        "  request a function makes, on the server (which service, found by the invocation's trace",
+        "  header) and on the function's side (how long it waited); that wait is taken out of the",
+        "  handler time and each call is drawn from the model instead, so",
         "  DynamoDB, EventBridge, KMS or SQS time is counted once, at AWS's latency, not at moto's.",
-        "  The own time left (our code, botocore's client side) is this machine's under this run's load:",
-        "  a full core, where a 256 MB function gets about a sixth of a vCPU on Lambda (1,769 MB is one",
-        "  vCPU) and a 512 MB one about a third. Compute-bound code would be slower there; orderflow's",
-        "  handlers mostly wait for calls, which is what the split above measures.",
+        "  The own time left (our code, botocore's client side; at most the CPU the function's process",
+        "  used, so a wait for one of this machine's cores is not counted) ran on a full core here; on",
+        "  Lambda a 256 MB function gets about a seventh of a vCPU (1,769 MB is one) and a 512 MB one",
+        "  about two sevenths, so each step's own time is stretched by `1769 / memory`, in the latency",
+        "  and in the billed duration alike (`lambda_full_vcpu_mb` in the model file).",
         "- **Cost** = mean counts per order x unit prices; Lambda GB-s from each invocation's modeled",
         "  duration (measured, less its wait for moto, plus its calls' modeled p50; the local GB-s are",
         "  kept as `lambda_gb_seconds_local`), Express at 64 MB per 100 ms of the local execution time,",

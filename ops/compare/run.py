@@ -78,6 +78,7 @@ def analyse(
                     "aws_samples": modeled,
                     "handler_p50": percentile(handler, 50),
                     "own_p50": percentile([own_ms(f) for f in decided], 50),
+                    "lambda_own_p50": percentile([f.lambda_own_ms for f in decided], 50),
                     "calls_mean": statistics.mean(len(f.aws_calls) for f in decided) if decided else 0.0,
                     "floor_p50": percentile(floor_latencies(decided, model, seed), 50),
                     "calls_by_service": _calls_by_service(decided),

@@ -35,6 +35,7 @@ class OrderFigures:
     service_hops: list[str] = field(default_factory=list)  # hops on the path that run no function
     aws_wait_ms: float = 0.0  # of the handler time on the path: waiting for the local cloud's answers
     aws_calls: list[str] = field(default_factory=list)  # the services of the AWS calls the path completed
+    lambda_own_ms: float = 0.0  # the path's own time as modeled for Lambda's CPU share (`lambda_own_ms`)
 
 
 def plan(orders_per_case: int, seed: int) -> list[Order]:

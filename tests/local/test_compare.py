@@ -191,7 +191,7 @@ class _Calls:
 def _invocation(request_id: str, trigger: str, start: float, end: float) -> meter.Invocation:
     return meter.Invocation(
         function=request_id, request_id=request_id, trace_root=request_id, trigger=trigger, start=start, end=end,
-        duration_ms=(end - start) * 1000, memory_mb=256, errored=False, correlation_ids=["c-1"], decisions=[],
+        duration_ms=(end - start) * 1000, memory_mb=2048, errored=False, correlation_ids=["c-1"], decisions=[],
         log_bytes=0,
     )  # fmt: skip
 
@@ -244,3 +244,16 @@ def test_a_wait_is_what_the_function_saw_when_the_server_was_slow_to_read_it() -
     waited, calls = records.calls_of(step)
     assert waited == pytest.approx(310) and [c.service for c in calls] == ["dynamodb"]
     assert records.calls_of(step, until=0.2)[0] == pytest.approx(100)  # up to a cut
+
+
+def test_own_code_is_stretched_to_the_functions_cpu_share_on_lambda() -> None:
+    from ops.compare.model import FULL_VCPU_MB, lambda_own_ms
+
+    model = json.loads(compare.MODEL.read_text())
+    assert model["billing_rules"]["lambda_full_vcpu_mb"] == FULL_VCPU_MB
+    step = _invocation("fn", "invoke", 0.0, 1.0)
+    assert lambda_own_ms(step, 100, FULL_VCPU_MB) == pytest.approx(100)  # a full vCPU and more: as measured
+    step.memory_mb = 512
+    assert lambda_own_ms(step, 100, FULL_VCPU_MB) == pytest.approx(100 * 1769 / 512)
+    step.cpu_ms = 20  # the rest of its own wall time waited for a core here
+    assert lambda_own_ms(step, 100, FULL_VCPU_MB) == pytest.approx(20 * 1769 / 512)
