@@ -163,13 +163,15 @@ def render(results: dict[str, Any], previous: dict[str, Any] | None) -> str:
     lines += _workload_section(
         results["orchestrated"],
         "Each order: HTTP → orders API → StartSyncExecution → ReadOrder (DynamoDB), ReserveInventory,\n"
-        "ChargePayment, ConfirmOrder; the latency is the HTTP answer's.",
+        "ChargePayment, ConfirmOrder; the latency is the HTTP answer's. Both paths are measured after 3\n"
+        "warm orders per client, so their functions have scaled out to the clients' concurrency.",
     )
     lines += _workload_section(
         results["choreographed"],
         "Each order: HTTP (202) → orders table → stream → relay → bus → inventory → payments (its\n"
         "workflow) → orders projector; the latency runs from the request to the terminal status's\n"
-        "`updated_at` (the write itself, not when a poll saw it).",
+        "`updated_at` (the write itself, not when a poll saw it). It starts once the local cloud has\n"
+        "drained the orchestrated orders' events (timeline, notifications, shipping).",
     )
     lines += [
         "## Cold start per function (import and init in a fresh process, median)",
