@@ -71,8 +71,8 @@ class Timing(NamedTuple):
 
     started: float
     ended: float
-    sends: list[tuple[float, ...]]
-    cpu: float = 0.0  # seconds of CPU the worker process used meanwhile
+    sends: list[tuple[float, float]]
+    cpu: float  # seconds of CPU the worker process used meanwhile (local/worker_timing.py)
 
 
 class WorkerError(Exception):
@@ -214,9 +214,8 @@ class Worker:
             return json.dumps(payload), True, lines
         self._wait_for_logs(request_id)
         self._current_lines = None
-        if "started" in message:
-            sends = [tuple(s) for s in message["sends"]]
-            self.last_timing = Timing(message["started"], message["ended"], sends, message.get("cpu", 0.0))
+        sends = [(start, end) for start, end in message["sends"]]
+        self.last_timing = Timing(message["started"], message["ended"], sends, message["cpu"])
         return message["payload"], bool(message.get("errored")), lines
 
     def _exit_error(self, request_id: str) -> dict[str, Any]:

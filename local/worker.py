@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import decimal
 import importlib
-import importlib.abc
-import importlib.machinery
 import io
 import json
 import logging
@@ -30,6 +28,11 @@ import time
 import traceback
 from typing import Any
 
+try:  # `python -m local.worker`
+    from local import worker_timing
+except ImportError:  # `python local/worker.py` (the runner): the script's directory comes first on sys.path
+    import worker_timing  # type: ignore[no-redef]
+
 LOG_MARKER = "\x1e"  # ASCII record separator: `<RS>request-id<RS>` ends an invocation's log output
 ERROR_LINE_JOIN = "\r"  # the text-format runtime joins the lines of an error log entry like this
 
@@ -38,49 +41,6 @@ class _Current:
     """The invocation in progress, for the root logger's `aws_request_id` field."""
 
     request_id = ""
-
-
-class _Sends:
-    """The HTTP requests botocore sent during the invocation in progress, as (start, end) on the
-    system-wide monotonic clock (the runner's too): the time the handler waited for the local
-    cloud, seen from the function's side (queueing at the server included). Timed by wrapping
-    ``botocore.httpsession.URLLib3Session.send`` when botocore loads it, not before: a handler that
-    never calls AWS does not import it for this."""
-
-    intervals: list[tuple[float, float]] = []
-
-
-class _TimeSends(importlib.abc.MetaPathFinder):
-    MODULE = "botocore.httpsession"
-
-    def find_spec(self, name: str, path: Any, target: Any = None) -> Any:
-        if name != self.MODULE:
-            return None
-        spec = importlib.machinery.PathFinder.find_spec(name, path)
-        if spec is None or spec.loader is None:
-            return spec
-        loader = spec.loader
-        load = loader.exec_module
-
-        def exec_module(module: Any) -> None:
-            load(module)
-            _wrap_send(module.URLLib3Session)
-
-        loader.exec_module = exec_module  # type: ignore[method-assign]
-        return spec
-
-
-def _wrap_send(session_class: Any) -> None:
-    send = session_class.send
-
-    def timed_send(self: Any, request: Any) -> Any:
-        started = time.monotonic()
-        try:
-            return send(self, request)
-        finally:
-            _Sends.intervals.append((started, time.monotonic()))
-
-    session_class.send = timed_send
 
 
 class FaultError(Exception):
@@ -286,7 +246,7 @@ def main() -> None:
     requests, responses = _isolate_streams()
     _fix_sys_path()
     _setup_logging()
-    sys.meta_path.insert(0, _TimeSends())
+    worker_timing.install()
 
     started = time.monotonic()
     error: dict[str, Any] | None = None
@@ -311,8 +271,7 @@ def main() -> None:
             os.environ["_X_AMZN_TRACE_ID"] = request["trace"]
         context = LambdaContext(request_id, request["arn"], request["deadline_ms"])
         errored = False
-        _Sends.intervals = []
-        started, cpu = time.monotonic(), time.process_time()
+        clock = worker_timing.Clock()
         try:
             payload = marshal(handler(request["event"], context))
         except FaultError as fault:
@@ -322,12 +281,7 @@ def main() -> None:
         if errored:
             log_error(failure)
             payload = json.dumps(failure)
-        timing = {
-            "started": started,
-            "ended": time.monotonic(),
-            "sends": _Sends.intervals,
-            "cpu": time.process_time() - cpu,
-        }
+        timing = clock.report()
         _end_of_invocation(request_id)
         _send(responses, {"type": "result", "id": request_id, "errored": errored, "payload": payload, **timing})
         _Current.request_id = ""

@@ -212,7 +212,7 @@ class KmsPaymentRefs:
     def _call(self, operation: str, **request: Any) -> dict[str, Any]:
         from botocore.exceptions import BotoCoreError, ClientError
 
-        methods = {"Decrypt": "decrypt", "GenerateDataKey": "generate_data_key", "Encrypt": "encrypt"}
+        methods = {"Decrypt": "decrypt", "GenerateDataKey": "generate_data_key"}
         method = getattr(self._kms(), methods[operation])
         try:
             response: dict[str, Any] = method(**request)

@@ -31,6 +31,17 @@ def correlation_ids(payload: Any) -> list[str]:
     return found
 
 
+def item_correlation_ids(item: Any) -> list[str]:
+    """The correlation id a DynamoDB-typed item carries as a top-level string attribute, if any."""
+    if not isinstance(item, dict):
+        return []
+    for name in _CORRELATION_KEYS:
+        value = item.get(name)
+        if isinstance(value, dict) and isinstance(value.get("S"), str) and value["S"]:
+            return [value["S"]]
+    return []
+
+
 def trigger_of(event: Any, spec: Any = None) -> str:
     if isinstance(event, dict):
         if "httpMethod" in event and "requestContext" in event:

@@ -9,7 +9,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from local.meter.attribution import trace_root
+from local.meter.attribution import item_correlation_ids, trace_root
 from local.meter.dynamodb_units import index_write_units, item_size, key_of, read_units, stored_item, write_units
 from local.meter.registry import active, count_all
 
@@ -163,14 +163,3 @@ def install_dynamodb() -> None:
     handler.batch_write_item = metered(handler.batch_write_item, batch_write)
     handler.transact_write_items = metered(handler.transact_write_items, transact_write)
     handler.transact_get_items = metered(handler.transact_get_items, transact_get)
-
-
-def item_correlation_ids(item: Any) -> list[str]:
-    """The correlation id a DynamoDB-typed item carries as a top-level string attribute, if any."""
-    if not isinstance(item, dict):
-        return []
-    for name in ("correlation_id", "correlationId"):
-        value = item.get(name)
-        if isinstance(value, dict) and isinstance(value.get("S"), str) and value["S"]:
-            return [value["S"]]
-    return []

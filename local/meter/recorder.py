@@ -154,7 +154,7 @@ class Meter:
         waited = sum(max(0.0, min(c.end, cut) - max(c.start, invocation.start)) for c in calls) * 1000
         # Seen from the function, a request also waits to be read and answered by a busy server:
         # its side of each request, where its worker timed them, is the whole wait.
-        sent = sum(max(0.0, min(e, cut) - max(s, invocation.start)) for s, e, *_ in invocation.client_calls) * 1000
+        sent = sum(max(0.0, min(e, cut) - max(s, invocation.start)) for s, e in invocation.client_calls) * 1000
         return max(waited, sent), [c for c in calls if c.end <= cut]
 
     def remember_receipts(self, messages: Iterable[Any]) -> list[str]:

@@ -26,7 +26,7 @@ class Invocation:
     decisions: list[str]  # correlation ids whose decision (TimeToDecision) this invocation wrote
     log_bytes: int
     # the HTTP requests the function sent, timed on its side (start, end), when its worker reports them
-    client_calls: list[tuple[float, ...]] = field(default_factory=list)
+    client_calls: list[tuple[float, float]] = field(default_factory=list)
     cpu_ms: float | None = None  # CPU the function's process used during the run, when its worker reports it
 
     @property

@@ -19,6 +19,7 @@ from local.meter import Invocation, Meter, Usage
 from ops.compare.constants import BASELINE, FAULT_ORDERS, MODEL, OUTCOMES, OUTPUT, PATHS
 from ops.compare.deployed_cli import add_arguments
 from ops.compare.deployed_cli import run as run_deployed
+from ops.compare.durations import model_lambda_duration, modeled_duration_ms
 from ops.compare.model import (
     _tally,
     cost_per_million,
@@ -26,8 +27,6 @@ from ops.compare.model import (
     floor_latencies,
     handler_ms,
     mean_usage,
-    model_lambda_duration,
-    modeled_duration_ms,
     modeled_latencies,
     own_ms,
     percentile,

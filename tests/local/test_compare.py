@@ -198,7 +198,7 @@ def _invocation(request_id: str, trigger: str, start: float, end: float) -> mete
 
 def test_a_function_waiting_for_a_synchronous_execution_is_billed_for_it() -> None:
     """The API's StartSyncExecution lasts the whole saga: modeled as the saga's tasks and hops, not one request."""
-    from ops.compare.model import modeled_duration_ms
+    from ops.compare.durations import modeled_duration_ms
 
     model = json.loads(compare.MODEL.read_text())
     hops = model["latency_ms"]
@@ -225,7 +225,7 @@ def test_a_function_waiting_for_a_synchronous_execution_is_billed_for_it() -> No
 
 
 def test_an_item_that_names_its_correlation_id_is_billed_to_that_order() -> None:
-    from local.meter.dynamodb import item_correlation_ids
+    from local.meter.attribution import item_correlation_ids
 
     assert item_correlation_ids({"order_id": {"S": "o-1"}, "correlation_id": {"S": "c-1"}}) == ["c-1"]
     assert item_correlation_ids({"order_id": {"S": "o-1"}}) == []
@@ -247,13 +247,12 @@ def test_a_wait_is_what_the_function_saw_when_the_server_was_slow_to_read_it() -
 
 
 def test_own_code_is_stretched_to_the_functions_cpu_share_on_lambda() -> None:
-    from ops.compare.model import FULL_VCPU_MB, lambda_own_ms
+    from ops.compare.durations import FULL_VCPU_MB, lambda_own_ms
 
-    model = json.loads(compare.MODEL.read_text())
-    assert model["billing_rules"]["lambda_full_vcpu_mb"] == FULL_VCPU_MB
+    assert FULL_VCPU_MB == json.loads(compare.MODEL.read_text())["billing_rules"]["lambda_full_vcpu_mb"] == 1769
     step = _invocation("fn", "invoke", 0.0, 1.0)
-    assert lambda_own_ms(step, 100, FULL_VCPU_MB) == pytest.approx(100)  # a full vCPU and more: as measured
+    assert lambda_own_ms(step, 100) == pytest.approx(100)  # a full vCPU and more: as measured
     step.memory_mb = 512
-    assert lambda_own_ms(step, 100, FULL_VCPU_MB) == pytest.approx(100 * 1769 / 512)
+    assert lambda_own_ms(step, 100) == pytest.approx(100 * 1769 / 512)
     step.cpu_ms = 20  # the rest of its own wall time waited for a core here
-    assert lambda_own_ms(step, 100, FULL_VCPU_MB) == pytest.approx(20 * 1769 / 512)
+    assert lambda_own_ms(step, 100) == pytest.approx(20 * 1769 / 512)
