@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from functools import cache
 from typing import Any
 
 import boto3
@@ -22,6 +23,16 @@ from local.mappings import Activity
 from local.mappings_sqs import SqsPoller
 from local.mappings_streams import StreamPoller
 from local.provisioned import ProvisionedResource
+
+_SESSION_LOCK = threading.Lock()
+
+
+@cache
+def _session() -> boto3.session.Session:
+    """One boto3 session for every client on a local cloud: a new session parses botocore's
+    endpoint and service models again (about 100 ms each), a warm one makes a client in a few ms.
+    Callers hold `_SESSION_LOCK`: making clients from one session is not thread-safe."""
+    return boto3.session.Session()
 
 
 class CloudView:
@@ -77,20 +88,22 @@ class CloudView:
             "config": config,
         }
         options.update(kwargs)
-        return boto3.session.Session().client(service, **options)
+        with _SESSION_LOCK:
+            return _session().client(service, **options)
 
     def resource(self, service: str, **kwargs: Any) -> Any:
         """A boto3 resource (e.g. `dynamodb`) pointed at the local moto server."""
-        return boto3.session.Session().resource(
-            service,
-            region_name=self.region,
-            endpoint_url=self.endpoint_url,
-            aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-            aws_session_token=FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],
-            config=Config(inject_host_prefix=False),
-            **kwargs,
-        )
+        with _SESSION_LOCK:
+            return _session().resource(
+                service,
+                region_name=self.region,
+                endpoint_url=self.endpoint_url,
+                aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+                aws_session_token=FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],
+                config=Config(inject_host_prefix=False),
+                **kwargs,
+            )
 
     def _client(self, service: str) -> Any:
         """The runner's own cached client per service (boto3 clients are thread-safe)."""

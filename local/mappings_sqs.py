@@ -168,6 +168,12 @@ class SqsPoller:
 
     def _make_visible(self, messages: list[dict[str, Any]]) -> None:
         delay = max(0, math.ceil(self.redelivery_delay or 0))
+        if 0 < (self.redelivery_delay or 0) < 1:
+            # A visibility timeout is whole seconds: a shorter delay is waited out here (the batch
+            # still counts as in progress), then the messages are made visible at once.
+            if self._stop.wait(self.redelivery_delay):
+                return
+            delay = 0
         for start in range(0, len(messages), 10):
             chunk = messages[start : start + 10]
             self._sqs.change_message_visibility_batch(

@@ -151,7 +151,9 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     # The stack the tests run is a test stack (tests/support/stack_context.py): fault injection on
     # (a deployment's default is off), a 1 s fault-document cache rather than 2 s, and a 5 s saga
     # task timeout rather than 8 s.
-    app, stack = build(App(outdir=str(outdir), context=dict(CONTEXT)))
+    # Construct paths in the template's metadata, as `cdk synth` writes them (ops.compare names
+    # functions by them).
+    app, stack = build(App(outdir=str(outdir), context={**CONTEXT, "aws:cdk:enable-path-metadata": True}))
     with (shared / "cdk.out.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (shared / "cdk.out.done").exists():

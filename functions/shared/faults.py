@@ -75,10 +75,8 @@ def _load() -> dict[str, Any]:
         return {}
     if time.monotonic() - _cache["loaded_at"] < _CACHE_SECONDS:
         return cast(dict[str, Any], _cache["document"])
-    import boto3
-
     try:
-        value = boto3.client("ssm").get_parameter(Name=name)["Parameter"]["Value"]
+        value = _ssm().get_parameter(Name=name)["Parameter"]["Value"]
         document = json.loads(value) if value.strip() else {}
     except Exception:  # an unreadable fault document must never become a fault itself
         document = {}
@@ -87,9 +85,18 @@ def _load() -> dict[str, Any]:
     return cast(dict[str, Any], _cache["document"])
 
 
+@functools.cache
+def _ssm() -> Any:
+    """One SSM client per process: building one costs more than the read it makes (boto3 clients are thread-safe)."""
+    import boto3
+
+    return boto3.client("ssm")
+
+
 def reset_cache() -> None:
     _cache["loaded_at"] = 0.0
     _cache["document"] = {}
+    _ssm.cache_clear()
 
 
 def faults_for(service: str, operation: str) -> list[dict[str, Any]]:

@@ -1,7 +1,7 @@
 """`make compare` in small: the meter's counts are consistent and the document has every section.
 
-Runs its own metered cloud of the real app (the shared runner cloud is another stack and is
-stopped first, like the throwaway stack's tests do).
+Runs its own metered cloud of the app the session synthesized (the shared runner cloud is another
+stack and is stopped first, like the throwaway stack's tests do).
 """
 
 from __future__ import annotations
@@ -20,9 +20,17 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def small_run(cloud_manager: Any) -> tuple[dict[str, Any], str]:
+def small_run(cloud_manager: Any, synthesized: Any) -> tuple[dict[str, Any], str]:
+    """On the session's synthesis (the test stack: fault injection on, as `make local`'s is)."""
     cloud_manager.stop()
-    return compare.compare(orders_per_case=1, seed=7, clients=2, say=lambda _message: None, fault_orders=1)
+    return compare.compare(
+        orders_per_case=1,
+        seed=7,
+        clients=2,
+        assembly=synthesized.outdir,
+        say=lambda _message: None,
+        fault_orders=1,
+    )
 
 
 def _usage(results: dict[str, Any], path: str, outcome: str) -> dict[str, float]:

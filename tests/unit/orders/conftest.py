@@ -76,7 +76,8 @@ def cloud() -> Iterator[Any]:
         ):
             patch.delenv(name, raising=False)
         _reset_wiring()
-        with mock_aws():
+        # Keeping boto3's default session keeps its parsed service models (a fresh one parses them again).
+        with mock_aws(config={"core": {"reset_boto3_session": False}}):
             key = boto3.client("kms", region_name=REGION).create_key(Description="payment refs")["KeyMetadata"]
             patch.setenv("PAYMENT_REF_KEY_ID", key["Arn"])
             yield boto3.client("dynamodb", region_name=REGION)
