@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
 from local import worker as worker_module
+from local import worker_spawn
 
 if TYPE_CHECKING:
     from local.functions import FunctionSpec
@@ -93,15 +94,7 @@ class Worker:
         self._markers_lock = threading.Lock()
         self._current_lines: list[str] | None = None
         cwd = spec.code_dir if spec.code_dir is not None else Path.cwd()
-        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and worker script
-            [sys.executable, "-s", str(WORKER_SCRIPT)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            cwd=str(cwd),
-            env=dict(environment),
-            start_new_session=True,  # Ctrl-C in the terminal stops the runner, which stops us cleanly
-        )
+        self.process = worker_spawn.spawn([sys.executable, "-s", str(WORKER_SCRIPT)], environment, str(cwd))
         assert self.process.stdin is not None and self.process.stdout is not None
         self._stdin = self.process.stdin
         self._stdout_fd = self.process.stdout.fileno()

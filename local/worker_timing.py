@@ -53,7 +53,11 @@ def _wrap_send(session_class: Any) -> None:
 
 
 def install() -> None:
-    sys.meta_path.insert(0, _TimeSends())
+    loaded = sys.modules.get(MODULE)
+    if loaded is not None:  # imported before the worker started (local/zygote.py)
+        _wrap_send(loaded.URLLib3Session)
+    else:
+        sys.meta_path.insert(0, _TimeSends())
 
 
 class Clock:
