@@ -9,7 +9,7 @@ PORT ?= 3000
 # make test runs on this many pytest-xdist workers: tests/local whole on one, tests/e2e in up to
 # three groups of modules on as many others, each with its own local cloud (--dist loadgroup, see
 # tests/conftest.py). More workers than a 2-core machine's cores pay: end-to-end tests mostly wait.
-TEST_WORKERS ?= 4
+TEST_WORKERS ?= 5
 EXAMPLES ?= 300
 SCHEDULES ?= 20
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 1

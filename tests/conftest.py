@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import math
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,47 +37,65 @@ elif os.environ.get("CI", "").lower() not in ("", "0", "false", "no"):
     settings.load_profile("ci")
 
 # Suites that share one running local cloud per test process. Under pytest-xdist (make test:
-# --dist loadgroup) tests/local runs whole on one worker, and tests/e2e in up to three groups of
-# whole modules, each group whole on one worker with a cloud of its own: the end-to-end tests
-# mostly wait (task timeouts, retries, redeliveries), so groups on more workers than cores
-# overlap their waits. Every other test is its own unit of work for whichever worker is free.
-# The scheduler below does the grouping itself: pytest-xdist's xdist_group markers have no
-# effect with this pytest (it rewrites `item._nodeid`, which pytest 9 no longer reads).
+# --dist loadgroup) tests/local runs whole on one worker, and tests/e2e in up to MAX_E2E_GROUPS
+# groups, each whole on one worker with a cloud of its own: the end-to-end tests mostly wait (task
+# timeouts, batching windows, retries, redeliveries), so groups on more workers than cores overlap
+# their waits. A module longer than E2E_UNIT_SECONDS is split test by test into parts of about that
+# length (its tests are independent: every fixture is per test but the shared cloud), so that no
+# one module is the suite's long pole. Every other test is its own unit of work for whichever
+# worker is free. The scheduler below does the grouping itself: pytest-xdist's xdist_group
+# markers have no effect with this pytest (it rewrites `item._nodeid`, which pytest 9 no longer reads).
 _ONE_WORKER_SUITES = ("e2e", "local")
 # Seconds each end-to-end module took in one run (a loaded machine's, so only their ratios
-# count): the groups are filled greedily, longest first; a module not listed counts as 30 s.
+# count); a module not listed counts as 30 s.
 E2E_SECONDS = {
-    "test_failures.py": 250,
-    "test_lost_answers.py": 200,
-    "test_fault_schedules.py": 110,
-    "test_fuzz.py": 110,
-    "test_console.py": 80,
-    "test_choreographed.py": 50,
-    "test_log_hygiene.py": 45,
-    "test_malformed_events.py": 40,
+    "test_failures.py": 190,
+    "test_lost_answers.py": 165,
+    "test_fault_schedules.py": 85,
+    "test_choreographed.py": 45,
     "test_bad_input.py": 30,
-    "test_orchestrated.py": 20,
-    "test_hot_items.py": 16,
-    "test_stock_changes.py": 11,
+    "test_console.py": 30,
+    "test_fuzz.py": 16,
+    "test_malformed_events.py": 16,
+    "test_log_hygiene.py": 14,
+    "test_orchestrated.py": 14,
+    "test_hot_items.py": 8,
+    "test_stock_changes.py": 5,
 }
-MAX_E2E_GROUPS = 3
+E2E_UNIT_SECONDS = 45
+MAX_E2E_GROUPS = 4
 
 
-def e2e_groups(modules: list[str], groups: int) -> dict[str, int]:
-    """Module file name -> group, longest module first into the least loaded group."""
+def _module_of(nodeid: str) -> str:
+    return nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
+
+
+def e2e_groups(tests: list[str], groups: int) -> dict[str, int]:
+    """End-to-end test id -> group: modules split into parts of about E2E_UNIT_SECONDS (tests dealt
+    out in turn), then the longest part first into the least loaded group."""
+    by_module: dict[str, list[str]] = {}
+    for nodeid in tests:
+        by_module.setdefault(_module_of(nodeid), []).append(nodeid)
+    unit_of: dict[str, str] = {}
+    weight: dict[str, float] = {}
+    for module, ids in by_module.items():
+        seconds = E2E_SECONDS.get(module, 30)
+        parts = max(1, min(len(ids), math.ceil(seconds / E2E_UNIT_SECONDS)))
+        for index, nodeid in enumerate(ids):
+            unit_of[nodeid] = f"{module}#{index % parts}"
+            weight[unit_of[nodeid]] = seconds / parts
     load = [0.0] * max(1, groups)
     placed: dict[str, int] = {}
-    for module in sorted(modules, key=lambda name: (-E2E_SECONDS.get(name, 30), name)):
-        group = load.index(min(load))
-        placed[module] = group
-        load[group] += E2E_SECONDS.get(module, 30)
-    return placed
+    for unit in sorted(weight, key=lambda name: (-weight[name], name)):
+        placed[unit] = load.index(min(load))
+        load[placed[unit]] += weight[unit]
+    return {nodeid: placed[unit] for nodeid, unit in unit_of.items()}
 
 
 def _suite_of(nodeid: str, e2e_group: dict[str, int]) -> str:
     parts = nodeid.split("::", 1)[0].split("/")
     if len(parts) > 2 and parts[0] == "tests" and parts[1] in _ONE_WORKER_SUITES:
-        return f"e2e-{e2e_group.get(parts[-1], 0)}" if parts[1] == "e2e" else parts[1]
+        return f"e2e-{e2e_group.get(nodeid, 0)}" if parts[1] == "e2e" else parts[1]
     return nodeid
 
 
@@ -93,9 +113,9 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
         def schedule(self) -> None:
             if self.collection is None and self.registered_collections:
                 collection = next(iter(self.registered_collections.values()))
-                modules = {n.split("::", 1)[0].rsplit("/", 1)[-1] for n in collection if n.startswith("tests/e2e/")}
+                e2e = [nodeid for nodeid in collection if nodeid.startswith("tests/e2e/")]
                 # One worker keeps to the rest (tests/local, then the single tests).
-                self._e2e_group = e2e_groups(sorted(modules), min(MAX_E2E_GROUPS, workers - 1))
+                self._e2e_group = e2e_groups(e2e, min(MAX_E2E_GROUPS, workers - 1))
             super().schedule()
 
         def _split_scope(self, nodeid: str) -> str:
@@ -127,43 +147,67 @@ class Synthesized:
     outdir: Path
     stack_name: str
     template_json: dict[str, Any]
-    template: Any  # aws_cdk.assertions.Template
     stack: Any  # cdk.stack.OrderflowStack
+
+    @functools.cached_property
+    def template(self) -> Any:  # aws_cdk.assertions.Template, built for the tests that ask
+        from aws_cdk.assertions import Template
+
+        return Template.from_json(self.template_json)
 
     def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
         return {k: v for k, v in self.template_json["Resources"].items() if v["Type"] == resource_type}
 
 
+ROOT = Path(__file__).resolve().parents[1]
+# The test stack's cloud assembly, kept between runs (like `make local`'s cdk.out): synthesized
+# again only when what `cdk watch` would react to, the context or the CDK version has changed.
+TEST_ASSEMBLY = ROOT / ".local" / "test-cdk.out"
+
+
 @pytest.fixture(scope="session")
-def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
-    """The app, built in this process (tests read its constructs), synthesized once per run: under
-    pytest-xdist the first worker writes the cloud assembly and the others read it."""
+def synthesized() -> Synthesized:
+    """The app, built in this process (tests read its constructs), synthesized at most once per
+    run: under pytest-xdist the first worker writes the cloud assembly and the others read it; an
+    assembly of the same inputs from an earlier run is used as it is (local.synth_cache)."""
     import fcntl
 
     from aws_cdk import App
-    from aws_cdk.assertions import Template
 
     from cdk.app import build
+    from local import synth_cache
 
-    base = tmp_path_factory.getbasetemp()
-    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-    outdir = shared / "cdk.out"
     # The stack the tests run is a test stack (tests/support/stack_context.py): fault injection on
     # (a deployment's default is off), a 1 s fault-document cache rather than 2 s, and a 5 s saga
-    # task timeout rather than 8 s.
-    # Construct paths in the template's metadata, as `cdk synth` writes them (ops.compare names
-    # functions by them).
-    app, stack = build(App(outdir=str(outdir), context={**CONTEXT, "aws:cdk:enable-path-metadata": True}))
-    with (shared / "cdk.out.lock").open("w") as lock:
+    # task timeout rather than 8 s. Construct paths are in the template's metadata, as `cdk synth`
+    # writes them (ops.compare names functions by them).
+    context = {**CONTEXT, "aws:cdk:enable-path-metadata": True}
+    config = json.loads((ROOT / "cdk.json").read_text())
+    digest = synth_cache.fingerprint(ROOT, config, ["tests/conftest.py::synthesized"], context)
+    outdir = TEST_ASSEMBLY
+    outdir.mkdir(parents=True, exist_ok=True)
+    app, stack = build(App(outdir=str(outdir), context=context))
+    with (outdir.parent / "test-cdk.out.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (shared / "cdk.out.done").exists():
+        if not synth_cache.is_current(outdir, digest):
+            (outdir / synth_cache.FINGERPRINT_FILE).unlink(missing_ok=True)
             app.synth()
-            (shared / "cdk.out.done").touch()
+            _prune_assets(outdir)
+            synth_cache.remember(outdir, digest)
     template_json = json.loads((outdir / f"{stack.stack_name}.template.json").read_text())
-    return Synthesized(
-        outdir=outdir,
-        stack_name=stack.stack_name,
-        template_json=template_json,
-        template=Template.from_json(template_json),
-        stack=stack,
-    )
+    return Synthesized(outdir=outdir, stack_name=stack.stack_name, template_json=template_json, stack=stack)
+
+
+def _prune_assets(outdir: Path) -> None:
+    """Removes the asset directories of earlier syntheses (each change of code adds new ones)."""
+    import shutil
+
+    referenced = {
+        str(source.get("path"))
+        for manifest in outdir.glob("*.assets.json")
+        for entry in json.loads(manifest.read_text()).get("files", {}).values()
+        for source in [entry.get("source", {})]
+    }
+    for path in outdir.glob("asset.*"):
+        if path.name not in referenced:
+            shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
