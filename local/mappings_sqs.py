@@ -151,7 +151,10 @@ class SqsPoller:
             if failed and self.redelivery_delay is not None:
                 self._make_visible([m for m in messages if m["MessageId"] in failed])
         except Exception:
-            log.exception("%s: processing a batch failed", self.describe())
+            if self._stop.is_set():  # the cloud stopped under it: the messages stay in their queue
+                log.debug("%s: a batch in progress when the cloud stopped", self.describe(), exc_info=True)
+            else:
+                log.exception("%s: processing a batch failed", self.describe())
         finally:
             with self._lock:
                 self._in_flight -= 1

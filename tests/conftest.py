@@ -178,7 +178,7 @@ def synthesized() -> Synthesized:
     from local import synth_cache
 
     # The stack the tests run is a test stack (tests/support/stack_context.py): fault injection on
-    # (a deployment's default is off), a 1 s fault-document cache rather than 2 s, and a 5 s saga
+    # (a deployment's default is off), a 0.5 s fault-document cache rather than 2 s, and a 5 s saga
     # task timeout rather than 8 s. Construct paths are in the template's metadata, as `cdk synth`
     # writes them (ops.compare names functions by them).
     context = {**CONTEXT, "aws:cdk:enable-path-metadata": True}

@@ -392,7 +392,7 @@ def test_fault_injection_exists_only_where_the_context_enables_it(synthesized, d
     for fn in synthesized.resources("AWS::Lambda::Function").values():
         assert "ORDERFLOW_FAULTS_PARAMETER" in fn["Properties"]["Environment"]["Variables"]
         # and re-reads it after the test stack's cache time (orderflow:faultsCacheSeconds), not 2 s
-        assert fn["Properties"]["Environment"]["Variables"]["ORDERFLOW_FAULTS_CACHE_SECONDS"] == "1.0"
+        assert fn["Properties"]["Environment"]["Variables"]["ORDERFLOW_FAULTS_CACHE_SECONDS"] == "0.5"
     # a deployment's default: no document, no variable, no grant, so no SSM read per call
     assert "AWS::SSM::Parameter" not in {r["Type"] for r in deployed["Resources"].values()}
     assert "ORDERFLOW_FAULTS_PARAMETER" not in json.dumps(deployed)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 # The functions' fault-document cache (tests/e2e/faults.py waits this long after a switch).
-FAULTS_CACHE_SECONDS = 1.0
+FAULTS_CACHE_SECONDS = 0.5
 # How long the saga and the payment workflow wait for a task (8 s in a deployment).
 SAGA_TASK_TIMEOUT_SECONDS = 5
 # A step answering this late has outlived its task timeout, yet finishes within its function's 10 s.
