@@ -38,11 +38,11 @@ from rich.progress import Progress
 
 from local.cli import synthesize
 from local.cloud import LocalCloud
+from ops import fault_document
 from ops.chaos.recovery import resources_of, settle
 from ops.chaos.report import print_classes, print_figures, summarize
 from ops.chaos.workload import (
     FAILURE_CLASSES,
-    FAULT_SETTLE_SECONDS,
     LATE_MS,
     LATE_OPERATIONS,
     SERVICES,
@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
             placed_in = time.monotonic() - started
 
             switch({})
-            time.sleep(FAULT_SETTLE_SECONDS)
+            time.sleep(fault_document.settle_seconds(cloud.stack.template))
             moved, reconciled, undecided = settle(cloud, console)
 
             clients = Clients.from_session(local_session(cloud.region), endpoint_url=cloud.endpoint_url)

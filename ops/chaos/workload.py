@@ -21,7 +21,6 @@ FAILURE_CLASSES = ("before", "after-commit", "lost-response", "duplicate")
 # The pivot and the charge: a late answer here is what the saga's pivot logic is for.
 LATE_OPERATIONS = ("orders.confirm", "payments.capture")
 LATE_MS = 9000  # past the saga's 8 s task timeout, within the functions' 10 s
-FAULT_SETTLE_SECONDS = 2.5  # every function process re-reads the document within 2 s
 _INJECTED = re.compile(r"fault injected: (\S+) (\S+)")
 
 

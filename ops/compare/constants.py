@@ -64,9 +64,3 @@ UNDOING = ("PaymentFailed", "InventoryReleased", "PaymentRefunded", "OrderReject
 
 
 FAULT_ORDERS = 3  # per path and fault
-
-
-# Each function process keeps the fault document 2 s (shared/faults.py), or what its template's
-# ORDERFLOW_FAULTS_CACHE_SECONDS says; a run waits this much longer than the longest.
-FAULT_CACHE_DEFAULT_SECONDS = 2.0
-FAULT_CACHE_MARGIN_SECONDS = 0.5

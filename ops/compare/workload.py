@@ -12,14 +12,8 @@ from typing import Any
 import requests
 
 from local.meter import Invocation, Usage
-from ops.compare.constants import (
-    FAULT_CACHE_DEFAULT_SECONDS,
-    FAULT_CACHE_MARGIN_SECONDS,
-    FAULT_ORDERS,
-    FAULTS,
-    OUTCOMES,
-    PATHS,
-)
+from ops import fault_document
+from ops.compare.constants import FAULT_ORDERS, FAULTS, OUTCOMES, PATHS
 
 
 @dataclass
@@ -106,18 +100,6 @@ class FaultRun:
     timeline: list[str] = field(default_factory=list)  # detail types, oldest first
 
 
-def fault_cache_seconds(template: dict[str, Any]) -> float:
-    """How long after a switch every warm function process has read the fault document again."""
-    cached = [
-        float(variables.get("ORDERFLOW_FAULTS_CACHE_SECONDS") or FAULT_CACHE_DEFAULT_SECONDS)
-        for resource in template.get("Resources", {}).values()
-        if resource.get("Type") == "AWS::Lambda::Function"
-        for variables in [resource.get("Properties", {}).get("Environment", {}).get("Variables", {})]
-        if "ORDERFLOW_FAULTS_PARAMETER" in variables
-    ]
-    return max(cached, default=FAULT_CACHE_DEFAULT_SECONDS) + FAULT_CACHE_MARGIN_SECONDS
-
-
 def run_faults(cloud: Any, seed: int, clients: int, say: Any, per_path: int = FAULT_ORDERS) -> list[FaultRun]:
     """Places confirmable orders on both paths under each fault of FAULTS, waits until nothing moves,
     and reads each order's status and timeline while the fault still holds."""
@@ -129,7 +111,7 @@ def run_faults(cloud: Any, seed: int, clients: int, say: Any, per_path: int = FA
         say("  no FaultInjection parameter in the template: reliability not measured")
         return []
     ssm = cloud.client("ssm")
-    settle = fault_cache_seconds(cloud.stack.template)
+    settle = fault_document.settle_seconds(cloud.stack.template)
     http = requests.Session()
     http.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=max(4, clients)))
     sku = f"cmp-{seed}-stocked"

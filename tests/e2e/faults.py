@@ -18,19 +18,14 @@ from typing import Any
 
 from botocore.exceptions import EndpointConnectionError
 
+from ops import fault_document
 from ops.checker import check
 from ops.checker.model import Report
 from ops.checker.reading import queue_depth, scan
 from ops.clients import Clients, local_session
 from ops.resources import INVENTORY_TABLE, ORDERS_TABLE, PAYMENTS_TABLE, SHIPMENTS_TABLE, Resources
 from ops.topology import DEAD_LETTER_QUEUES
-from shared.faults import _CACHE_SECONDS
 
-# Every function process caches the fault document this long (shared/faults.py: 2 s unless the
-# template sets ORDERFLOW_FAULTS_CACHE_SECONDS, as the test stack does). A process keeps serving
-# the document it last read until then, and there is no per-process signal to poll, so after a
-# change the suite waits this long once (`Faults.settle_seconds`): the only fixed wait it makes.
-FAULT_SETTLE_SECONDS = _CACHE_SECONDS + 0.5
 PUT_EVENTS_BATCH = 10
 TERMINAL = frozenset({"CONFIRMED", "REJECTED"})
 
@@ -156,17 +151,6 @@ class Ops:
 # --- fault injection -----------------------------------------------------------------------------
 
 
-def fault_cache_seconds(cloud: Any) -> float:
-    """The longest fault-document cache of the template's functions (their environment says it)."""
-    longest = None
-    for resource in cloud.stack.template.get("Resources", {}).values():
-        variables = resource.get("Properties", {}).get("Environment", {}).get("Variables", {})
-        if resource.get("Type") == "AWS::Lambda::Function" and "ORDERFLOW_FAULTS_PARAMETER" in variables:
-            seconds = float(variables.get("ORDERFLOW_FAULTS_CACHE_SECONDS", _CACHE_SECONDS))
-            longest = seconds if longest is None else max(longest, seconds)
-    return _CACHE_SECONDS if longest is None else longest
-
-
 def fault_parameter(cloud: Any) -> str:
     for logical_id, resource in cloud.resources.items():
         if logical_id.startswith("FaultInjection"):
@@ -180,7 +164,9 @@ class Faults:
     def __init__(self, cloud: Any) -> None:
         self._ssm = cloud.client("ssm")
         self._name = fault_parameter(cloud)
-        self.settle_seconds = fault_cache_seconds(cloud) + 0.5
+        # Every process re-reads the document within its cache time (ops.fault_document): the only
+        # fixed wait the suite makes.
+        self.settle_seconds = fault_document.settle_seconds(cloud.stack.template)
 
     def current(self) -> dict[str, Any]:
         return json.loads(self._ssm.get_parameter(Name=self._name)["Parameter"]["Value"] or "{}")
