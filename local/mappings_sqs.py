@@ -170,11 +170,12 @@ class SqsPoller:
             )
 
     def _make_visible(self, messages: list[dict[str, Any]]) -> None:
-        delay = max(0, math.ceil(self.redelivery_delay or 0))
-        if 0 < (self.redelivery_delay or 0) < 1:
+        requested = max(0.0, self.redelivery_delay or 0.0)
+        delay = math.ceil(requested)
+        if 0 < requested < 1:
             # A visibility timeout is whole seconds: a shorter delay is waited out here (the batch
             # still counts as in progress), then the messages are made visible at once.
-            if self._stop.wait(self.redelivery_delay):
+            if self._stop.wait(requested):
                 return
             delay = 0
         for start in range(0, len(messages), 10):
