@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 
 class MotoHost:
-    """The shared ThreadedMotoServer with Step Functions execution switched on."""
+    """The shared moto server (keep-alive, local.moto_server) with Step Functions execution switched on."""
 
     _lock = threading.RLock()
     _server: Any = None
@@ -66,19 +66,19 @@ class MotoHost:
 
     @classmethod
     def _start(cls, host: str) -> None:
-        from moto.server import ThreadedMotoServer
+        from local.moto_server import MotoServer
 
         patches.install()
         # One line per AWS call the services make would drown everything else.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        server = ThreadedMotoServer(ip_address=host, port=0, verbose=False)
+        server = MotoServer(ip_address=host, port=0)
         server.start()
         address, port = server.get_host_and_port()
         cls._server = server
         cls.endpoint_url = f"http://{address}:{port}"
         # Step Functions execution, the runner's Lambda and EventBridge delivery apply to this
         # server's requests only (see patches.serve_requests_of), not to mock_aws() users.
-        patches.serve_requests_of(server._server.app if server._server is not None else None)
+        patches.serve_requests_of(server.app)
         # The ASL interpreter calls Lambda and the other services at localhost:$MOTO_PORT.
         cls._saved_moto_port = os.environ.get("MOTO_PORT")
         os.environ["MOTO_PORT"] = str(port)

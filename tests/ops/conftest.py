@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from moto.server import ThreadedMotoServer
 
+from local.moto_server import MotoServer
 from tests.ops.world import REGION, World, create_world
 
 
@@ -22,7 +22,7 @@ def moto_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A moto server's endpoint, empty, and placeholder credentials for whatever talks to it."""
     for name, value in {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "AWS_DEFAULT_REGION": REGION}.items():
         monkeypatch.setenv(name, value)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server = MotoServer("127.0.0.1", 0)
     server.start()
     host, port = server.get_host_and_port()
     endpoint = f"http://{host}:{port}"
