@@ -50,6 +50,21 @@ BATCHING = {
     ("shipping", "consumer"): (10, Duration.seconds(2)),
     ("notifications", "consumer"): (10, Duration.seconds(2)),
 }
+# A test stack may shorten the batching windows above (context `orderflow:batchingWindowSeconds`,
+# whole seconds as Lambda takes them, 0 to 300): a message a test waits for, or a retried one,
+# then waits that long at most for its batch to fill, not 2 s per receive.
+BATCHING_WINDOW_CONTEXT = "orderflow:batchingWindowSeconds"
+
+
+def consumer_batching_window(scope: Construct, default: Duration | None) -> Duration | None:
+    value = scope.node.try_get_context(BATCHING_WINDOW_CONTEXT)
+    if value is None or default is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit() or int(value) > 300:
+        raise ValueError(f"{BATCHING_WINDOW_CONTEXT} must be whole seconds from 0 to 300: {value!r}")
+    return Duration.seconds(int(value))
+
+
 # SQS visibility timeout must exceed the consumer's timeout; AWS recommends six times it.
 VISIBILITY_FACTOR = 6
 MAX_RECEIVE_COUNT = 5
@@ -223,7 +238,7 @@ class EventConsumer(Construct):
             sources.SqsEventSource(
                 self.queue,
                 batch_size=batch_size or default_size,
-                max_batching_window=batching_window or default_window,
+                max_batching_window=batching_window or consumer_batching_window(self, default_window),
                 report_batch_item_failures=True,
             )
         )

@@ -28,6 +28,11 @@ SQS_RECORD_ATTRIBUTES = (
     "DeadLetterQueueSourceArn",
 )
 LONG_POLL_SECONDS = 20
+# Filling a batch inside its window: a long poll takes whole seconds, so in a window's last second
+# (all of a 1 s window) the poller receives again this often, until the batch is full or the
+# window has passed. Every 50 ms was 20 receives a second per filling poller, a large part of
+# the runner's CPU under load, for a batch that fills at most a quarter-second sooner.
+FILL_POLL_SECONDS = 0.25
 
 
 class SqsPoller:
@@ -131,7 +136,7 @@ class SqsPoller:
             received = self._receive(int(remaining), self.batch_size - have - len(more))
             more += received
             if not received and remaining < 1:
-                self._stop.wait(min(remaining, 0.05))
+                self._stop.wait(min(remaining, FILL_POLL_SECONDS))
         return more
 
     def _process(self, messages: list[dict[str, Any]]) -> None:

@@ -283,6 +283,38 @@ def test_consumers_off_the_critical_path_batch_and_the_others_do_not(synthesized
         assert windows[on_the_path] == 0, on_the_path
 
 
+def _windows(template: dict) -> dict[str, int]:
+    return {
+        mapping["Properties"]["FunctionName"]["Ref"].split("Function")[0]: mapping["Properties"].get(
+            "MaximumBatchingWindowInSeconds", 0
+        )
+        for mapping in template["Resources"].values()
+        if mapping["Type"] == "AWS::Lambda::EventSourceMapping" and "StartingPosition" not in mapping["Properties"]
+    }
+
+
+def test_batching_windows_are_2_s_deployed_and_the_test_stacks_shorter_one(synthesized, deployed):
+    from tests.support.stack_context import BATCHING_WINDOW_SECONDS
+
+    ours, theirs = _windows(synthesized.template_json), _windows(deployed)
+    assert ours.keys() == theirs.keys()
+    batching = {name for name, window in theirs.items() if window}
+    assert batching == {"OrdersTimeline", "ShippingConsumer", "NotificationsConsumer"}
+    assert {theirs[name] for name in batching} == {2}
+    assert {ours[name] for name in batching} == {BATCHING_WINDOW_SECONDS}
+    assert all(ours[name] == 0 for name in ours.keys() - batching)  # the critical path never batches
+
+
+@pytest.mark.parametrize("value", [-1, 301, 0.5, "soon", True])
+def test_a_batching_window_lambda_would_refuse_is_refused(value):
+    from aws_cdk import App
+
+    from cdk.app import build
+
+    with pytest.raises(ValueError, match="batchingWindowSeconds must be whole seconds from 0 to 300"):
+        build(App(context={"orderflow:batchingWindowSeconds": value}), "BadWindow")
+
+
 def test_queues_are_encrypted_tls_only_and_consumers_have_dlqs(synthesized):
     queues = synthesized.resources("AWS::SQS::Queue")
     for logical_id, queue in queues.items():

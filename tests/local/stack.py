@@ -109,6 +109,11 @@ class LocalRunnerTestStack(cdk.Stack):
         )
         batch_fn = function("BatchFn", "batch")
         batch_fn.add_event_source(sources.SqsEventSource(work_queue, batch_size=10, report_batch_item_failures=True))
+        # The same function behind a batching window: records that arrive within it come as one batch.
+        window_queue = sqs.Queue(self, "WindowQueue", visibility_timeout=Duration.seconds(30))
+        batch_fn.add_event_source(
+            sources.SqsEventSource(window_queue, batch_size=5, max_batching_window=Duration.seconds(2))
+        )
 
         # Table stream -> Lambda, INSERTs only, with bisect, one retry and an on-failure queue.
         stream_failures = sqs.Queue(self, "StreamFailures")

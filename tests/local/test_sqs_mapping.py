@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from typing import Any
 
@@ -14,12 +15,17 @@ def queue(cloud: Any, name: str) -> Any:
 
 
 def records_seen(cloud: Any, tag: str) -> list[dict[str, Any]]:
+    return [record for record, _ in invocations_seen(cloud, tag)]
+
+
+def invocations_seen(cloud: Any, tag: str) -> list[tuple[dict[str, Any], str]]:
+    """(record, the request id of the invocation it came in) for every record whose body has tag."""
     seen = []
     for line in cloud.logs("BatchFn"):
         if line.startswith('{"msg": "record"'):
-            record = json.loads(line)["record"]
-            if tag in record["body"]:
-                seen.append(record)
+            logged = json.loads(line)
+            if tag in logged["record"]["body"]:
+                seen.append((logged["record"], logged["invocation"]))
     return seen
 
 
@@ -67,6 +73,34 @@ def test_a_function_error_or_an_invalid_failure_report_fails_the_whole_batch(
     cloud.wait_idle()
     assert len(records_seen(cloud, body)) == 2
     assert [m["Body"] for m in drain(cloud, queue(cloud, "WorkDlq").physical_id)] == [body]
+
+
+def test_records_arriving_within_the_batching_window_come_as_one_batch(cloud: Any, unique: str) -> None:
+    sqs = cloud.client("sqs")
+    window_queue = queue(cloud, "WindowQueue").physical_id
+    bodies = [f"ok-window-{i}-{unique}" for i in range(3)]
+    for body in bodies:  # one every 0.3 s: all within the 2 s window the first one opens
+        sqs.send_message(QueueUrl=window_queue, MessageBody=body)
+        time.sleep(0.3)
+    cloud.wait_idle()
+    seen = invocations_seen(cloud, f"window-0-{unique}") + invocations_seen(cloud, f"window-1-{unique}")
+    seen += invocations_seen(cloud, f"window-2-{unique}")
+    assert sorted(record["body"] for record, _ in seen) == bodies
+    assert len({invocation for _, invocation in seen}) == 1, seen
+
+
+def test_a_batching_window_gathers_no_more_than_the_batch_size(cloud: Any, unique: str) -> None:
+    sqs = cloud.client("sqs")
+    window_queue = queue(cloud, "WindowQueue").physical_id
+    bodies = [f"ok-full-{i}-{unique}" for i in range(10)]
+    sqs.send_message_batch(
+        QueueUrl=window_queue, Entries=[{"Id": str(i), "MessageBody": b} for i, b in enumerate(bodies)]
+    )
+    cloud.wait_idle()
+    seen = [pair for body in bodies for pair in invocations_seen(cloud, body)]
+    assert sorted(record["body"] for record, _ in seen) == sorted(bodies)
+    batches = Counter(invocation for _, invocation in seen)
+    assert sorted(batches.values()) == [5, 5]  # the batch size, twice: each batch full, none bigger
 
 
 def test_records_have_lambdas_sqs_event_format(cloud: Any, unique: str) -> None:

@@ -99,7 +99,7 @@ def batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Partial batch failer: 'fail' bodies are reported, 'boom' fails the batch, 'bogus' misreports."""
     failures = []
     for record in event["Records"]:
-        print(json.dumps({"msg": "record", "record": record}))
+        print(json.dumps({"msg": "record", "record": record, "invocation": context.aws_request_id}))
         if "boom" in record["body"]:
             raise RuntimeError("whole batch fails")
         if "fail" in record["body"]:
