@@ -293,7 +293,7 @@ def _windows(template: dict) -> dict[str, int]:
     }
 
 
-def test_batching_windows_are_2_s_deployed_and_the_test_stacks_shorter_one(synthesized, deployed):
+def _batching_windows_are_2_s_deployed_and_the_test_stacks_shorter_one(synthesized, deployed):
     from tests.support.stack_context import BATCHING_WINDOW_SECONDS
 
     ours, theirs = _windows(synthesized.template_json), _windows(deployed)
@@ -307,12 +307,25 @@ def test_batching_windows_are_2_s_deployed_and_the_test_stacks_shorter_one(synth
 
 @pytest.mark.parametrize("value", [-1, 301, 0.5, "soon", True])
 def test_a_batching_window_lambda_would_refuse_is_refused(value):
-    from aws_cdk import App
+    from aws_cdk import App, Duration, Stack
 
-    from cdk.app import build
+    from cdk.common import consumer_batching_window
 
+    scope = Stack(App(context={"orderflow:batchingWindowSeconds": value}), "BadWindow")
     with pytest.raises(ValueError, match="batchingWindowSeconds must be whole seconds from 0 to 300"):
-        build(App(context={"orderflow:batchingWindowSeconds": value}), "BadWindow")
+        consumer_batching_window(scope, Duration.seconds(2))
+
+
+def test_a_batching_window_applies_only_where_a_consumer_batches():
+    from aws_cdk import App, Duration, Stack
+
+    from cdk.common import consumer_batching_window
+
+    scope = Stack(App(context={"orderflow:batchingWindowSeconds": "0"}), "NoWindow")
+    window = consumer_batching_window(scope, Duration.seconds(2))
+    assert window is not None and window.to_seconds() == 0
+    assert consumer_batching_window(scope, None) is None
+    assert consumer_batching_window(Stack(App(), "Default"), Duration.seconds(2)).to_seconds() == 2
 
 
 def test_queues_are_encrypted_tls_only_and_consumers_have_dlqs(synthesized):
@@ -397,7 +410,15 @@ def _task_timeouts(template: dict) -> dict[str, tuple[int, int | None]]:
     return found
 
 
-def test_saga_task_timeout_is_8_s_deployed_and_the_test_stacks_shorter_one(synthesized, deployed):
+def test_a_deployment_keeps_the_defaults_the_test_stack_changes(synthesized, deployed):
+    """One test over the deployed template (its synthesis is the cost): task timeouts, batching
+    windows, fault injection."""
+    _saga_task_timeout_is_8_s_deployed_and_the_test_stacks_shorter_one(synthesized, deployed)
+    _batching_windows_are_2_s_deployed_and_the_test_stacks_shorter_one(synthesized, deployed)
+    _fault_injection_exists_only_where_the_context_enables_it(synthesized, deployed)
+
+
+def _saga_task_timeout_is_8_s_deployed_and_the_test_stacks_shorter_one(synthesized, deployed):
     from tests.support.stack_context import SAGA_TASK_TIMEOUT_SECONDS
 
     ours, theirs = _task_timeouts(synthesized.template_json), _task_timeouts(deployed)
@@ -418,7 +439,7 @@ def test_a_task_timeout_the_functions_would_outlive_is_refused():
         build(App(context={"orderflow:sagaTaskTimeoutSeconds": 12}), "TooLong")
 
 
-def test_fault_injection_exists_only_where_the_context_enables_it(synthesized, deployed):
+def _fault_injection_exists_only_where_the_context_enables_it(synthesized, deployed):
     # the test stack enables it: every function reads the document, and may
     assert synthesized.resources("AWS::SSM::Parameter")
     for fn in synthesized.resources("AWS::Lambda::Function").values():
