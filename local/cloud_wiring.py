@@ -101,17 +101,16 @@ def start_pollers(
         poller: SqsPoller | StreamPoller
         if service == "sqs":
             queue_name = arn.rsplit(":", 1)[-1]
-            url = client("sqs").get_queue_url(QueueName=queue_name)["QueueUrl"]
+            client("sqs").get_queue_url(QueueName=queue_name)  # the queue exists (QueueDoesNotExist if not)
             poller = SqsPoller(
                 mapping,
                 invoke,
-                client,
-                queue_url=url,
                 queue_arn=arn,
                 region=region,
                 redelivery_delay=redelivery_delay,
                 max_concurrency=max_concurrency,
                 activity=activity,
+                account_id=account_id,
             )
             mapped_queues.append(queue_name)
         elif service == "dynamodb" and "/stream/" in arn:

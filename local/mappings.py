@@ -1,6 +1,7 @@
 """Event source mappings, done the way Lambda's pollers do them (moto's own fire inline and lose failures).
 
-- `SqsPoller` (local.mappings_sqs): long-polls the queue, invokes with batches in Lambda's SQS
+- `SqsPoller` (local.mappings_sqs): long-polls the queue (moto's queue itself, as Lambda's pollers
+  are part of the service, not over HTTP), invokes with batches in Lambda's SQS
   event format, deletes what succeeded (all but `batchItemFailures` with
   ReportBatchItemFailures; nothing on a function error). Failed messages come back after the
   queue's visibility timeout, and moto moves them to the DLQ once their receive count passes

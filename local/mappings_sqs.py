@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import logging
 import math
 import threading
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -35,23 +35,124 @@ LONG_POLL_SECONDS = 20
 FILL_POLL_SECONDS = 0.25
 
 
+class QueueOfTheService:
+    """The poller's side of SQS: moto's queue itself, not its HTTP API.
+
+    Lambda's pollers are part of the service, and the local cloud's pollers run in the process
+    that holds moto's queues: going through HTTP cost a botocore request, a server thread's
+    parsing and moto's response serializer for every receive, a fifth of the runner's CPU under
+    load. The calls are the backend's own (`receive_message` with its visibility timeout, receive
+    count, long poll and redrive to the dead-letter queue; `delete_message`;
+    `change_message_visibility`) and count as the local cloud's requests (its meter sees them).
+    The messages come back as `ReceiveMessage` answers them, all system attributes asked for.
+    """
+
+    def __init__(self, account_id: str, region: str, queue_name: str) -> None:
+        self.account_id, self.region, self.queue_name = account_id, region, queue_name
+
+    def _backend(self) -> Any:
+        from moto.sqs.models import sqs_backends
+
+        return sqs_backends[self.account_id][self.region]
+
+    def _as_the_service(self) -> Any:
+        from local.patches.state import State
+
+        class _Local:
+            def __enter__(self) -> None:
+                self.previous = getattr(State.request, "local", False)
+                State.request.local = True
+
+            def __exit__(self, *exc: object) -> None:
+                State.request.local = self.previous
+
+        return _Local()
+
+    def receive(self, wait_seconds: int, count: int) -> list[dict[str, Any]]:
+        backend = self._backend()
+        queue = backend.get_queue(self.queue_name)
+        with self._as_the_service():
+            messages = backend.receive_message(
+                self.queue_name, max(1, min(10, count)), wait_seconds, int(queue.visibility_timeout), ["All"]
+            )
+        return [_as_received(message) for message in messages]
+
+    def delete(self, receipt_handles: list[str]) -> None:
+        backend = self._backend()
+        with self._as_the_service():
+            for start in range(0, len(receipt_handles), 10):
+                chunk = receipt_handles[start : start + 10]
+                backend.delete_message_batch(
+                    self.queue_name, [{"Id": str(i), "ReceiptHandle": handle} for i, handle in enumerate(chunk)]
+                )
+
+    def make_visible(self, receipt_handles: list[str], delay: int) -> None:
+        backend = self._backend()
+        with self._as_the_service():
+            for start in range(0, len(receipt_handles), 10):
+                chunk = receipt_handles[start : start + 10]
+                backend.change_message_visibility_batch(
+                    self.queue_name,
+                    [
+                        {"Id": str(i), "ReceiptHandle": handle, "VisibilityTimeout": delay}
+                        for i, handle in enumerate(chunk)
+                    ],
+                )
+
+    def wake(self) -> None:
+        """Ends a long poll in progress (the cloud is stopping)."""
+        with contextlib.suppress(Exception):
+            condition = getattr(self._backend().get_queue(self.queue_name), "_messages_lock", None)
+            if condition is not None:
+                with condition:
+                    condition.notify_all()
+
+
+def _as_received(message: Any) -> dict[str, Any]:
+    """A moto message as `ReceiveMessage` answers it (moto's SQSResponse.receive_message)."""
+    received: dict[str, Any] = {
+        "MessageId": message.id,
+        "ReceiptHandle": message.receipt_handle,
+        "MD5OfBody": message.body_md5,
+        "Body": message.body,
+    }
+    if message.message_attributes:
+        received["MessageAttributes"] = message.message_attributes
+        received["MD5OfMessageAttributes"] = message.attribute_md5
+    attributes = {
+        "SenderId": message.sender_id,
+        "SentTimestamp": str(message.sent_timestamp),
+        "ApproximateReceiveCount": str(message.approximate_receive_count),
+        "ApproximateFirstReceiveTimestamp": str(message.approximate_first_receive_timestamp),
+    }
+    if message.deduplication_id is not None:
+        attributes["MessageDeduplicationId"] = message.deduplication_id
+    if message.group_id is not None:
+        attributes["MessageGroupId"] = message.group_id
+    trace = (message.system_attributes or {}).get("AWSTraceHeader")
+    if trace and trace.get("StringValue"):
+        attributes["AWSTraceHeader"] = trace["StringValue"]
+    if message.sequence_number is not None:
+        attributes["SequenceNumber"] = message.sequence_number
+    received["Attributes"] = attributes
+    return received
+
+
 class SqsPoller:
     def __init__(
         self,
         spec: EventSourceMappingSpec,
         invoke: Invoke,
-        client: Callable[[str], Any],
         *,
-        queue_url: str,
         queue_arn: str,
         region: str,
         redelivery_delay: float | None,
         max_concurrency: int,
         activity: Activity,
+        account_id: str,
     ) -> None:
         props = spec.properties
         self.spec = spec
-        self.queue_url = queue_url
         self.queue_arn = queue_arn
         self.region = region
         self.fifo = queue_arn.endswith(".fifo")
@@ -62,7 +163,7 @@ class SqsPoller:
         concurrency = 1 if self.fifo else min(max_concurrency, int(scaling) if scaling else max_concurrency)
         self.redelivery_delay = redelivery_delay
         self._invoke = invoke
-        self._sqs = client("sqs")
+        self._queue = QueueOfTheService(account_id, region, queue_arn.rsplit(":", 1)[-1])
         self._activity = activity
         self._slots = threading.BoundedSemaphore(concurrency)
         self._executor = ThreadPoolExecutor(concurrency, thread_name_prefix=f"sqs-{spec.function_name}")
@@ -78,6 +179,7 @@ class SqsPoller:
     def stop(self) -> None:
         self._stop.set()
         self._executor.shutdown(wait=False, cancel_futures=True)
+        self._queue.wake()
 
     @property
     def busy(self) -> bool:
@@ -89,14 +191,7 @@ class SqsPoller:
     # -- polling -------------------------------------------------------------------------
 
     def _receive(self, wait_seconds: int, count: int) -> list[dict[str, Any]]:
-        response = self._sqs.receive_message(
-            QueueUrl=self.queue_url,
-            MaxNumberOfMessages=max(1, min(10, count)),
-            WaitTimeSeconds=wait_seconds,
-            MessageSystemAttributeNames=["All"],
-            MessageAttributeNames=["All"],
-        )
-        return response.get("Messages", [])
+        return self._queue.receive(wait_seconds, count)
 
     def _run(self) -> None:
         # FIFO: moto's long poll spins while a message group is in flight, so poll briefly instead.
@@ -167,12 +262,7 @@ class SqsPoller:
             self._activity.bump()
 
     def _delete(self, messages: list[dict[str, Any]]) -> None:
-        for start in range(0, len(messages), 10):
-            chunk = messages[start : start + 10]
-            self._sqs.delete_message_batch(
-                QueueUrl=self.queue_url,
-                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)],
-            )
+        self._queue.delete([m["ReceiptHandle"] for m in messages])
 
     def _make_visible(self, messages: list[dict[str, Any]]) -> None:
         requested = max(0.0, self.redelivery_delay or 0.0)
@@ -183,15 +273,7 @@ class SqsPoller:
             if self._stop.wait(requested):
                 return
             delay = 0
-        for start in range(0, len(messages), 10):
-            chunk = messages[start : start + 10]
-            self._sqs.change_message_visibility_batch(
-                QueueUrl=self.queue_url,
-                Entries=[
-                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": delay}
-                    for i, m in enumerate(chunk)
-                ],
-            )
+        self._queue.make_visible([m["ReceiptHandle"] for m in messages], delay)
 
     def _record(self, message: dict[str, Any]) -> dict[str, Any]:
         attributes = message.get("Attributes", {})
@@ -218,8 +300,13 @@ def _message_attribute(value: dict[str, Any]) -> dict[str, Any]:
     if "StringValue" in value:
         attribute["stringValue"] = value["StringValue"]
     if "BinaryValue" in value:
-        attribute["binaryValue"] = base64.b64encode(value["BinaryValue"]).decode()
+        attribute["binaryValue"] = _base64(value["BinaryValue"])
     attribute["stringListValues"] = value.get("StringListValues", [])
-    attribute["binaryListValues"] = [base64.b64encode(item).decode() for item in value.get("BinaryListValues", [])]
+    attribute["binaryListValues"] = [_base64(item) for item in value.get("BinaryListValues", [])]
     attribute["dataType"] = value.get("DataType", "String")
     return attribute
+
+
+def _base64(value: bytes | str) -> str:
+    """A binary value as Lambda's record carries it: moto keeps it base64-encoded already."""
+    return base64.b64encode(value).decode() if isinstance(value, bytes) else value
