@@ -54,6 +54,15 @@ def _slowest_cold_start(results: dict[str, Any]) -> float:
 
 
 FIGURES = (
+    # Not orderflow's: the machine's own speed in the same run, so that a change in the figures
+    # below can be told from a change in the machine (a shared one drifts by up to 2x in an hour).
+    Figure(
+        "this machine: a fixed pure-Python loop, ms (lower is a faster machine)",
+        "ms",
+        lambda r: r["machine_loop_ms"],
+        False,
+        0,
+    ),
     Figure(
         "`make local`, first run (synthesizes): seconds to serve", "s", lambda r: r["serve_first_seconds"], False, 0
     ),

@@ -15,6 +15,7 @@ def _results(orders_per_second: float, p99_ms: float, ratio: float, **extra: Any
         "python": "3.11.7",
         "load_before": 1.0,
         "load_after": 2.0,
+        "machine_loop_ms": 250.0,
         "serve_first_seconds": 14.0,
         "serve_seconds": 7.5,
         "orchestrated": {**workload, "flow": "orchestrated", "orders_per_second": orders_per_second, "p99_ms": p99_ms},
@@ -78,3 +79,15 @@ def test_the_first_run_has_no_previous_figures_and_the_page_keeps_other_sections
     assert "kept as written" in text and "\nold\n" not in text
     assert text.count("## Figures") == 1
     assert '"suite_seconds": 170.0' in figures.read_text()
+
+
+def test_the_machines_own_speed_is_reported_beside_the_figures_without_a_goal() -> None:
+    rows = bench_report.rows(_results(5.0, 900.0, 1.2, machine_loop_ms=500.0), _results(5.0, 900.0, 1.2))
+    machine = _row(rows, "this machine")
+    assert machine[1:] == ("250", "500", "2.00× worse", "—")
+
+
+def test_the_machine_loop_times_something() -> None:
+    from ops.bench import machine_loop_ms
+
+    assert 0 < machine_loop_ms(repeats=1) < 60_000
