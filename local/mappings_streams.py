@@ -131,18 +131,26 @@ class StreamPoller:
                 backoff.failed(error, self._stop)
 
     def _read(self, limit: int) -> list[dict[str, Any]]:
-        response = self._streams.get_records(ShardIterator=self._iterator, Limit=limit)
-        self._forget_iterator(self._iterator)
-        self._iterator = response.get("NextShardIterator", self._iterator)
-        return response.get("Records", [])
+        """`GetRecords` on moto's stream itself: Lambda's poller is part of the service, and over
+        HTTP each read cost a request's parsing and serializing in the runner (a read per write
+        while orders flow). The records are moto's own; `_record` copies what it uses."""
+        if self._iterator is None:
+            raise RuntimeError(f"{self.describe()}: no shard iterator")
+        backend = self._streams_backend()
+        iterator = self._iterator
+        response = backend.get_records(iterator, limit)
+        self._forget_iterator(iterator)
+        self._iterator = response.get("NextShardIterator", iterator)
+        return list(response.get("Records", []))
+
+    def _streams_backend(self) -> Any:
+        from moto.dynamodbstreams.models import dynamodbstreams_backends
+
+        return dynamodbstreams_backends[self.stream_arn.split(":")[4]][self.region]
 
     def _forget_iterator(self, iterator: str | None) -> None:
         # moto keeps every shard iterator it ever issued; a long local run would leak them.
-        from moto.dynamodbstreams.models import dynamodbstreams_backends
-
-        account = self.stream_arn.split(":")[4]
-        backend = dynamodbstreams_backends[account][self.region]
-        backend.shard_iterators.pop(iterator or "", None)
+        self._streams_backend().shard_iterators.pop(iterator or "", None)
 
     def _poll_once(self) -> bool:
         """Reads and processes one batch; False when there was nothing to read."""
@@ -175,6 +183,8 @@ class StreamPoller:
         dynamodb = dict(item["dynamodb"])
         created = dynamodb.get("ApproximateCreationDateTime")
         if isinstance(created, datetime.datetime):
+            if created.tzinfo is None:  # moto's own record: naive UTC
+                created = created.replace(tzinfo=datetime.UTC)
             dynamodb["ApproximateCreationDateTime"] = int(created.timestamp())
         return {
             "eventID": item.get("eventID", uuid.uuid4().hex),
