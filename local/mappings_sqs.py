@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import contextlib
 import logging
 import math
 import threading
@@ -13,6 +12,7 @@ from typing import Any
 
 from local.mappings import Activity, Backoff, BatchFailures, Invoke
 from local.provisioned import EventSourceMappingSpec
+from local.sqs_queue import QueueOfTheService
 
 log = logging.getLogger("local.mappings")
 
@@ -33,109 +33,6 @@ LONG_POLL_SECONDS = 20
 # window has passed. Every 50 ms was 20 receives a second per filling poller, a large part of
 # the runner's CPU under load, for a batch that fills at most a quarter-second sooner.
 FILL_POLL_SECONDS = 0.25
-
-
-class QueueOfTheService:
-    """The poller's side of SQS: moto's queue itself, not its HTTP API.
-
-    Lambda's pollers are part of the service, and the local cloud's pollers run in the process
-    that holds moto's queues: going through HTTP cost a botocore request, a server thread's
-    parsing and moto's response serializer for every receive, a fifth of the runner's CPU under
-    load. The calls are the backend's own (`receive_message` with its visibility timeout, receive
-    count, long poll and redrive to the dead-letter queue; `delete_message`;
-    `change_message_visibility`) and count as the local cloud's requests (its meter sees them).
-    The messages come back as `ReceiveMessage` answers them, all system attributes asked for.
-    """
-
-    def __init__(self, account_id: str, region: str, queue_name: str) -> None:
-        self.account_id, self.region, self.queue_name = account_id, region, queue_name
-
-    def _backend(self) -> Any:
-        from moto.sqs.models import sqs_backends
-
-        return sqs_backends[self.account_id][self.region]
-
-    def _as_the_service(self) -> Any:
-        from local.patches.state import State
-
-        class _Local:
-            def __enter__(self) -> None:
-                self.previous = getattr(State.request, "local", False)
-                State.request.local = True
-
-            def __exit__(self, *exc: object) -> None:
-                State.request.local = self.previous
-
-        return _Local()
-
-    def receive(self, wait_seconds: int, count: int) -> list[dict[str, Any]]:
-        backend = self._backend()
-        queue = backend.get_queue(self.queue_name)
-        with self._as_the_service():
-            messages = backend.receive_message(
-                self.queue_name, max(1, min(10, count)), wait_seconds, int(queue.visibility_timeout), ["All"]
-            )
-        return [_as_received(message) for message in messages]
-
-    def delete(self, receipt_handles: list[str]) -> None:
-        backend = self._backend()
-        with self._as_the_service():
-            for start in range(0, len(receipt_handles), 10):
-                chunk = receipt_handles[start : start + 10]
-                backend.delete_message_batch(
-                    self.queue_name, [{"Id": str(i), "ReceiptHandle": handle} for i, handle in enumerate(chunk)]
-                )
-
-    def make_visible(self, receipt_handles: list[str], delay: int) -> None:
-        backend = self._backend()
-        with self._as_the_service():
-            for start in range(0, len(receipt_handles), 10):
-                chunk = receipt_handles[start : start + 10]
-                backend.change_message_visibility_batch(
-                    self.queue_name,
-                    [
-                        {"Id": str(i), "ReceiptHandle": handle, "VisibilityTimeout": delay}
-                        for i, handle in enumerate(chunk)
-                    ],
-                )
-
-    def wake(self) -> None:
-        """Ends a long poll in progress (the cloud is stopping)."""
-        with contextlib.suppress(Exception):
-            condition = getattr(self._backend().get_queue(self.queue_name), "_messages_lock", None)
-            if condition is not None:
-                with condition:
-                    condition.notify_all()
-
-
-def _as_received(message: Any) -> dict[str, Any]:
-    """A moto message as `ReceiveMessage` answers it (moto's SQSResponse.receive_message)."""
-    received: dict[str, Any] = {
-        "MessageId": message.id,
-        "ReceiptHandle": message.receipt_handle,
-        "MD5OfBody": message.body_md5,
-        "Body": message.body,
-    }
-    if message.message_attributes:
-        received["MessageAttributes"] = message.message_attributes
-        received["MD5OfMessageAttributes"] = message.attribute_md5
-    attributes = {
-        "SenderId": message.sender_id,
-        "SentTimestamp": str(message.sent_timestamp),
-        "ApproximateReceiveCount": str(message.approximate_receive_count),
-        "ApproximateFirstReceiveTimestamp": str(message.approximate_first_receive_timestamp),
-    }
-    if message.deduplication_id is not None:
-        attributes["MessageDeduplicationId"] = message.deduplication_id
-    if message.group_id is not None:
-        attributes["MessageGroupId"] = message.group_id
-    trace = (message.system_attributes or {}).get("AWSTraceHeader")
-    if trace and trace.get("StringValue"):
-        attributes["AWSTraceHeader"] = trace["StringValue"]
-    if message.sequence_number is not None:
-        attributes["SequenceNumber"] = message.sequence_number
-    received["Attributes"] = attributes
-    return received
 
 
 class SqsPoller:
@@ -296,17 +193,14 @@ class SqsPoller:
 
 
 def _message_attribute(value: dict[str, Any]) -> dict[str, Any]:
+    """A message attribute as Lambda's record carries it (moto keeps binary values as bytes)."""
     attribute: dict[str, Any] = {}
     if "StringValue" in value:
         attribute["stringValue"] = value["StringValue"]
     if "BinaryValue" in value:
-        attribute["binaryValue"] = _base64(value["BinaryValue"])
+        attribute["binaryValue"] = base64.b64encode(value["BinaryValue"]).decode()
     attribute["stringListValues"] = value.get("StringListValues", [])
-    attribute["binaryListValues"] = [_base64(item) for item in value.get("BinaryListValues", [])]
+    attribute["binaryListValues"] = [base64.b64encode(item).decode() for item in value.get("BinaryListValues", [])]
     attribute["dataType"] = value.get("DataType", "String")
     return attribute
 
-
-def _base64(value: bytes | str) -> str:
-    """A binary value as Lambda's record carries it: moto keeps it base64-encoded already."""
-    return base64.b64encode(value).decode() if isinstance(value, bytes) else value

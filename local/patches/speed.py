@@ -7,7 +7,7 @@ import logging
 import threading
 from typing import Any
 
-from local.patches.state import State
+from local.patches.state import State, as_local_request
 
 log = logging.getLogger("local.patches")
 
@@ -79,11 +79,8 @@ def patch() -> None:
     def __call__(self: Any, environ: Any, start_response: Any) -> Any:
         if self is not State.server_app:
             return original_call(self, environ, start_response)
-        State.request.local = True
-        try:
+        with as_local_request():
             return original_call(self, environ, start_response)
-        finally:
-            State.request.local = False
 
     DomainDispatcherApplication.__call__ = __call__  # type: ignore[method-assign]
 

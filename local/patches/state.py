@@ -3,7 +3,9 @@ thread serves the local cloud's server, and the conditions the runner waits on."
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Iterator
 from typing import Any, Protocol
 
 STREAM_ACTIVITY = threading.Condition()
@@ -18,6 +20,18 @@ class State:
     running_executions = 0
     server_app: Any = None  # the local cloud's moto WSGI application
     request = threading.local()  # .local: this thread serves a request of the local cloud's server
+
+
+@contextlib.contextmanager
+def as_local_request() -> Iterator[None]:
+    """The current thread acts for the local cloud's server: its request, or the service itself
+    (the pollers) calling moto's backends directly."""
+    previous = getattr(State.request, "local", False)
+    State.request.local = True
+    try:
+        yield
+    finally:
+        State.request.local = previous
 
 
 def local_hooks() -> RuntimeHooks | None:

@@ -309,7 +309,7 @@ def _batching_windows_are_2_s_deployed_and_the_test_stacks_shorter_one(synthesiz
 def test_a_batching_window_lambda_would_refuse_is_refused(value):
     from aws_cdk import App, Duration, Stack
 
-    from cdk.common import consumer_batching_window
+    from cdk.batching import consumer_batching_window
 
     scope = Stack(App(context={"orderflow:batchingWindowSeconds": value}), "BadWindow")
     with pytest.raises(ValueError, match="batchingWindowSeconds must be whole seconds from 0 to 300"):
@@ -319,7 +319,7 @@ def test_a_batching_window_lambda_would_refuse_is_refused(value):
 def test_a_batching_window_applies_only_where_a_consumer_batches():
     from aws_cdk import App, Duration, Stack
 
-    from cdk.common import consumer_batching_window
+    from cdk.batching import consumer_batching_window
 
     scope = Stack(App(context={"orderflow:batchingWindowSeconds": "0"}), "NoWindow")
     window = consumer_batching_window(scope, Duration.seconds(2))
