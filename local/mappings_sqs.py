@@ -203,4 +203,3 @@ def _message_attribute(value: dict[str, Any]) -> dict[str, Any]:
     attribute["binaryListValues"] = [base64.b64encode(item).decode() for item in value.get("BinaryListValues", [])]
     attribute["dataType"] = value.get("DataType", "String")
     return attribute
-
