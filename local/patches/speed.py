@@ -54,6 +54,7 @@ def patch() -> None:
 
     _cache_state_machine_clients()
     _cheap_sqs_clock()
+    cache_response_keys()
 
     # moto's server finds the backend of every request under one global lock, listing its own
     # package directory from disk and trying hundreds of URL regexes each time.
@@ -100,6 +101,70 @@ _ASL_CLIENT_MODULES = (
     "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sns",
     "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sqs",
 )
+
+
+def cache_response_keys() -> None:
+    """moto's response serializer looks up every member of every output shape through six alias
+    providers, built anew for each lookup, plus the snake_case form of each name. For a DynamoDB
+    item that is ten members per attribute value (S, N, B, ... BOOL), about 120 lookups and 300
+    dictionary probes for a 13-attribute item: half of a GetItem's time in moto's server.
+
+    For a plain dict the keys tried depend only on the member (its shape, name and enclosing
+    structure) and on the picker, never on the dict's contents: no dict has a `Meta` alias table
+    and every dict's class name is `dict`. So they are worked out once per member shape, by
+    moto's own providers, and kept on the shape; the values are then read in the same order with
+    the same "first present key wins" rule, so the answer is byte for byte moto's
+    (tests/local/test_speed_patches.py). Objects other than plain dicts, and pickers with
+    response transformers (which see the key path), take moto's own path. Installed process-wide
+    and idempotent: the unit tests' `mock_aws` gets it too (tests/conftest.py)."""
+    from moto.core import serialize
+    from moto.core.utils import get_value as moto_get_value
+
+    if getattr(serialize.ResponseSerializer.get_value, "_local_cached", False):
+        return
+    original = serialize.ResponseSerializer.get_value
+    missing = serialize.MISSING
+
+    @functools.wraps(original)
+    def get_value(self: Any, value: Any, key: str, shape: Any) -> Any:
+        picker = self._value_picker
+        if (
+            type(value) is not dict
+            or shape is None
+            or not isinstance(picker, serialize.AttributePicker)
+            or type(picker).__call__ is not serialize.AttributePicker.__call__
+            or picker.response_transformers
+        ):
+            return original(self, value, key, shape)
+        known = shape.__dict__.get("_local_possible_keys")
+        if known is None:
+            known = shape.__dict__.setdefault("_local_possible_keys", {})
+        # The enclosing structure is part of the question (ShapeNameAlias and ShapePrefixAlias
+        # read shape.parent), and so are the picker's class and providers.
+        question = (type(picker), tuple(picker.alias_providers), key, id(getattr(shape, "parent", None)))
+        keys = known.get(question)
+        if keys is None:
+            context = serialize.AttributePickerContext(
+                obj=value,
+                key=key,
+                shape=shape,
+                operation_model=self.operation_model,
+                service_model=self.operation_model.service_model,
+                key_path=".".join(self.path),
+            )
+            keys = known[question] = tuple(
+                (candidate, isinstance(candidate, str) and "." in candidate)
+                for candidate in picker.get_possible_keys(context)
+            )
+        for candidate, is_path in keys:
+            found = moto_get_value(value, candidate, missing) if is_path else value.get(candidate, missing)
+            if found is not missing:
+                return found
+        return None
+
+    get_value._local_cached = True  # type: ignore[attr-defined]
+    get_value._moto_original = original  # type: ignore[attr-defined]
+    serialize.ResponseSerializer.get_value = get_value  # type: ignore[method-assign]
 
 
 def _cheap_sqs_clock() -> None:

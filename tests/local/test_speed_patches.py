@@ -1,0 +1,145 @@
+"""The speed patches change how fast moto answers, never what it answers.
+
+`local.patches.speed.cache_response_keys` keeps, per output member, the keys moto's serializer
+tries; here every answer it gives is compared byte for byte with the one moto's own lookup gives
+for the same result, over generated DynamoDB items and other services' outputs."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from local.patches import speed
+
+speed.cache_response_keys()
+
+from moto.core import serialize  # noqa: E402  (after the patch, which it reads)
+from moto.core.utils import get_service_model  # noqa: E402
+
+names = st.text(st.characters(codec="utf-8"), max_size=12)
+numbers = st.one_of(st.integers(), st.decimals(allow_nan=False, allow_infinity=False, places=3)).map(str)
+blobs = st.one_of(st.binary(max_size=16), st.text(max_size=8))
+
+
+def _attribute_values() -> st.SearchStrategy[Any]:
+    scalar = st.one_of(
+        st.builds(lambda v: {"S": v}, st.text(max_size=20)),
+        st.builds(lambda v: {"N": v}, numbers),
+        st.builds(lambda v: {"B": v}, blobs),
+        st.builds(lambda v: {"SS": v}, st.lists(st.text(max_size=5), min_size=1, max_size=3)),
+        st.builds(lambda v: {"NS": v}, st.lists(numbers, min_size=1, max_size=3)),
+        st.builds(lambda v: {"BS": v}, st.lists(blobs, min_size=1, max_size=3)),
+        st.just({"NULL": True}),
+        st.builds(lambda v: {"BOOL": v}, st.booleans()),
+        # What a result could hold that no well-formed item does: the snake_case and dotted
+        # names the lookup also tries, members the shape does not have, an empty value.
+        st.builds(lambda v: {"s": v}, st.text(max_size=5)),
+        st.builds(lambda v: {"S": v, "N": "1"}, st.text(max_size=5)),
+        st.just({"extra": 1}),
+        st.just({"S": ""}),
+        st.just({}),
+    )
+    return st.recursive(
+        scalar,
+        lambda children: st.one_of(
+            st.builds(lambda v: {"M": v}, st.dictionaries(names, children, max_size=3)),
+            st.builds(lambda v: {"L": v}, st.lists(children, max_size=3)),
+        ),
+        max_leaves=12,
+    )
+
+
+items = st.dictionaries(names, _attribute_values(), max_size=6)
+
+
+def _answer(service: str, operation: str, result: Any, *, moto_lookup: bool) -> Any:
+    model = get_service_model(service)
+    operation_model = model.operation_model(operation)
+    serializer_class = serialize.get_serializer_class(service, str(model.protocol))
+    serializer = serializer_class(
+        operation_model=operation_model,
+        pretty_print=False,
+        value_picker=serialize.XFormedAttributePicker(response_transformers=None),
+    )
+    patched = serialize.ResponseSerializer.get_value
+    if moto_lookup:
+        serialize.ResponseSerializer.get_value = patched._moto_original  # type: ignore[attr-defined,method-assign]
+    try:
+        return serializer.serialize(result)
+    finally:
+        serialize.ResponseSerializer.get_value = patched  # type: ignore[method-assign]
+
+
+def _same(service: str, operation: str, result: Any) -> None:
+    ours = _answer(service, operation, result, moto_lookup=False)
+    motos = _answer(service, operation, result, moto_lookup=True)
+    assert ours == motos
+
+
+def test_the_patch_is_installed_once() -> None:
+    installed = serialize.ResponseSerializer.get_value
+    assert getattr(installed, "_local_cached", False)
+    speed.cache_response_keys()
+    assert serialize.ResponseSerializer.get_value is installed
+
+
+@settings(max_examples=150)
+@given(item=items, consumed=st.none() | st.floats(0, 10))
+def test_get_item_answers_as_moto_does(item: dict[str, Any], consumed: float | None) -> None:
+    result: dict[str, Any] = {"Item": item}
+    if consumed is not None:
+        result["ConsumedCapacity"] = {"TableName": "t", "CapacityUnits": consumed}
+    _same("dynamodb", "GetItem", result)
+
+
+@settings(max_examples=75)
+@given(found=st.lists(items, max_size=4), last=st.none() | items)
+def test_query_and_batch_get_answer_as_moto_does(found: list[dict[str, Any]], last: dict[str, Any] | None) -> None:
+    query: dict[str, Any] = {"Items": found, "Count": len(found), "ScannedCount": len(found)}
+    if last is not None:
+        query["LastEvaluatedKey"] = last
+    _same("dynamodb", "Query", query)
+    _same("dynamodb", "BatchGetItem", {"Responses": {"t": found}, "UnprocessedKeys": {}})
+
+
+def test_the_lookup_differs_from_a_plain_dict_read_where_moto_does() -> None:
+    # A member present only in snake_case is found by both lookups: the cache keeps moto's
+    # alternatives, not only the member's own name.
+    answer = _answer("dynamodb", "GetItem", {"Item": {"a": {"s": "x"}}}, moto_lookup=False)
+    assert b'"S": "x"' in str(answer["body"]).encode()
+    _same("dynamodb", "GetItem", {"Item": {"a": {"s": "x"}}})
+
+
+@pytest.mark.parametrize(
+    ("service", "operation", "result"),
+    [
+        (
+            "sqs",
+            "ReceiveMessage",
+            {"Messages": [{"MessageId": "m", "ReceiptHandle": "r", "Body": "b", "Attributes": {"SentTimestamp": "1"}}]},
+        ),
+        ("sns", "Publish", {"MessageId": "m", "SequenceNumber": None}),
+        (
+            "stepfunctions",
+            "DescribeExecution",
+            {
+                "executionArn": "arn:aws:states:us-east-1:123456789012:execution:m:e",
+                "stateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:m",
+                "status": "RUNNING",
+                "startDate": datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.UTC),
+                "input": "{}",
+            },
+        ),
+        (
+            "lambda",
+            "GetFunctionConfiguration",
+            {"FunctionName": "f", "Timeout": 3, "Environment": {"Variables": {"A": "1"}}},
+        ),
+    ],
+)
+def test_other_services_answer_as_moto_does(service: str, operation: str, result: dict[str, Any]) -> None:
+    _same(service, operation, result)
