@@ -7,6 +7,8 @@ for the same result, over generated DynamoDB items and other services' outputs."
 from __future__ import annotations
 
 import datetime
+import json
+import re
 from typing import Any
 
 import pytest
@@ -143,3 +145,98 @@ def test_the_lookup_differs_from_a_plain_dict_read_where_moto_does() -> None:
 )
 def test_other_services_answer_as_moto_does(service: str, operation: str, result: dict[str, Any]) -> None:
     _same(service, operation, result)
+
+
+# --- moto's server without Flask (local.patches.speed.answer_without_flask) --------------------
+
+
+def _signed(service: str, **headers: str) -> dict[str, str]:
+    scope = f"AKIAIOSFODNN7EXAMPLE/20260101/us-east-1/{service}/aws4_request"
+    return {"Authorization": f"AWS4-HMAC-SHA256 Credential={scope}, SignedHeaders=host, Signature=0", **headers}
+
+
+DYNAMODB = _signed("dynamodb", **{"Content-Type": "application/x-amz-json-1.0"})
+SQS = _signed("sqs", **{"Content-Type": "application/x-amz-json-1.0"})
+SNS = _signed("sns", **{"Content-Type": "application/x-www-form-urlencoded"})
+LAMBDA = _signed("lambda")
+S3 = _signed("s3")
+TABLE = "speed-patches-table"
+
+
+def _dynamodb(action: str, body: dict[str, Any]) -> tuple[str, str, dict[str, str], bytes]:
+    return "POST", "/", {**DYNAMODB, "X-Amz-Target": f"DynamoDB_20120810.{action}"}, json.dumps(body).encode()
+
+
+def _wsgi(app: Any, method: str, path: str, headers: dict[str, str], body: bytes, *, lean: bool) -> Any:
+    from werkzeug.test import EnvironBuilder
+
+    environ = EnvironBuilder(path=path, method=method, headers=headers, data=body).get_environ()
+    answered: dict[str, Any] = {}
+
+    def start_response(status: str, response_headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+        answered["status"], answered["headers"] = status, response_headers
+
+    backend_app = app.get_application(environ)
+    chunks = speed.answer_without_flask(backend_app, environ, start_response) if lean else None
+    if chunks is None:
+        if lean:
+            return None
+        chunks = backend_app(environ, start_response)
+    text = b"".join(chunks).decode()
+    # Request ids are drawn per request; everything else must match.
+    text = re.sub(r"<RequestId>[^<]*</RequestId>", "<RequestId/>", text)
+    volatile = {"x-amzn-requestid", "x-amz-crc32", "date", "x-amz-request-id", "x-amz-id-2"}
+    headers_kept = sorted((k.lower(), v) for k, v in answered["headers"] if k.lower() not in volatile)
+    return answered["status"], headers_kept, text
+
+
+@pytest.fixture(scope="module")
+def moto_app() -> Any:
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    app = DomainDispatcherApplication(create_backend_app)
+    _wsgi(app, *_dynamodb("CreateTable", {
+        "TableName": TABLE,
+        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+        "BillingMode": "PAY_PER_REQUEST",
+    }), lean=False)  # fmt: skip
+    return app
+
+
+REQUESTS = {
+    "dynamodb put": _dynamodb("PutItem", {"TableName": TABLE, "Item": {"pk": {"S": "a"}, "n": {"N": "1"}}}),
+    "dynamodb get": _dynamodb("GetItem", {"TableName": TABLE, "Key": {"pk": {"S": "a"}}}),
+    "dynamodb describe": _dynamodb("DescribeTable", {"TableName": TABLE}),
+    "dynamodb error": _dynamodb("GetItem", {"TableName": "no-such-table", "Key": {"pk": {"S": "a"}}}),
+    "dynamodb bad condition": _dynamodb(
+        "PutItem", {"TableName": TABLE, "Item": {"pk": {"S": "a"}}, "ConditionExpression": "attribute_not_exists(pk)"}
+    ),
+    "sqs json": ("POST", "/", {**SQS, "X-Amz-Target": "AmazonSQS.CreateQueue"}, b'{"QueueName": "speed-q"}'),
+    "sns query xml": ("POST", "/", SNS, b"Action=CreateTopic&Name=speed-topic&Version=2010-03-31"),
+    "lambda rest list": ("GET", "/2015-03-31/functions/", LAMBDA, b""),
+    "lambda rest 404": ("GET", "/2015-03-31/functions/no-such-function", LAMBDA, b""),
+    "s3 head 404": ("HEAD", "/no-such-bucket-speed", S3, b""),
+}
+
+
+@pytest.mark.parametrize("name", list(REQUESTS))
+def test_moto_answers_without_flask_as_with_it(moto_app: Any, name: str) -> None:
+    method, path, headers, body = REQUESTS[name]
+    with_flask = _wsgi(moto_app, method, path, headers, body, lean=False)
+    without = _wsgi(moto_app, method, path, headers, body, lean=True)
+    assert without is not None, f"{name}: Flask was needed"
+    assert without == with_flask
+
+
+@pytest.mark.parametrize(
+    ("method", "headers"),
+    [("POST", {**DYNAMODB, "Origin": "http://localhost:3000"}), ("OPTIONS", DYNAMODB)],
+    ids=["browser origin", "preflight"],
+)
+def test_browser_requests_are_left_to_flask(moto_app: Any, method: str, headers: dict[str, str]) -> None:
+    body = json.dumps({"TableName": TABLE}).encode()
+    target = {**headers, "X-Amz-Target": "DynamoDB_20120810.DescribeTable"}
+    assert _wsgi(moto_app, method, "/", target, body, lean=True) is None
+    _, answered_headers, _ = _wsgi(moto_app, method, "/", target, body, lean=False)
+    assert dict(answered_headers)["access-control-allow-origin"] in ("*", "http://localhost:3000")
