@@ -64,7 +64,10 @@ def install() -> None:
     with _install_lock:
         if State.installed:
             return
-        from local.patches import awslambda, dynamodb, events, speed, sqs, stepfunctions
+        from local.patches import speed
+
+        speed.defer_batch_task_import()
+        from local.patches import awslambda, dynamodb, events, sqs, stepfunctions
 
         dynamodb.patch_tables()
         dynamodb.patch_streams()

@@ -20,7 +20,8 @@ def patch() -> None:
     Profiling the orchestrated path showed over a third of the runner's CPU in two places:
     jsonpath_ng builds a fresh LALR parser (reading its yacc tables) for every JSONPath moto
     evaluates - 8 per EventBridge delivery to SQS, several per state - and the ASL interpreter
-    parses the state machine definition with ANTLR at the start of every execution. Compiled
+    parses the state machine definition with ANTLR at the start of every execution (and once
+    when the state machine is created, to validate it). Compiled
     JSONPaths and the parsed program are immutable (executions keep their state in their own
     environment), so both are cached.
     """
@@ -28,7 +29,6 @@ def patch() -> None:
     import jsonpath_ng.ext
     from moto.stepfunctions.parser.asl.component.common.path import result_path
     from moto.stepfunctions.parser.asl.utils import json_path
-    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
     cached_ext = functools.lru_cache(maxsize=4096)(jsonpath_ng.ext.parse)
     cached_plain = functools.lru_cache(maxsize=4096)(jsonpath_ng.parse)
@@ -37,22 +37,13 @@ def patch() -> None:
     json_path.parse = cached_ext
     result_path.parse = cached_plain
 
-    programs: dict[str, Any] = {}
-    programs_lock = threading.Lock()
-    original_entrypoint = ExecutionWorker._get_evaluation_entrypoint
+    # Parsed once per definition: when the state machine is created (moto validates it by parsing)
+    # and then by every execution, which reuses that parse.
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
-    @functools.wraps(original_entrypoint)
-    def _get_evaluation_entrypoint(self: Any) -> Any:
-        definition = self._evaluation_details.state_machine_details.definition
-        with programs_lock:
-            program = programs.get(definition)
-        if program is None:
-            program = original_entrypoint(self)
-            with programs_lock:
-                programs[definition] = program
-        return program
-
-    ExecutionWorker._get_evaluation_entrypoint = _get_evaluation_entrypoint  # type: ignore[method-assign]
+    AmazonStateLanguageParser.parse = staticmethod(  # type: ignore[method-assign]
+        functools.lru_cache(maxsize=256)(AmazonStateLanguageParser.parse)
+    )
 
     _cache_state_machine_clients()
     _cheap_sqs_clock()
@@ -107,6 +98,35 @@ _ASL_CLIENT_MODULES = (
 )
 
 
+_BATCH_TASK = "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_batch"
+
+
+def defer_batch_task_import() -> None:
+    """moto's Step Functions interpreter imports its AWS Batch task when it is imported, and that
+    imports moto.batch and with it moto.ec2, which reads EC2's instance and image catalogues:
+    about a second of CPU at every start of a local cloud, for an integration no state machine
+    here uses. Until the interpreter is imported, the Batch task's module is one whose class
+    imports moto's module the first time a state machine builds a Batch task, and builds that.
+    Call before anything imports moto.stepfunctions.parser (patches.install does)."""
+    import sys
+    import types
+
+    if _BATCH_TASK in sys.modules:
+        return
+    stand_in = types.ModuleType(_BATCH_TASK)
+
+    class StateTaskServiceBatch:
+        def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+            import importlib
+
+            if sys.modules.get(_BATCH_TASK) is stand_in:
+                del sys.modules[_BATCH_TASK]
+            return importlib.import_module(_BATCH_TASK).StateTaskServiceBatch(*args, **kwargs)
+
+    stand_in.StateTaskServiceBatch = StateTaskServiceBatch  # type: ignore[attr-defined]
+    sys.modules[_BATCH_TASK] = stand_in
+
+
 def answer_without_flask(backend_app: Any, environ: dict[str, Any], start_response: Any) -> Any:
     """Runs one request on moto's backend app the way its Flask app would, without Flask.
 
@@ -152,7 +172,7 @@ def answer_without_flask(backend_app: Any, environ: dict[str, Any], start_respon
             status, headers, content = result
         else:
             status, headers, content = 200, {}, result
-        response = Response(response=content, status=status, headers=headers)
+        response: Any = Response(response=content, status=status, headers=headers)
         if request.method == "HEAD" and "content-length" in headers:
             response.headers["Content-Length"] = headers["content-length"]
     except HTTPException as refused:  # Flask answers a view's HTTP exception with its response

@@ -9,6 +9,9 @@ from __future__ import annotations
 import datetime
 import json
 import re
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +25,7 @@ speed.cache_response_keys()
 from moto.core import serialize  # noqa: E402  (after the patch, which it reads)
 from moto.core.utils import get_service_model  # noqa: E402
 
+ROOT = Path(__file__).resolve().parents[2]
 names = st.text(st.characters(codec="utf-8"), max_size=12)
 numbers = st.one_of(st.integers(), st.decimals(allow_nan=False, allow_infinity=False, places=3)).map(str)
 blobs = st.one_of(st.binary(max_size=16), st.text(max_size=8))
@@ -170,7 +174,7 @@ def _dynamodb(action: str, body: dict[str, Any]) -> tuple[str, str, dict[str, st
 def _wsgi(app: Any, method: str, path: str, headers: dict[str, str], body: bytes, *, lean: bool) -> Any:
     from werkzeug.test import EnvironBuilder
 
-    environ = EnvironBuilder(path=path, method=method, headers=headers, data=body).get_environ()
+    environ = EnvironBuilder(path=path, method=method, headers=list(headers.items()), data=body).get_environ()
     answered: dict[str, Any] = {}
 
     def start_response(status: str, response_headers: list[tuple[str, str]], exc_info: Any = None) -> None:
@@ -240,3 +244,39 @@ def test_browser_requests_are_left_to_flask(moto_app: Any, method: str, headers:
     assert _wsgi(moto_app, method, "/", target, body, lean=True) is None
     _, answered_headers, _ = _wsgi(moto_app, method, "/", target, body, lean=False)
     assert dict(answered_headers)["access-control-allow-origin"] in ("*", "http://localhost:3000")
+
+
+# --- the Step Functions interpreter: one parse per definition, no Batch task until one is built ---
+
+
+def test_a_definition_is_parsed_once_and_a_bad_one_is_refused_every_time() -> None:
+    from local import patches
+
+    patches.install()
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser, ASLParserException
+
+    definition = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}})
+    program, _ = AmazonStateLanguageParser.parse(definition)
+    assert AmazonStateLanguageParser.parse(definition)[0] is program
+    broken = '{"StartAt": "Done", "States": {'
+    for _ in range(2):
+        with pytest.raises(ASLParserException):
+            AmazonStateLanguageParser.parse(broken)
+
+
+def test_the_batch_task_is_imported_only_when_a_state_machine_uses_it() -> None:
+    # A fresh interpreter: this one may have imported moto.batch for other tests.
+    script = """
+import sys
+from local import patches
+patches.install()
+import moto.stepfunctions.parser.backend.execution
+assert "moto.ec2" not in sys.modules and "moto.batch" not in sys.modules, "imported at install"
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_factory
+task = state_task_service_factory.state_task_service_for("batch")
+print(type(task).__module__, type(task).__name__, "moto.batch" in sys.modules)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=False)
+    assert done.returncode == 0, done.stderr
+    module, name, imported = done.stdout.split()
+    assert (module, name, imported) == (speed._BATCH_TASK, "StateTaskServiceBatch", "True")
