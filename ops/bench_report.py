@@ -67,7 +67,26 @@ FIGURES = (
         "`make local`, first run (synthesizes): seconds to serve", "s", lambda r: r["serve_first_seconds"], False, 0
     ),
     Figure("`make local`, nothing changed: seconds to serve", "s", lambda r: r["serve_seconds"], False, 10),
+    Figure(
+        "local cloud start: CPU seconds of the runner (provisioning, imports, prewarm)",
+        "s",
+        lambda r: r["cloud_start_cpu_seconds"],
+        False,
+        0,
+    ),
+    Figure("moto's server: CPU ms per GetItem", "ms", lambda r: r["moto_request_cpu_ms"]["GetItem"], False, 0),
+    Figure(
+        "moto's server: CPU ms per conditional PutItem", "ms", lambda r: r["moto_request_cpu_ms"]["PutItem"], False, 0
+    ),
+    Figure("moto's server: CPU ms per UpdateItem", "ms", lambda r: r["moto_request_cpu_ms"]["UpdateItem"], False, 0),
     Figure("orchestrated: orders/s", "/s", lambda r: r["orchestrated"]["orders_per_second"], True, 15),
+    Figure(
+        "orchestrated: CPU ms per order in the runner's process (runner and clients)",
+        "ms",
+        lambda r: r["orchestrated"]["process_cpu_ms_per_order"],
+        False,
+        0,
+    ),
     Figure("orchestrated: p99 ms to the answer", "ms", lambda r: r["orchestrated"]["p99_ms"], False, 1000),
     Figure("choreographed: orders/s", "/s", lambda r: r["choreographed"]["orders_per_second"], True, 0),
     Figure("choreographed: p99 ms to a terminal status", "ms", lambda r: r["choreographed"]["p99_ms"], False, 2000),
@@ -81,6 +100,8 @@ def _format(value: float | None, unit: str) -> str:
         return "—"
     if unit == "×":
         return f"{value:.2f}×"
+    if unit == "ms" and value < 10:
+        return f"{value:.2f}"
     return f"{value:.1f}" if unit in ("/s", "s") else f"{value:.0f}"
 
 

@@ -91,3 +91,37 @@ def test_the_machine_loop_times_something() -> None:
     from ops.bench import machine_loop_ms
 
     assert 0 < machine_loop_ms(repeats=1) < 60_000
+
+
+def test_the_new_cpu_figures_are_reported_with_their_previous_values() -> None:
+    extra = {
+        "cloud_start_cpu_seconds": 3.1,
+        "moto_request_cpu_ms": {"GetItem": 1.07, "PutItem": 1.4, "UpdateItem": 3.4},
+    }
+    before = {
+        "cloud_start_cpu_seconds": 5.4,
+        "moto_request_cpu_ms": {"GetItem": 2.2, "PutItem": 1.4, "UpdateItem": 3.5},
+    }
+    rows = bench_report.rows(_results(5.0, 900.0, 1.2, **extra), _results(5.0, 900.0, 1.2, **before))
+    assert _row(rows, "local cloud start")[1:4] == ("5.4", "3.1", "0.57× better")
+    assert _row(rows, "moto's server: CPU ms per GetItem")[1:4] == ("2.20", "1.07", "0.49× better")
+    assert _row(rows, "moto's server: CPU ms per conditional PutItem")[3] == "1.00×"
+
+
+def test_moto_request_cpu_counts_this_process_for_each_kind_of_request(moto_server: str) -> None:
+    import boto3
+
+    from ops.bench import moto_request_cpu
+
+    boto3.client("dynamodb", endpoint_url=moto_server).create_table(
+        TableName="bench-table",
+        KeySchema=[{"AttributeName": "order_id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "order_id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    figures = moto_request_cpu(moto_server, "bench-table", "order_id", count=20)
+    assert set(figures) == {"GetItem", "PutItem", "UpdateItem"}
+    assert all(0 < ms < 1000 for ms in figures.values()), figures
+    items = boto3.client("dynamodb", endpoint_url=moto_server).scan(TableName="bench-table")["Items"]
+    assert len(items) == 21  # the first item, updated 20 times, and 20 conditional puts
+    assert {item["version"]["N"] for item in items if "version" in item} == {"20"}
