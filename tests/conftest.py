@@ -129,6 +129,19 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     return SharedCloudScheduling(config, log)
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Leaves the test process's heap to the operating system at exit. A worker ends holding a
+    local cloud's moto state, the app's constructs and the jsii runtime; the collector's passes
+    over them at interpreter shutdown took about 1 s a process, and five workers ending together
+    kept the run going 10 s after its last test. Frozen objects are still freed by reference
+    counting as modules are torn down; only cyclic garbage is left unswept, and every file and
+    process the tests open is closed by its fixture before this point."""
+    import gc
+
+    gc.freeze()
+
+
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """moto for every AWS call, fake credentials, tracing off, no faults, nothing built yet."""
