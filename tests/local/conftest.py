@@ -27,11 +27,31 @@ for _name, _value in {
 LEAK_CANARY = "LOCAL_RUNNER_LEAK_CANARY"
 
 
-@pytest.fixture(scope="session")
-def assembly_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from tests.local.stack import synth_test_assembly
+# The test stack's cloud assembly, kept between runs like the app's (tests/conftest.py):
+# synthesized again only when the stack, its handlers, the context or the CDK version change.
+LOCAL_TEST_ASSEMBLY = Path(__file__).resolve().parents[2] / ".local" / "local-runner-test.out"
+_ASSEMBLY_INPUTS = {"watch": {"include": ["tests/local/stack.py", "tests/local/fixture_functions/**"]}}
 
-    return Path(synth_test_assembly(str(tmp_path_factory.mktemp("cdk.out"))))
+
+@pytest.fixture(scope="session")
+def assembly_dir() -> Path:
+    import fcntl
+    import shutil
+
+    from local import synth_cache
+    from tests.local.stack import CLI_CONTEXT, synth_test_assembly
+
+    root = Path(__file__).resolve().parents[2]
+    digest = synth_cache.fingerprint(root, _ASSEMBLY_INPUTS, ["tests/local/stack.py"], CLI_CONTEXT)
+    outdir = LOCAL_TEST_ASSEMBLY
+    outdir.parent.mkdir(parents=True, exist_ok=True)
+    with (outdir.parent / f"{outdir.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not synth_cache.is_current(outdir, digest):
+            shutil.rmtree(outdir, ignore_errors=True)  # no assets of an older synthesis left behind
+            synth_test_assembly(str(outdir))
+            synth_cache.remember(outdir, digest)
+    return outdir
 
 
 class CloudManager:
