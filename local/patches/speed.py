@@ -133,9 +133,10 @@ def answer_without_flask(backend_app: Any, environ: dict[str, Any], start_respon
     moto's server wraps every service in a Flask app whose only view is moto's own
     `convert_to_flask_response` around the service's dispatch. Flask's request context, hooks
     and response finalizing cost a fifth of a GetItem's time in moto and add nothing to an SDK
-    request: moto's views read only the request, and the one after-request hook (CORS) answers
-    the same header to every request without an Origin. So the URL is matched on the app's own rules and the view's
-    callback gets the request as moto's view builds it; the answer is the same Flask Response.
+    request: moto's views read only the request, and the one after-request hook (CORS) adds the
+    same header to every answer to a request without an Origin. So the URL is matched on the
+    app's own rules and the view's callback gets the request as moto's view builds it; the answer
+    is the same Flask Response, with that header.
 
     Returns None, having done nothing, where Flask must answer: a browser's request (Origin or
     OPTIONS, for CORS), a URL the rules do not match (Flask's 404/405/redirect), a view that is
