@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
-from local.patches.speed import cache_response_keys
+from local.patches.answers import cache_response_keys
 from tests.support.stack_context import CONTEXT
 
 # moto's response serializer, with the keys it tries per output member kept (byte-identical

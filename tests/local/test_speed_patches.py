@@ -1,6 +1,6 @@
 """The speed patches change how fast moto answers, never what it answers.
 
-`local.patches.speed.cache_response_keys` keeps, per output member, the keys moto's serializer
+`local.patches.answers.cache_response_keys` keeps, per output member, the keys moto's serializer
 tries; here every answer it gives is compared byte for byte with the one moto's own lookup gives
 for the same result, over generated DynamoDB items and other services' outputs."""
 
@@ -18,9 +18,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from local.patches import speed
+from local.patches import answers, speed
 
-speed.cache_response_keys()
+answers.cache_response_keys()
 
 from moto.core import serialize  # noqa: E402  (after the patch, which it reads)
 from moto.core.utils import get_service_model  # noqa: E402
@@ -89,7 +89,7 @@ def _same(service: str, operation: str, result: Any) -> None:
 def test_the_patch_is_installed_once() -> None:
     installed = serialize.ResponseSerializer.get_value
     assert getattr(installed, "_local_cached", False)
-    speed.cache_response_keys()
+    answers.cache_response_keys()
     assert serialize.ResponseSerializer.get_value is installed
 
 
@@ -151,7 +151,7 @@ def test_other_services_answer_as_moto_does(service: str, operation: str, result
     _same(service, operation, result)
 
 
-# --- moto's server without Flask (local.patches.speed.answer_without_flask) --------------------
+# --- moto's server without Flask (local.patches.answers.answer_without_flask) --------------------
 
 
 def _signed(service: str, **headers: str) -> dict[str, str]:
@@ -181,7 +181,7 @@ def _wsgi(app: Any, method: str, path: str, headers: dict[str, str], body: bytes
         answered["status"], answered["headers"] = status, response_headers
 
     backend_app = app.get_application(environ)
-    chunks = speed.answer_without_flask(backend_app, environ, start_response) if lean else None
+    chunks = answers.answer_without_flask(backend_app, environ, start_response) if lean else None
     if chunks is None:
         if lean:
             return None
