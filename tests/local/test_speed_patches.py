@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import json
 import re
+import string
 import subprocess
 import sys
 from pathlib import Path
@@ -280,3 +281,62 @@ print(type(task).__module__, type(task).__name__, "moto.batch" in sys.modules)
     assert done.returncode == 0, done.stderr
     module, name, imported = done.stdout.split()
     assert (module, name, imported) == (speed._BATCH_TASK, "StateTaskServiceBatch", "True")
+
+
+# --- names and ids ---------------------------------------------------------------------------
+
+
+def test_names_are_converted_as_moto_converts_them_and_remembered() -> None:
+    from local import patches
+
+    patches.install()
+    from moto.core import responses
+    from moto.core.utils import camelcase_to_underscores
+    from moto.sqs import models
+
+    converted = responses.camelcase_to_underscores
+    assert getattr(converted, "_local_cached", False)
+    assert models.camelcase_to_underscores is converted
+    for name in ("PutItem", "TransactWriteItems", "ApproximateNumberOfMessagesNotVisible", "KmsMasterKeyId", "", "A"):
+        assert converted(name) == converted.__wrapped__(name)  # type: ignore[attr-defined]
+    assert camelcase_to_underscores("GetQueueAttributes") == "get_queue_attributes"
+
+
+@pytest.mark.parametrize(
+    ("options", "alphabet"),
+    [
+        ({}, set(string.ascii_letters + string.digits)),
+        ({"include_digits": False}, set(string.ascii_letters)),
+        ({"lower_case": True}, set(string.ascii_lowercase + string.digits)),
+    ],
+)
+def test_random_strings_keep_moto_s_length_alphabet_and_seeding(options: dict[str, bool], alphabet: set[str]) -> None:
+    from local import patches
+
+    patches.install()
+    from moto.moto_api._internal.moto_random import MotoRandom
+
+    generator = MotoRandom()
+    drawn = [generator.get_random_string(52, **options) for _ in range(200)]
+    assert all(len(value) == 52 for value in drawn)
+    assert set("".join(drawn)) == alphabet  # every character of the pool, and no other, turns up
+    assert len(set(drawn)) == len(drawn)
+    hex_digits = "".join(generator.get_random_hex(8) for _ in range(100))
+    assert set(hex_digits) == set("0123456789abcdef")
+    generator.seed(7)
+    first = [generator.get_random_string(20, **options), generator.get_random_hex()]
+    generator.seed(7)
+    assert [generator.get_random_string(20, **options), generator.get_random_hex()] == first
+
+
+def test_receipt_handles_keep_their_length_and_letters() -> None:
+    from local import patches
+
+    patches.install()
+    from moto.sqs import models, utils
+
+    assert models.generate_receipt_handle is utils.generate_receipt_handle
+    handles = [models.generate_receipt_handle() for _ in range(50)]
+    assert {len(handle) for handle in handles} == {185}
+    assert set("".join(handles)) == set(string.ascii_lowercase)
+    assert len(set(handles)) == 50
