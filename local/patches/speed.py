@@ -48,6 +48,7 @@ def patch() -> None:
     _cheap_sqs_clock()
     cache_response_keys()
     _cheap_names_and_ids()
+    _json_copies()
 
     # moto's server finds the backend of every request under one global lock, listing its own
     # package directory from disk and trying hundreds of URL regexes each time.
@@ -177,6 +178,43 @@ def _cheap_names_and_ids() -> None:
 
     sqs_utils.generate_receipt_handle = generate_receipt_handle
     sqs_models.generate_receipt_handle = generate_receipt_handle
+
+
+def json_copy(value: Any, memo: Any = None) -> Any:
+    """copy.deepcopy for JSON data (dict, list, str, int, float, bool, None): the same values in
+    new containers, without deepcopy's memo and per-type dispatch. Anything else, and any call
+    with a memo, is copy.deepcopy's. (Unlike deepcopy, two references to one container inside
+    the value become two copies; JSON has no shared references.)"""
+    import copy
+
+    kind = type(value)
+    if memo is None:
+        if kind is dict:
+            return {key: json_copy(item) for key, item in value.items()}
+        if kind is list:
+            return [json_copy(item) for item in value]
+        if kind in (str, int, float, bool) or value is None:
+            return value
+    return copy.deepcopy(value, memo)
+
+
+def _json_copies() -> None:
+    """The Step Functions interpreter deep-copies a state's data at every JSONPath it reads and at
+    every state's input and result (47 copies per orchestrated order), and EventBridge copies its
+    event template per delivery: a seventh of the runner's CPU in those paths, in copy.deepcopy.
+    The data are JSON, so those modules copy them with json_copy."""
+    import copy
+    import types
+
+    from moto.events import models as events_models
+    from moto.stepfunctions.parser.asl.component.common.string import string_expression
+    from moto.stepfunctions.parser.asl.eval import states
+
+    copying = types.ModuleType("copy")
+    copying.__dict__.update(vars(copy))
+    copying.deepcopy = json_copy  # type: ignore[attr-defined]
+    for module in (states, string_expression, events_models):
+        module.copy = copying  # type: ignore[attr-defined]
 
 
 def _cheap_sqs_clock() -> None:

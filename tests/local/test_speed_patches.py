@@ -340,3 +340,56 @@ def test_receipt_handles_keep_their_length_and_letters() -> None:
     assert {len(handle) for handle in handles} == {185}
     assert set("".join(handles)) == set(string.ascii_lowercase)
     assert len(set(handles)) == 50
+
+
+# --- JSON copies ------------------------------------------------------------------------------
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=10),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=5), children, max_size=4),
+    max_leaves=25,
+)
+
+
+def _containers(value: Any) -> list[Any]:
+    found = [value] if isinstance(value, dict | list) else []
+    for item in value.values() if isinstance(value, dict) else value if isinstance(value, list) else []:
+        found += _containers(item)
+    return found
+
+
+@given(value=json_values)
+def test_a_json_copy_is_equal_and_shares_no_container(value: Any) -> None:
+    import copy
+
+    copied = speed.json_copy(value)
+    assert copied == value == copy.deepcopy(value)
+    originals = {id(container) for container in _containers(value)}
+    assert not originals & {id(container) for container in _containers(copied)}
+
+
+def test_what_is_not_json_is_copied_by_deepcopy() -> None:
+    import collections
+    import copy
+
+    nested: dict[str, Any] = {
+        "when": datetime.datetime(2026, 1, 1),
+        "pair": (1, [2]),
+        "ordered": collections.OrderedDict(a=[1]),
+    }
+    copied = speed.json_copy(nested)
+    assert copied == copy.deepcopy(nested)
+    assert type(copied["ordered"]) is collections.OrderedDict and copied["ordered"] is not nested["ordered"]
+    assert copied["pair"][1] is not nested["pair"][1]
+
+
+def test_the_interpreter_and_eventbridge_copy_with_it() -> None:
+    from local import patches
+
+    patches.install()
+    from moto.events import models
+    from moto.stepfunctions.parser.asl.eval import states
+
+    assert states.copy.deepcopy is speed.json_copy
+    assert models.copy.deepcopy is speed.json_copy
+    assert states.copy.copy is __import__("copy").copy
