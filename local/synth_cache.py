@@ -12,6 +12,7 @@ import fnmatch
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -76,3 +77,20 @@ def remember(assembly: Path, digest: str | None) -> None:
         marker.unlink(missing_ok=True)
     else:
         marker.write_text(digest + "\n")
+
+
+def synthesize_once(assembly: Path, digest: str | None, synthesize: Callable[[], object]) -> bool:
+    """Runs `synthesize` (which writes `assembly`) unless the assembly already holds these inputs'
+    synthesis; processes sharing the directory take turns (a lock file beside it), so one writes
+    and the others read. True when it synthesized."""
+    import fcntl
+
+    assembly.parent.mkdir(parents=True, exist_ok=True)
+    with (assembly.parent / f"{assembly.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if is_current(assembly, digest):
+            return False
+        (assembly / FINGERPRINT_FILE).unlink(missing_ok=True)
+        synthesize()
+        remember(assembly, digest)
+        return True

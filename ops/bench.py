@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import signal
 import socket
 import subprocess
@@ -36,6 +35,7 @@ import requests
 from rich.console import Console
 from rich.progress import Progress
 
+from ops.bench_moto import moto_request_cpu_on_a_scratch_table, process_cpu_seconds
 from ops.bench_report import RESULTS_JSON, RESULTS_MD, summary, write
 from ops.checker.model import TERMINAL
 from ops.compare.model import percentile
@@ -74,86 +74,6 @@ def _decided_at(http: requests.Session, api_url: str, order_id: str, timeout: fl
 WARM_ORDERS_PER_CLIENT = 3
 
 
-def _process_cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-# One SDK call per kind, made by a separate process so that only moto's side is counted here.
-_REQUEST_CLIENT = """
-import sys, boto3
-endpoint, table, key, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1",
-                      aws_access_key_id="bench", aws_secret_access_key="bench")
-line = {"M": {"sku": {"S": "s"}, "quantity": {"N": "1"}}}
-item = {key: {"S": "bench"}, "status": {"S": "PENDING"}, "items": {"L": [line]}}
-client.put_item(TableName=table, Item=item)
-names = {"#s": "status", "#v": "version", "#k": key}
-values = {":s": {"S": "CONFIRMED"}, ":zero": {"N": "0"}, ":one": {"N": "1"}}
-calls = {
-    "GetItem": lambda i: client.get_item(TableName=table, Key={key: {"S": "bench"}}),
-    "PutItem": lambda i: client.put_item(
-        TableName=table, Item={**item, key: {"S": f"bench-{i}"}},
-        ConditionExpression="attribute_not_exists(#k)", ExpressionAttributeNames={"#k": key}),
-    "UpdateItem": lambda i: client.update_item(
-        TableName=table, Key={key: {"S": "bench"}},
-        UpdateExpression="SET #s = :s, #v = if_not_exists(#v, :zero) + :one",
-        ConditionExpression="attribute_exists(#k)", ExpressionAttributeNames=names, ExpressionAttributeValues=values),
-}
-for name, call in calls.items():
-    sys.stdout.write(name + "\\n"); sys.stdout.flush()
-    sys.stdin.readline()
-    for i in range(count):
-        call(i)
-    sys.stdout.write("done\\n"); sys.stdout.flush()
-    sys.stdin.readline()
-"""
-
-
-def moto_request_cpu_on_a_scratch_table(cloud: Any) -> dict[str, float]:
-    """moto_request_cpu on a table of its own (no stream, nothing of the app's reads it), removed after."""
-    dynamodb = cloud.client("dynamodb")
-    table = f"bench-requests-{uuid.uuid4().hex[:8]}"
-    dynamodb.create_table(
-        TableName=table,
-        KeySchema=[{"AttributeName": "order_id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "order_id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    try:
-        return moto_request_cpu(cloud.endpoint_url, table, "order_id")
-    finally:
-        dynamodb.delete_table(TableName=table)
-
-
-def moto_request_cpu(endpoint_url: str, table: str, key: str, count: int = 300) -> dict[str, float]:
-    """CPU ms a moto server running in this process spends per DynamoDB request, by kind: a
-    client in another process makes `count` calls of each kind on `table` (hash key `key`)."""
-    client = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-c", _REQUEST_CLIENT, endpoint_url, table, key, str(count)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert client.stdin is not None and client.stdout is not None
-    figures = {}
-    try:
-        while name := client.stdout.readline().strip():
-            before = _process_cpu_seconds()
-            client.stdin.write("\n")
-            client.stdin.flush()
-            if client.stdout.readline().strip() != "done":
-                break
-            figures[name] = (_process_cpu_seconds() - before) / count * 1000
-            client.stdin.write("\n")
-            client.stdin.flush()
-    finally:
-        client.wait(timeout=60)
-    if client.returncode != 0 or len(figures) != 3:
-        raise RuntimeError(f"the request client failed (exit code {client.returncode})")
-    return figures
-
-
 def run_workload(api_url: str, flow: str, orders: int, clients: int, console: Console) -> dict[str, Any]:
     http = requests.Session()
     http.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=clients))
@@ -176,7 +96,7 @@ def run_workload(api_url: str, flow: str, orders: int, clients: int, console: Co
 
     latencies: list[float] = []
     outcomes: dict[str, int] = {}
-    cpu_before = _process_cpu_seconds()
+    cpu_before = process_cpu_seconds()
     started = time.perf_counter()
     with Progress(console=console, transient=True) as progress, ThreadPoolExecutor(clients) as pool:
         task = progress.add_task(f"{orders} {flow} orders, {clients} clients", total=orders)
@@ -185,7 +105,7 @@ def run_workload(api_url: str, flow: str, orders: int, clients: int, console: Co
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
             progress.advance(task)
     wall = time.perf_counter() - started
-    cpu = _process_cpu_seconds() - cpu_before
+    cpu = process_cpu_seconds() - cpu_before
     return {
         # This process's CPU per order: the local cloud's runner when it runs here (moto, the
         # gateway, the pollers, the Step Functions interpreter), plus the clients' own requests.
@@ -296,9 +216,9 @@ def main(argv: list[str] | None = None) -> int:
         synthesize(Path(assembly), None, console)
         with console.status("starting the local cloud"):
             cloud = LocalCloud.from_assembly(assembly, api_port=0, max_concurrency=args.clients, prewarm=True)
-            before = _process_cpu_seconds()
+            before = process_cpu_seconds()
             cloud.start()
-            results["cloud_start_cpu_seconds"] = _process_cpu_seconds() - before
+            results["cloud_start_cpu_seconds"] = process_cpu_seconds() - before
         try:
             with console.status("moto's CPU per DynamoDB request"):
                 results["moto_request_cpu_ms"] = moto_request_cpu_on_a_scratch_table(cloud)

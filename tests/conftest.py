@@ -188,8 +188,6 @@ def synthesized() -> Synthesized:
     """The app, built in this process (tests read its constructs), synthesized at most once per
     run: under pytest-xdist the first worker writes the cloud assembly and the others read it; an
     assembly of the same inputs from an earlier run is used as it is (local.synth_cache)."""
-    import fcntl
-
     from aws_cdk import App
 
     from cdk.app import build
@@ -205,13 +203,12 @@ def synthesized() -> Synthesized:
     outdir = TEST_ASSEMBLY
     outdir.mkdir(parents=True, exist_ok=True)
     app, stack = build(App(outdir=str(outdir), context=context))
-    with (outdir.parent / "test-cdk.out.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not synth_cache.is_current(outdir, digest):
-            (outdir / synth_cache.FINGERPRINT_FILE).unlink(missing_ok=True)
-            app.synth()
-            _prune_assets(outdir)
-            synth_cache.remember(outdir, digest)
+
+    def synthesize() -> None:
+        app.synth()
+        _prune_assets(outdir)
+
+    synth_cache.synthesize_once(outdir, digest, synthesize)
     template_json = json.loads((outdir / f"{stack.stack_name}.template.json").read_text())
     return Synthesized(outdir=outdir, stack_name=stack.stack_name, template_json=template_json, stack=stack)
 

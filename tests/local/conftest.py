@@ -35,7 +35,6 @@ _ASSEMBLY_INPUTS = {"watch": {"include": ["tests/local/stack.py", "tests/local/f
 
 @pytest.fixture(scope="session")
 def assembly_dir() -> Path:
-    import fcntl
     import shutil
 
     from local import synth_cache
@@ -44,13 +43,12 @@ def assembly_dir() -> Path:
     root = Path(__file__).resolve().parents[2]
     digest = synth_cache.fingerprint(root, _ASSEMBLY_INPUTS, ["tests/local/stack.py"], CLI_CONTEXT)
     outdir = LOCAL_TEST_ASSEMBLY
-    outdir.parent.mkdir(parents=True, exist_ok=True)
-    with (outdir.parent / f"{outdir.name}.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not synth_cache.is_current(outdir, digest):
-            shutil.rmtree(outdir, ignore_errors=True)  # no assets of an older synthesis left behind
-            synth_test_assembly(str(outdir))
-            synth_cache.remember(outdir, digest)
+
+    def synthesize() -> None:
+        shutil.rmtree(outdir, ignore_errors=True)  # no assets of an older synthesis left behind
+        synth_test_assembly(str(outdir))
+
+    synth_cache.synthesize_once(outdir, digest, synthesize)
     return outdir
 
 

@@ -88,3 +88,19 @@ def test_without_watch_in_cdk_json_every_run_synthesizes(project: Path) -> None:
     assert _synth(project) == 1
     assert _synth(project) == 2
     assert not (project / "cdk.out" / synth_cache.FINGERPRINT_FILE).exists()
+
+
+def test_synthesize_once_runs_only_for_new_inputs(tmp_path: Path) -> None:
+    assembly = tmp_path / "out"
+    runs: list[str] = []
+
+    def synthesize() -> None:
+        assembly.mkdir(exist_ok=True)
+        (assembly / "manifest.json").write_text("{}")
+        runs.append("synth")
+
+    assert synth_cache.synthesize_once(assembly, "digest-1", synthesize)
+    assert not synth_cache.synthesize_once(assembly, "digest-1", synthesize)
+    assert synth_cache.synthesize_once(assembly, "digest-2", synthesize)
+    assert synth_cache.synthesize_once(assembly, None, synthesize)  # nothing fingerprinted: always
+    assert runs == ["synth"] * 3

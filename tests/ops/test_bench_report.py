@@ -111,7 +111,7 @@ def test_the_new_cpu_figures_are_reported_with_their_previous_values() -> None:
 def test_moto_request_cpu_counts_this_process_for_each_kind_of_request(moto_server: str) -> None:
     import boto3
 
-    from ops.bench import moto_request_cpu
+    from ops.bench_moto import moto_request_cpu
 
     boto3.client("dynamodb", endpoint_url=moto_server).create_table(
         TableName="bench-table",
