@@ -87,23 +87,30 @@ class KeepAliveRequestHandler(MotoRequestHandler):
         self._answer(answer["status"], answer["headers"], content)
 
     def _answer(self, status: str, headers: list[tuple[str, str]], content: bytes) -> None:
-        code, _, reason = status.partition(" ")
-        self.send_response(int(code), reason)
-        for key, value in headers:
-            if key.lower() not in _HOP_BY_HOP:
-                self.send_header(key, value)
-        bodiless = self.command == "HEAD" or int(code) in (204, 304) or 100 <= int(code) < 200
+        """The status line, the headers and the body in one write (one segment for a small answer)."""
+        code_text, _, reason = status.partition(" ")
+        code = int(code_text)
+        self.log_request(code)
+        if self.request_version == "HTTP/0.9":
+            self.wfile.write(content)
+            return
+        lines = [
+            f"{self.protocol_version} {code} {reason}",
+            f"Server: {self.version_string()}",
+            f"Date: {self.date_time_string()}",
+        ]
+        lines += [f"{key}: {value}" for key, value in headers if key.lower() not in _HOP_BY_HOP]
+        bodiless = self.command == "HEAD" or code in (204, 304) or 100 <= code < 200
         if not bodiless:
-            self.send_header("Content-Length", str(len(content)))
+            lines.append(f"Content-Length: {len(content)}")
         elif self.command == "HEAD":
             given = next((v for k, v in headers if k.lower() == "content-length"), None)
             if given is not None:
-                self.send_header("Content-Length", given)
+                lines.append(f"Content-Length: {given}")
         if self.close_connection:
-            self.send_header("Connection", "close")
-        self.end_headers()
-        if not bodiless and content:
-            self.wfile.write(content)
+            lines.append("Connection: close")
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "strict")
+        self.wfile.write(head if bodiless or not content else head + content)
         self.wfile.flush()
 
 

@@ -64,9 +64,10 @@ def install() -> None:
     with _install_lock:
         if State.installed:
             return
-        from local.patches import speed
+        from local.patches import speed, wire
 
         speed.defer_batch_task_import()
+        wire.install()
         from local.patches import awslambda, dynamodb, events, sqs, stepfunctions
 
         dynamodb.patch_tables()
