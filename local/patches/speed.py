@@ -7,6 +7,7 @@ import logging
 import threading
 from typing import Any
 
+from local.patches import expressions
 from local.patches.answers import answer_without_flask, cache_response_keys
 from local.patches.state import State, as_local_request
 
@@ -49,6 +50,7 @@ def patch() -> None:
     cache_response_keys()
     _cheap_names_and_ids()
     _json_copies()
+    expressions.patch()
 
     # moto's server finds the backend of every request under one global lock, listing its own
     # package directory from disk and trying hundreds of URL regexes each time.

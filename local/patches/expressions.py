@@ -1,0 +1,65 @@
+"""DynamoDB condition expressions read once per text, reserved words looked up in a set.
+
+moto parses a request's ConditionExpression two or three times (the request's validation, the
+condition check, TransactWriteItems' own check), and every parse starts by lexing the text with
+six regular expressions tried at every position: about a third of the parse, and a tenth of a
+conditional write's CPU. The tokens depend on the text alone, so they are kept per text
+(`lexed`); each parse gets fresh nodes, so nothing a parse builds is shared with another.
+
+Every attribute name in an expression is also checked against DynamoDB's 573 reserved words
+by a scan of moto's list; the list stays (same contents, same order) and answers `in` from a
+set of the same words.
+
+Both are checked against moto's own parser in tests/local/test_speed_patches.py.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import deque
+from typing import Any
+
+LEXED_TEXTS = 2048  # distinct condition texts kept; an application has a few dozen
+
+
+class _WordList(list):  # type: ignore[type-arg]
+    """moto's reserved-word list, answering `in` from a set of the same (immutable) words."""
+
+    def __init__(self, words: list[str]) -> None:
+        super().__init__(words)
+        self._set = frozenset(words)
+
+    def __contains__(self, word: object) -> bool:
+        return word in self._set
+
+
+def patch() -> None:
+    from moto.dynamodb.comparisons import ConditionExpressionParser
+    from moto.dynamodb.parsing.reserved_keywords import ReservedKeywords
+
+    keywords = ReservedKeywords.get_reserved_keywords()
+    if not isinstance(keywords, _WordList):
+        ReservedKeywords.KEYWORDS = _WordList(keywords)
+
+    original_lex = ConditionExpressionParser._lex_condition_expression
+    if hasattr(original_lex, "tokens"):  # already patched
+        return
+    node = ConditionExpressionParser.Node
+
+    @functools.lru_cache(maxsize=LEXED_TEXTS)
+    def tokens(text: str) -> tuple[tuple[Any, Any, Any, Any], ...]:
+        parser = ConditionExpressionParser(text, None, None)
+        return tuple((n.nonterminal, n.kind, n.text, n.value) for n in original_lex(parser))
+
+    @functools.wraps(original_lex)
+    def lexed(self: Any) -> deque[Any]:
+        text = self.condition_expression
+        if not isinstance(text, str):
+            return original_lex(self)
+        return deque(
+            node(nonterminal=nonterminal, kind=kind, text=token_text, value=value, children=[])
+            for nonterminal, kind, token_text, value in tokens(text)
+        )
+
+    lexed.tokens = tokens  # type: ignore[attr-defined]
+    ConditionExpressionParser._lex_condition_expression = lexed  # type: ignore[method-assign]

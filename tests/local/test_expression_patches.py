@@ -1,0 +1,118 @@
+"""local.patches.expressions: condition texts lexed once, reserved words in a set - moto's answers unchanged."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from local import patches
+
+patches.install()
+
+from moto.dynamodb.comparisons import ConditionExpressionParser, get_filter_expression  # noqa: E402
+from moto.dynamodb.exceptions import ConditionAttributeIsReservedKeyword  # noqa: E402
+from moto.dynamodb.models.dynamo_type import Item  # noqa: E402
+from moto.dynamodb.parsing.reserved_keywords import ReservedKeywords  # noqa: E402
+
+NAMES = {"#a": "a", "#b": "b", "#v": "version"}
+VALUES = {":one": {"N": "1"}, ":two": {"N": "2"}, ":s": {"S": "x"}, ":l": {"L": [{"N": "1"}]}}
+paths = st.sampled_from(["a", "b", "#a", "#b", "#v", "c.d", "e[0]", "size(a)", "price_cents"])
+operands = paths | st.sampled_from(list(VALUES))
+comparisons = st.builds("{} {} {}".format, operands, st.sampled_from(["=", "<>", "<", "<=", ">", ">="]), operands)
+functions = st.builds("attribute_exists({})".format, paths) | st.builds("attribute_not_exists({})".format, paths)
+functions |= st.builds("begins_with({}, :s)".format, paths) | st.builds("contains({}, :one)".format, paths)
+between = st.builds("{} BETWEEN :one AND :two".format, paths)
+conditions = st.recursive(
+    comparisons | functions | between | st.builds("{} IN (:one, :two)".format, paths),
+    lambda inner: (
+        st.builds("({})".format, inner)
+        | st.builds("NOT {}".format, inner)
+        | st.builds("{} {} {}".format, inner, st.sampled_from(["AND", "OR", "and"]), inner)
+    ),
+    max_leaves=6,
+)
+garbage = st.text(st.sampled_from(list("ab#:_-.[]()=<> ,0123456789xyz")), max_size=20)
+
+
+def _moto_lexer() -> Any:
+    return ConditionExpressionParser._lex_condition_expression.__wrapped__  # type: ignore[attr-defined]
+
+
+def _outcome(text: str, item: Item) -> Any:
+    try:
+        return ("value", get_filter_expression(text, NAMES, VALUES).expr(item))
+    except Exception as error:  # what moto says of a bad expression is part of its answer
+        return ("error", type(error).__name__, str(error))
+
+
+def _moto_outcome(text: str, item: Item) -> Any:
+    patched = ConditionExpressionParser._lex_condition_expression
+    ConditionExpressionParser._lex_condition_expression = _moto_lexer()  # type: ignore[method-assign]
+    try:
+        return _outcome(text, item)
+    finally:
+        ConditionExpressionParser._lex_condition_expression = patched  # type: ignore[method-assign]
+
+
+ITEM = Item(
+    hash_key={"S": "k"},
+    range_key=None,
+    attrs={
+        "a": {"S": "xyz"},
+        "b": {"N": "2"},
+        "version": {"N": "1"},
+        "c": {"M": {"d": {"N": "1"}}},
+        "e": {"L": [{"N": "1"}]},
+    },
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=conditions | garbage)
+def test_a_condition_reads_and_decides_as_moto_s_own_lexer_makes_it(text: str) -> None:
+    assert _outcome(text, ITEM) == _moto_outcome(text, ITEM)
+    assert _outcome(text, ITEM) == _moto_outcome(text, ITEM)  # the second time, from the kept tokens
+
+
+@settings(max_examples=100, deadline=None)
+@given(text=conditions)
+def test_the_tokens_are_moto_s_and_every_lexing_gets_its_own_nodes(text: str) -> None:
+    first = ConditionExpressionParser(text, NAMES, VALUES)._lex_condition_expression()
+    second = ConditionExpressionParser(text, NAMES, VALUES)._lex_condition_expression()
+    moto = _moto_lexer()(ConditionExpressionParser(text, NAMES, VALUES))
+    assert list(first) == list(moto) == list(second)
+    assert all(a is not b and a.children is not b.children for a, b in zip(first, second, strict=True))
+
+
+def test_a_condition_is_lexed_once_per_text() -> None:
+    tokens = ConditionExpressionParser._lex_condition_expression.tokens  # type: ignore[attr-defined]
+    text = "attribute_exists(a) AND #v < :two AND b = :two"
+    get_filter_expression(text, NAMES, VALUES)
+    hits = tokens.cache_info().hits
+    assert get_filter_expression(text, NAMES, VALUES).expr(ITEM) is True
+    assert tokens.cache_info().hits == hits + 1
+
+
+def test_a_bad_text_is_refused_every_time_and_never_kept() -> None:
+    tokens = ConditionExpressionParser._lex_condition_expression.tokens  # type: ignore[attr-defined]
+    kept = tokens.cache_info().currsize
+    for _ in range(2):
+        with pytest.raises(ValueError, match="Cannot parse condition starting at"):
+            get_filter_expression("a = :one ; drop", NAMES, VALUES)
+    assert tokens.cache_info().currsize == kept
+
+
+def test_reserved_words_are_moto_s_list_and_still_refused() -> None:
+    words = ReservedKeywords.get_reserved_keywords()
+    assert list(words) == ReservedKeywords._get_reserved_keywords()
+    assert isinstance(words, list) and len(words) == 573
+    assert "NAME" in words and "name" not in words and "ORDER_ID" not in words
+    with pytest.raises(ConditionAttributeIsReservedKeyword):
+        get_filter_expression("name = :s", NAMES, VALUES)
+    assert get_filter_expression("#a = :s", NAMES, VALUES).expr(ITEM) is False
+    assert get_filter_expression("b >= :one", NAMES, VALUES).expr(ITEM) is True
+    assert Decimal(ITEM.attrs["b"].value) == 2
