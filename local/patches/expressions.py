@@ -22,7 +22,7 @@ from typing import Any
 LEXED_TEXTS = 2048  # distinct condition texts kept; an application has a few dozen
 
 
-class _WordList(list):  # type: ignore[type-arg]
+class _WordList(list[str]):
     """moto's reserved-word list, answering `in` from a set of the same (immutable) words."""
 
     def __init__(self, words: list[str]) -> None:
