@@ -51,6 +51,9 @@ elif os.environ.get("CI", "").lower() not in ("", "0", "false", "no"):
 # worker is free. The scheduler below does the grouping itself: pytest-xdist's xdist_group
 # markers have no effect with this pytest (it rewrites `item._nodeid`, which pytest 9 no longer reads).
 _ONE_WORKER_SUITES = ("e2e", "local")
+# Modules whose tests share a costly module-scoped fixture: each runs whole on one worker, so the
+# fixture is built once (test_stages_and_monitoring synthesizes two stages: about 6 s of CPU).
+MODULES_KEPT_WHOLE = ("tests/infra/test_stages_and_monitoring.py",)
 # Seconds each end-to-end module took in one run (a loaded machine's, so only their ratios
 # count); a module not listed counts as 30 s.
 E2E_SECONDS = {
@@ -98,7 +101,10 @@ def e2e_groups(tests: list[str], groups: int) -> dict[str, int]:
 
 
 def _suite_of(nodeid: str, e2e_group: dict[str, int]) -> str:
-    parts = nodeid.split("::", 1)[0].split("/")
+    module = nodeid.split("::", 1)[0]
+    if module in MODULES_KEPT_WHOLE:
+        return module
+    parts = module.split("/")
     if len(parts) > 2 and parts[0] == "tests" and parts[1] in _ONE_WORKER_SUITES:
         return f"e2e-{e2e_group.get(nodeid, 0)}" if parts[1] == "e2e" else parts[1]
     return nodeid
