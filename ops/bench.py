@@ -16,6 +16,7 @@ this machine, not AWS: use them to compare changes (a regression shows as a wors
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -35,7 +36,7 @@ import requests
 from rich.console import Console
 from rich.progress import Progress
 
-from ops.bench_moto import moto_request_cpu_on_a_scratch_table, process_cpu_seconds
+from ops.bench_moto import cpu_by_operation, moto_request_cpu_on_a_scratch_table, process_cpu_seconds
 from ops.bench_report import RESULTS_JSON, RESULTS_MD, summary, write
 from ops.checker.model import TERMINAL
 from ops.compare.model import percentile
@@ -74,7 +75,11 @@ def _decided_at(http: requests.Session, api_url: str, order_id: str, timeout: fl
 WARM_ORDERS_PER_CLIENT = 3
 
 
-def run_workload(api_url: str, flow: str, orders: int, clients: int, console: Console) -> dict[str, Any]:
+def run_workload(
+    api_url: str, flow: str, orders: int, clients: int, console: Console, moto_here: bool = False
+) -> dict[str, Any]:
+    """`orders` orders of `flow` from `clients` parallel clients, after warm ones; `moto_here` (the
+    local cloud runs in this process) adds moto's CPU per order, operation by operation."""
     http = requests.Session()
     http.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=clients))
     skus = _stock(http, api_url, clients, orders + WARM_ORDERS_PER_CLIENT * clients)
@@ -96,9 +101,16 @@ def run_workload(api_url: str, flow: str, orders: int, clients: int, console: Co
 
     latencies: list[float] = []
     outcomes: dict[str, int] = {}
+    counting: contextlib.AbstractContextManager[dict[str, list[float]]] = (
+        cpu_by_operation() if moto_here else contextlib.nullcontext({})
+    )
     cpu_before = process_cpu_seconds()
     started = time.perf_counter()
-    with Progress(console=console, transient=True) as progress, ThreadPoolExecutor(clients) as pool:
+    with (
+        counting as by_operation,
+        Progress(console=console, transient=True) as progress,
+        ThreadPoolExecutor(clients) as pool,
+    ):
         task = progress.add_task(f"{orders} {flow} orders, {clients} clients", total=orders)
         for outcome, latency in pool.map(place, range(orders)):
             latencies.append(latency)
@@ -120,6 +132,10 @@ def run_workload(api_url: str, flow: str, orders: int, clients: int, console: Co
         "p99_ms": percentile(latencies, 99) * 1000,
         "max_ms": max(latencies) * 1000,
         "outcomes": outcomes,
+        "moto_by_operation": {
+            name: {"cpu_ms_per_order": cpu_seconds / orders * 1000, "requests_per_order": count / orders}
+            for name, (cpu_seconds, count) in sorted(by_operation.items(), key=lambda entry: -entry[1][0])
+        },
     }
 
 
@@ -222,7 +238,9 @@ def main(argv: list[str] | None = None) -> int:
         try:
             with console.status("moto's CPU per DynamoDB request"):
                 results["moto_request_cpu_ms"] = moto_request_cpu_on_a_scratch_table(cloud)
-            results["orchestrated"] = run_workload(cloud.api_url, "orchestrated", args.orders, args.clients, console)
+            results["orchestrated"] = run_workload(
+                cloud.api_url, "orchestrated", args.orders, args.clients, console, moto_here=True
+            )
             # The orchestrated orders' announcements (timeline, notifications, shipping batches) are
             # still being consumed: the choreographed figures measure that path, not that backlog.
             with console.status("waiting for the local cloud to drain the orchestrated orders' events"):

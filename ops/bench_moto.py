@@ -1,13 +1,20 @@
-"""What `make bench` measures in its own process: this process's CPU, and the CPU a moto server
-running here (the local cloud's) spends per DynamoDB request of each kind."""
+"""What `make bench` measures in its own process: this process's CPU, the CPU a moto server
+running here (the local cloud's) spends per DynamoDB request of each kind, and its CPU per
+operation while a workload runs."""
 
 from __future__ import annotations
 
+import contextlib
+import re
 import resource
 import subprocess
 import sys
+import threading
+import time
 import uuid
+from collections.abc import Iterator
 from typing import Any
+from urllib.parse import parse_qs
 
 
 def process_cpu_seconds() -> float:
@@ -88,3 +95,59 @@ def moto_request_cpu(endpoint_url: str, table: str, key: str, count: int = 300) 
     if client.returncode != 0 or len(figures) != 3:
         raise RuntimeError(f"the request client failed (exit code {client.returncode})")
     return figures
+
+
+_LAMBDA_INVOKE = re.compile(r"^/2015-03-31/functions/[^/]+/invocations")
+
+
+def operation_of(handler: Any) -> str:
+    """ "service Operation" of a request moto's server answered (its signature names the service)."""
+    headers = handler.headers
+    scope = (headers.get("Authorization") or "").split("Credential=", 1)[-1].split("/")
+    service = scope[3] if len(scope) > 3 else "?"
+    target = headers.get("X-Amz-Target")
+    if target:
+        return f"{service} {target.rsplit('.', 1)[-1]}"
+    path = handler.path or ""
+    if _LAMBDA_INVOKE.match(path):
+        return f"{service} Invoke"
+    body = getattr(handler, "environ", {}).get("wsgi.input")
+    action = parse_qs(body.getvalue().decode("utf-8", "replace")).get("Action") if body is not None else None
+    return f"{service} {action[0]}" if action else f"{service} {handler.command} {path.split('?')[0][:40]}"
+
+
+@contextlib.contextmanager
+def cpu_by_operation() -> Iterator[dict[str, list[float]]]:
+    """While the block runs, the CPU seconds moto's server threads spend per operation (and the
+    requests' count): {"dynamodb PutItem": [cpu_seconds, count], ...}. Each request is timed on
+    its own thread's clock, so the other threads' work (and waiting for the GIL) is left out."""
+    from local.moto_server import KeepAliveRequestHandler
+
+    figures: dict[str, list[float]] = {}
+    lock = threading.Lock()
+    original_parse, original_run = KeepAliveRequestHandler.parse_request, KeepAliveRequestHandler.run_wsgi
+
+    # From the request line read to the answer written (a connection's thread waits in between).
+    def parse_request(self: Any) -> bool:
+        self.cpu_started = time.thread_time()
+        return original_parse(self)
+
+    def run_wsgi(self: Any) -> None:
+        try:
+            original_run(self)
+        finally:
+            started = self.__dict__.pop("cpu_started", None)
+            if started is not None:
+                spent, name = time.thread_time() - started, operation_of(self)
+                with lock:
+                    entry = figures.setdefault(name, [0.0, 0])
+                    entry[0] += spent
+                    entry[1] += 1
+
+    KeepAliveRequestHandler.parse_request = parse_request  # type: ignore[method-assign]
+    KeepAliveRequestHandler.run_wsgi = run_wsgi  # type: ignore[method-assign]
+    try:
+        yield figures
+    finally:
+        KeepAliveRequestHandler.parse_request = original_parse  # type: ignore[method-assign]
+        KeepAliveRequestHandler.run_wsgi = original_run  # type: ignore[method-assign]

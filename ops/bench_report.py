@@ -87,6 +87,13 @@ FIGURES = (
         False,
         0,
     ),
+    Figure(
+        "orchestrated: of which moto's server, CPU ms per order (all its requests)",
+        "ms",
+        lambda r: sum(o["cpu_ms_per_order"] for o in r["orchestrated"]["moto_by_operation"].values()) or None,
+        False,
+        0,
+    ),
     Figure("orchestrated: p99 ms to the answer", "ms", lambda r: r["orchestrated"]["p99_ms"], False, 1000),
     Figure("choreographed: orders/s", "/s", lambda r: r["choreographed"]["orders_per_second"], True, 0),
     Figure("choreographed: p99 ms to a terminal status", "ms", lambda r: r["choreographed"]["p99_ms"], False, 2000),
@@ -135,6 +142,38 @@ def summary(results: dict[str, Any], previous: dict[str, Any] | None) -> Table:
     return table
 
 
+def moto_section(workload: dict[str, Any], shown: int = 12) -> list[str]:
+    """moto's CPU per order, operation by operation (the operations costing most first)."""
+    by_operation = workload.get("moto_by_operation") or {}
+    if not by_operation:
+        return []
+    total = sum(o["cpu_ms_per_order"] for o in by_operation.values())
+    requests = sum(o["requests_per_order"] for o in by_operation.values())
+    lines = [
+        f"## moto's server on the {workload['flow']} path: CPU per order by operation",
+        "",
+        f"{requests:.1f} requests and {total:.1f} ms of moto's CPU per order, each request timed on its",
+        "own thread's clock (the orders' events included: relay, bus, consumers).",
+        "",
+        "| operation | requests per order | CPU ms per order | CPU ms per request | share |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    ranked = sorted(by_operation.items(), key=lambda entry: -entry[1]["cpu_ms_per_order"])
+    for name, o in ranked[:shown]:
+        per_request = o["cpu_ms_per_order"] / o["requests_per_order"] if o["requests_per_order"] else 0.0
+        lines.append(
+            f"| {name} | {o['requests_per_order']:.2f} | {o['cpu_ms_per_order']:.1f} | {per_request:.2f} | "
+            f"{o['cpu_ms_per_order'] / total:.0%} |"
+        )
+    if len(ranked) > shown:
+        rest = ranked[shown:]
+        lines.append(
+            f"| {len(rest)} others | {sum(o['requests_per_order'] for _, o in rest):.2f} | "
+            f"{sum(o['cpu_ms_per_order'] for _, o in rest):.1f} | | |"
+        )
+    return [*lines, ""]
+
+
 def _workload_section(w: dict[str, Any], what: str) -> list[str]:
     outcomes = ", ".join(f"{k}×{v}" for k, v in sorted(w["outcomes"].items()))
     return [
@@ -151,7 +190,13 @@ def _workload_section(w: dict[str, Any], what: str) -> list[str]:
 
 
 # The sections this command writes; every other section of docs/benchmarks.md is kept as it is.
-OWN_SECTIONS = ("## Figures", "## Orchestrated path", "## Choreographed path", "## Cold start per function")
+OWN_SECTIONS = (
+    "## Figures",
+    "## Orchestrated path",
+    "## moto's server on the",
+    "## Choreographed path",
+    "## Cold start per function",
+)
 
 
 def other_sections(path: Path) -> str:
@@ -196,6 +241,7 @@ def render(results: dict[str, Any], previous: dict[str, Any] | None) -> str:
         "ChargePayment, ConfirmOrder; the latency is the HTTP answer's. Both paths are measured after 3\n"
         "warm orders per client, so their functions have scaled out to the clients' concurrency.",
     )
+    lines += moto_section(results["orchestrated"])
     lines += _workload_section(
         results["choreographed"],
         "Each order: HTTP (202) → orders table → stream → relay → bus → inventory → payments (its\n"

@@ -125,3 +125,57 @@ def test_moto_request_cpu_counts_this_process_for_each_kind_of_request(moto_serv
     items = boto3.client("dynamodb", endpoint_url=moto_server).scan(TableName="bench-table")["Items"]
     assert len(items) == 21  # the first item, updated 20 times, and 20 conditional puts
     assert {item["version"]["N"] for item in items if "version" in item} == {"20"}
+
+
+def test_moto_cpu_by_operation_names_each_request_a_local_moto_server_answers() -> None:
+    import boto3
+
+    from local.moto_server import MotoServer
+    from ops.bench_moto import cpu_by_operation
+
+    server = MotoServer(port=0)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    options = {"endpoint_url": endpoint, "region_name": "us-east-1"}
+    try:
+        dynamodb, sns, awslambda = (boto3.client(s, **options) for s in ("dynamodb", "sns", "lambda"))
+        dynamodb.create_table(
+            TableName="t",
+            KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        with cpu_by_operation() as figures:
+            for i in range(3):
+                dynamodb.put_item(TableName="t", Item={"k": {"S": str(i)}})
+            dynamodb.get_item(TableName="t", Key={"k": {"S": "0"}})
+            sns.list_topics()
+            awslambda.list_functions()
+        dynamodb.get_item(TableName="t", Key={"k": {"S": "1"}})  # after the block: not counted
+    finally:
+        server.stop()
+    counts = {name: count for name, (_, count) in figures.items()}
+    assert counts == {
+        "dynamodb PutItem": 3,
+        "dynamodb GetItem": 1,
+        "sns ListTopics": 1,
+        "lambda GET /2015-03-31/functions": 1,
+    }
+    assert all(cpu > 0 for cpu, _ in figures.values())
+
+
+def test_the_page_shows_moto_s_cpu_per_order_by_operation() -> None:
+    by_operation = {
+        "dynamodb PutItem": {"cpu_ms_per_order": 20.0, "requests_per_order": 10.0},
+        "events PutEvents": {"cpu_ms_per_order": 10.0, "requests_per_order": 5.0},
+    }
+    results = _results(5.0, 900.0, 1.2)
+    results["orchestrated"]["moto_by_operation"] = by_operation
+    section = "\n".join(bench_report.moto_section(results["orchestrated"]))
+    assert "15.0 requests and 30.0 ms of moto's CPU per order" in section
+    assert "| dynamodb PutItem | 10.00 | 20.0 | 2.00 | 67% |" in section
+    assert section.index("PutItem") < section.index("PutEvents")
+    rows = bench_report.rows(results, None)
+    assert _row(rows, "orchestrated: of which moto's server")[2] == "30"
+    assert bench_report.moto_section(_results(5.0, 900.0, 1.2)["orchestrated"]) == []
