@@ -1,10 +1,16 @@
-"""DynamoDB condition expressions read once per text, reserved words looked up in a set.
+"""DynamoDB condition and update expressions read once per text, reserved words looked up in a set.
 
 moto parses a request's ConditionExpression two or three times (the request's validation, the
 condition check, TransactWriteItems' own check), and every parse starts by lexing the text with
 six regular expressions tried at every position: about a third of the parse, and a tenth of a
 conditional write's CPU. The tokens depend on the text alone, so they are kept per text
 (`lexed`); each parse gets fresh nodes, so nothing a parse builds is shared with another.
+
+An UpdateExpression is parsed twice per UpdateItem (the request's validation, then the update)
+and twice per transaction's Update: tokenizing and parsing were a quarter of an UpdateItem's CPU.
+The tree moto builds is only read after that - by `find_clauses`, and by the validator, which
+works on its own deep copy of it and is what the update executes - so one tree per text is
+kept (`UpdateExpressionParser.make`) and shared.
 
 Every attribute name in an expression is also checked against DynamoDB's 573 reserved words
 by a scan of moto's list; the list stays (same contents, same order) and answers `in` from a
@@ -19,7 +25,7 @@ import functools
 from collections import deque
 from typing import Any
 
-LEXED_TEXTS = 2048  # distinct condition texts kept; an application has a few dozen
+LEXED_TEXTS = 2048  # distinct condition / update texts kept; an application has a few dozen
 
 
 class _WordList(list[str]):
@@ -63,3 +69,23 @@ def patch() -> None:
 
     lexed.tokens = tokens  # type: ignore[attr-defined]
     ConditionExpressionParser._lex_condition_expression = lexed  # type: ignore[method-assign]
+    _parse_update_expressions_once()
+
+
+def _parse_update_expressions_once() -> None:
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    original_make = UpdateExpressionParser.make.__func__  # type: ignore[attr-defined]
+
+    @functools.lru_cache(maxsize=LEXED_TEXTS)
+    def parsed(text: str) -> Any:
+        return original_make(UpdateExpressionParser, text)
+
+    @functools.wraps(original_make)
+    def make(cls: Any, expression_str: Any) -> Any:
+        if cls is not UpdateExpressionParser or not isinstance(expression_str, str):
+            return original_make(cls, expression_str)
+        return parsed(expression_str)
+
+    make.parsed = parsed  # type: ignore[attr-defined]
+    UpdateExpressionParser.make = classmethod(make)  # type: ignore[method-assign,assignment]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from local import patches
@@ -116,3 +117,103 @@ def test_reserved_words_are_moto_s_list_and_still_refused() -> None:
     assert get_filter_expression("#a = :s", NAMES, VALUES).expr(ITEM) is False
     assert get_filter_expression("b >= :one", NAMES, VALUES).expr(ITEM) is True
     assert Decimal(ITEM.attrs["b"].value) == 2
+
+
+UPDATE_NAMES = {"#a": "a", "#n": "n", "#l": "l", "#m": "m"}
+UPDATE_VALUES = {":s": {"S": "x"}, ":one": {"N": "1"}, ":list": {"L": [{"N": "2"}]}, ":set": {"SS": ["p", "q"]}}
+set_actions = st.sampled_from(
+    [
+        "#a = :s",
+        "#n = #n + :one",
+        "#n = if_not_exists(#n, :one) + :one",
+        "#l = list_append(if_not_exists(#l, :list), :list)",
+        "#m.k = :s",
+        "b = :one",
+    ]
+)
+update_texts = st.builds(
+    lambda sets, remove, add: (
+        " ".join(
+            part
+            for part in (
+                f"SET {', '.join(dict.fromkeys(sets))}" if sets else "",
+                "REMOVE c" if remove else "",
+                "ADD #t :set" if add else "",
+            )
+            if part
+        )
+        or "SET #a = :s"
+    ),
+    st.lists(set_actions, max_size=3),
+    st.booleans(),
+    st.booleans(),
+) | st.text(st.sampled_from(list("SETREMOVADab#:=+, ()")), max_size=18)
+
+
+def _tree(node: Any) -> Any:
+    """A parsed update expression as plain data (type, then children or value), parents left out."""
+    children = getattr(node, "children", None)
+    if children is None:
+        return repr(node)
+    return (type(node).__name__, [_tree(child) for child in children])
+
+
+@pytest.fixture(scope="module")
+def dynamodb() -> Any:
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws():
+        yield boto3.client("dynamodb", region_name="us-east-1")
+
+
+def _update_outcomes(client: Any, texts: list[str]) -> list[Any]:
+    """Each text applied in turn to one item of a new table: the items after, or the errors."""
+    table = f"t{uuid.uuid4().hex}"
+    client.create_table(
+        TableName=table,
+        KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    client.put_item(TableName=table, Item={"k": {"S": "1"}, "n": {"N": "5"}, "m": {"M": {}}, "c": {"S": "old"}})
+    outcomes = []
+    for text in texts:
+        names = {k: v for k, v in {**UPDATE_NAMES, "#t": "t"}.items() if k in text}
+        values = {k: v for k, v in UPDATE_VALUES.items() if k in text}
+        request: dict[str, Any] = {"TableName": table, "Key": {"k": {"S": "1"}}, "UpdateExpression": text}
+        request.update({"ExpressionAttributeNames": names} if names else {})
+        request.update({"ExpressionAttributeValues": values} if values else {})
+        try:
+            outcomes.append(client.update_item(**request, ReturnValues="ALL_NEW")["Attributes"])
+        except Exception as error:
+            outcomes.append((type(error).__name__, str(error)))
+    outcomes.append(client.get_item(TableName=table, Key={"k": {"S": "1"}})["Item"])
+    client.delete_table(TableName=table)
+    return outcomes
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(texts=st.lists(update_texts, min_size=1, max_size=4))
+def test_updates_apply_and_fail_as_with_moto_s_own_parser(dynamodb: Any, texts: list[str]) -> None:
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    kept = UpdateExpressionParser.make
+    mine = _update_outcomes(dynamodb, texts)
+    UpdateExpressionParser.make = classmethod(kept.__func__.__wrapped__)  # type: ignore[method-assign]
+    try:
+        moto = _update_outcomes(dynamodb, texts)
+    finally:
+        UpdateExpressionParser.make = kept  # type: ignore[method-assign]
+    assert mine == moto
+
+
+def test_a_kept_update_tree_is_shared_and_never_changed_by_the_updates_that_use_it(dynamodb: Any) -> None:
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    text = "SET #n = if_not_exists(#n, :one) + :one, #a = :s REMOVE c"
+    tree = UpdateExpressionParser.make(text)
+    before = _tree(tree)
+    _update_outcomes(dynamodb, [text, text])
+    assert UpdateExpressionParser.make(text) is tree
+    assert _tree(tree) == before
