@@ -73,9 +73,11 @@ def patch() -> None:
 
 
 def _parse_update_expressions_once() -> None:
-    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+    import importlib
 
-    original_make = UpdateExpressionParser.make.__func__  # type: ignore[attr-defined]
+    # moto's parsing modules are untyped (`# type: ignore` at their top)
+    UpdateExpressionParser: Any = importlib.import_module("moto.dynamodb.parsing.expressions").UpdateExpressionParser
+    original_make = UpdateExpressionParser.make.__func__
 
     @functools.lru_cache(maxsize=LEXED_TEXTS)
     def parsed(text: str) -> Any:
@@ -88,4 +90,4 @@ def _parse_update_expressions_once() -> None:
         return parsed(expression_str)
 
     make.parsed = parsed  # type: ignore[attr-defined]
-    UpdateExpressionParser.make = classmethod(make)  # type: ignore[method-assign,assignment]
+    UpdateExpressionParser.make = classmethod(make)
