@@ -158,13 +158,10 @@ def _tree(node: Any) -> Any:
     return (type(node).__name__, [_tree(child) for child in children])
 
 
-@pytest.fixture(scope="module")
-def dynamodb() -> Any:
-    import boto3
-    from moto import mock_aws
-
-    with mock_aws():
-        yield boto3.client("dynamodb", region_name="us-east-1")
+@pytest.fixture
+def dynamodb(cloud: Any) -> Any:
+    """The session's local cloud (mock_aws here would reset the moto state it shares)."""
+    return cloud.client("dynamodb")
 
 
 def _update_outcomes(client: Any, texts: list[str]) -> list[Any]:
