@@ -137,7 +137,12 @@ def test_moto_cpu_by_operation_names_each_request_a_local_moto_server_answers() 
     server.start()
     host, port = server.get_host_and_port()
     endpoint = f"http://{host}:{port}"
-    options = {"endpoint_url": endpoint, "region_name": "us-east-1"}
+    options = {
+        "endpoint_url": endpoint,
+        "region_name": "us-east-1",
+        "aws_access_key_id": "bench",
+        "aws_secret_access_key": "bench",
+    }
     try:
         dynamodb, sns, awslambda = (boto3.client(s, **options) for s in ("dynamodb", "sns", "lambda"))
         dynamodb.create_table(
