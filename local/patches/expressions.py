@@ -1,4 +1,5 @@
-"""DynamoDB condition and update expressions read once per text, reserved words looked up in a set.
+"""DynamoDB condition and update expressions read once per text, reserved words looked up in a set,
+items sized once.
 
 moto parses a request's ConditionExpression two or three times (the request's validation, the
 condition check, TransactWriteItems' own check), and every parse starts by lexing the text with
@@ -16,7 +17,12 @@ Every attribute name in an expression is also checked against DynamoDB's 573 res
 by a scan of moto's list; the list stays (same contents, same order) and answers `in` from a
 set of the same words.
 
-Both are checked against moto's own parser in tests/local/test_speed_patches.py.
+An item moto builds (every PutItem, every transaction's Put) checks DynamoDB's size limit as each
+attribute goes in by re-measuring every attribute already there: quadratic in the attributes,
+and a seventh of a PutItem of the app's items. Attributes only add to the size as an item is
+built, so the running total is kept instead: the same limit, raised at the same attribute.
+
+All are checked against moto's own code in tests/local/test_expression_patches.py.
 """
 
 from __future__ import annotations
@@ -70,6 +76,38 @@ def patch() -> None:
     lexed.tokens = tokens  # type: ignore[attr-defined]
     ConditionExpressionParser._lex_condition_expression = lexed  # type: ignore[method-assign]
     _parse_update_expressions_once()
+    _size_items_once()
+
+
+ITEM_SIZE_LIMIT = 405000  # moto's LimitedSizeDict's (DynamoDB's 400 KB, as moto measured it)
+
+
+def _size_items_once() -> None:
+    from moto.dynamodb.exceptions import ItemSizeTooLarge
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+    from moto.dynamodb.models.utilities import bytesize
+
+    original_init = Item.__init__
+
+    @functools.wraps(original_init)
+    def __init__(self: Any, hash_key: Any, range_key: Any, attrs: dict[str, Any]) -> None:
+        if type(attrs) is not dict or not all(type(key) is str for key in attrs):
+            return original_init(self, hash_key, range_key, attrs)
+        self.hash_key = hash_key
+        self.range_key = range_key
+        converted: dict[str, Any] = {}
+        size = 0
+        for key, value in attrs.items():
+            converted[key] = attribute = DynamoType(value)
+            size += bytesize(key) + attribute.size()
+            if size > ITEM_SIZE_LIMIT:
+                raise ItemSizeTooLarge
+        self.attrs = LimitedSizeDict()
+        dict.update(self.attrs, converted)  # checked above, as LimitedSizeDict checks each one
+
+    __init__.sized_once = True  # type: ignore[attr-defined]
+    if not getattr(original_init, "sized_once", False):
+        Item.__init__ = __init__  # type: ignore[method-assign]
 
 
 def _parse_update_expressions_once() -> None:

@@ -214,3 +214,56 @@ def test_a_kept_update_tree_is_shared_and_never_changed_by_the_updates_that_use_
     _update_outcomes(dynamodb, [text, text])
     assert UpdateExpressionParser.make(text) is tree
     assert _tree(tree) == before
+
+
+scalars = st.one_of(
+    st.builds(lambda s: {"S": s}, st.text(max_size=8)),
+    st.builds(lambda n: {"N": str(n)}, st.integers(-(10**6), 10**6)),
+    st.builds(lambda b: {"BOOL": b}, st.booleans()),
+    st.just({"NULL": True}),
+    st.builds(lambda ss: {"SS": sorted(ss)}, st.sets(st.text(min_size=1, max_size=4), min_size=1, max_size=3)),
+)
+attribute_values = st.recursive(
+    scalars,
+    lambda inner: (
+        st.builds(lambda items: {"L": items}, st.lists(inner, max_size=3))
+        | st.builds(lambda m: {"M": m}, st.dictionaries(st.text(max_size=5), inner, max_size=3))
+    ),
+    max_leaves=8,
+)
+big_strings = st.builds(lambda n: {"S": "x" * n}, st.integers(90_000, 210_000))
+
+
+def _built(init: Any, attrs: dict[str, Any]) -> Any:
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+
+    item = Item.__new__(Item)
+    try:
+        init(item, DynamoType({"S": "k"}), None, attrs)
+    except Exception as error:
+        return ("error", type(error).__name__)
+    return ("item", type(item.attrs).__name__, item.to_json(), item.size())
+
+
+@settings(max_examples=150, deadline=None)
+@given(attrs=st.dictionaries(st.text(min_size=1, max_size=6), attribute_values | big_strings, max_size=6))
+def test_an_item_is_built_and_its_size_limit_kept_as_moto_does(attrs: dict[str, Any]) -> None:
+    from moto.dynamodb.models.dynamo_type import Item
+
+    assert _built(Item.__init__, attrs) == _built(Item.__init__.__wrapped__, attrs)  # type: ignore[attr-defined]
+
+
+def test_an_item_over_the_limit_is_refused_and_one_under_it_kept_and_still_checked() -> None:
+    from moto.dynamodb.exceptions import ItemSizeTooLarge
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+
+    over = {"a": {"S": "x" * 200_000}, "b": {"S": "y" * 200_000}, "c": {"S": "z" * 10_000}}
+    assert _built(Item.__init__, over) == ("error", "ItemSizeTooLarge")
+    for size in (404_997, 404_998):  # moto's limit: 405,000 bytes, names included
+        edge = {"b": {"N": "1"}, "a": {"S": "x" * size}}
+        assert _built(Item.__init__, edge) == _built(Item.__init__.__wrapped__, edge)  # type: ignore[attr-defined]
+    assert _built(Item.__init__, {"b": {"N": "1"}, "a": {"S": "x" * 404_997}})[0] == "item"
+    assert _built(Item.__init__, {"b": {"N": "1"}, "a": {"S": "x" * 404_998}})[0] == "error"
+    item = Item(DynamoType({"S": "k"}), None, {"a": {"S": "x" * 200_000}, "b": {"N": "1"}})
+    with pytest.raises(ItemSizeTooLarge):  # the attributes still check what goes in later
+        item.attrs["c"] = DynamoType({"S": "z" * 210_000})
