@@ -1,5 +1,5 @@
 """EventBridge: Lambda, Step Functions and SNS targets go to the runner; DISABLED and schedule-only rules
-deliver nothing; events carry `account`.
+deliver nothing; events carry `account`; an event is flattened once for all the rules it meets.
 """
 
 from __future__ import annotations
@@ -59,6 +59,35 @@ def patch() -> None:
         return None
 
     Rule.send_to_targets = send_to_targets  # type: ignore[method-assign]
+    _flatten_each_event_once()
+
+
+FLATTENED_EVENTS = 256  # distinct events kept flattened (PutEvents meets every rule with each)
+
+
+def _flatten_each_event_once() -> None:
+    """moto matches an event against a rule by copying it through JSON and flattening it, for every
+    rule on the bus (twice for a rule that matches: this module's check, then moto's): a fifth of a
+    PutEvents. The flattened event depends only on the event's JSON text and the match only reads
+    it, so it is kept per text. Checked against moto's matching in tests/local/test_expression_patches.py."""
+    from moto.events.models import EventPattern
+
+    original = EventPattern.matches_event
+    if hasattr(original, "flattened"):
+        return
+
+    @functools.lru_cache(maxsize=FLATTENED_EVENTS)
+    def flattened(text: str) -> dict[str, Any]:
+        return EventPattern._flatten_dict(json.loads(text))
+
+    @functools.wraps(original)
+    def matches_event(self: Any, event: Any) -> bool:
+        if not self._pattern:
+            return True
+        return bool(self._does_event_match(flattened(json.dumps(event)), self._pattern))
+
+    matches_event.flattened = flattened  # type: ignore[attr-defined]
+    EventPattern.matches_event = matches_event  # type: ignore[method-assign]
 
 
 def _arn_service(arn: str) -> str:

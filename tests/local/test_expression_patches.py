@@ -267,3 +267,50 @@ def test_an_item_over_the_limit_is_refused_and_one_under_it_kept_and_still_check
     item = Item(DynamoType({"S": "k"}), None, {"a": {"S": "x" * 200_000}, "b": {"N": "1"}})
     with pytest.raises(ItemSizeTooLarge):  # the attributes still check what goes in later
         item.attrs["c"] = DynamoType({"S": "z" * 210_000})
+
+
+event_values = st.one_of(st.integers(0, 3), st.sampled_from(["a", "b", "1.0.0.1"]), st.booleans(), st.none())
+events = st.fixed_dictionaries(
+    {
+        "source": st.sampled_from(["orderflow.orders", "orderflow.payments"]),
+        "detail-type": st.sampled_from(["OrderPlaced", "PaymentFailed"]),
+        "detail": st.dictionaries(
+            st.sampled_from(["x", "y", "z"]),
+            event_values | st.lists(event_values, max_size=2) | st.dictionaries(st.sampled_from(["k"]), event_values),
+            max_size=3,
+        ),
+    }
+)
+filters = st.lists(
+    event_values
+    | st.sampled_from(
+        [{"exists": True}, {"exists": False}, {"prefix": "a"}, {"numeric": [">", 1]}, {"anything-but": "a"}]
+    ),
+    min_size=1,
+    max_size=2,
+)
+patterns = st.fixed_dictionaries(
+    {},
+    optional={
+        "source": st.lists(st.sampled_from(["orderflow.orders", "orderflow.payments"]), min_size=1, max_size=2),
+        "detail": st.dictionaries(
+            st.sampled_from(["x", "y", "z"]), filters | st.fixed_dictionaries({"k": filters}), max_size=2
+        ),
+    },
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(event=events, pattern_list=st.lists(patterns, min_size=1, max_size=4))
+def test_an_event_meets_every_rule_as_moto_matches_it(
+    event: dict[str, Any], pattern_list: list[dict[str, Any]]
+) -> None:
+    import json
+
+    from moto.events.models import EventPattern
+
+    moto_matches = EventPattern.matches_event.__wrapped__  # type: ignore[attr-defined]
+    for pattern in pattern_list:
+        rule_pattern = EventPattern(json.dumps(pattern), pattern)
+        assert rule_pattern.matches_event(event) == moto_matches(rule_pattern, event)
+    assert EventPattern(None, {}).matches_event(event) is True
