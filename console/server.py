@@ -19,7 +19,7 @@ from botocore.credentials import Credentials
 
 from console import PREFIX, STATIC
 from local.apigateway_http import ApiRequest, static_files
-from local.background_server import BackgroundServer
+from local.background_server import BackgroundServer, PromptAnswers
 from ops import api
 
 FORWARDED_HEADERS = ("Content-Type", "Idempotency-Key", "If-Match", "If-None-Match", "X-Correlation-Id")
@@ -63,21 +63,15 @@ class ConsoleServer(BackgroundServer):
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         console = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(PromptAnswers):
             protocol_version = "HTTP/1.1"
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
             def _answer(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
-                self.send_response(status)
-                for name, value in headers:
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                        self.wfile.write(body)
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self.answer(status, [*headers, ("Content-Length", str(len(body)))], body, self.command != "HEAD")
 
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)

@@ -7,21 +7,21 @@ import json
 import logging
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from local.apigateway import ApiGateway
 from local.apigateway_errors import INTERNAL_ERROR
 from local.apigateway_http import ApiRequest, ApiResponse, MountHandler, header_maps
-from local.background_server import BackgroundServer
+from local.background_server import BackgroundServer, PromptAnswers
 
 log = logging.getLogger("local.apigateway")
 
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 
 
-class _RequestHandler(BaseHTTPRequestHandler):
+class _RequestHandler(PromptAnswers):
     protocol_version = "HTTP/1.1"
     server_version = "LocalApiGateway"
     sys_version = ""
@@ -86,14 +86,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
             except Exception:
                 log.exception("the local API failed on %s %s", self.command, self.path)
                 response = ApiResponse(500, [("Content-Type", "application/json")], json.dumps(INTERNAL_ERROR).encode())
-        self.send_response(response.status)
-        for name, value in response.headers:
-            self.send_header(name, value)
-        payload = b"" if self.command == "HEAD" else response.body
-        self.send_header("Content-Length", str(len(response.body)))
-        self.end_headers()
+        headers = [*response.headers, ("Content-Length", str(len(response.body)))]
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            self.wfile.write(payload)
+            self.answer(response.status, headers, response.body, send_body=self.command != "HEAD")
         log.info("%s %s -> %d (%.0f ms)", self.command, self.path, response.status, (time.monotonic() - started) * 1000)
 
     def _mounted(self, mount: MountHandler, body: bytes) -> ApiResponse:

@@ -2,9 +2,46 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import threading
-from http.server import ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Self
+
+
+class PromptAnswers(BaseHTTPRequestHandler):
+    """A request handler whose answers leave at once.
+
+    http.server writes the status line and headers, then the body, as two segments, and leaves
+    Nagle's algorithm on: the body waited for the client to acknowledge the headers, and a
+    client on a kept-alive connection acknowledges late (delayed ACK). Every answer of the local
+    API took 40 ms more than its work (52 ms against 7 ms for a 404). Here the connection has
+    TCP_NODELAY, and an answer goes out in one write.
+    """
+
+    def setup(self) -> None:
+        super().setup()
+        with contextlib.suppress(OSError):
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def answer(self, status: int, headers: list[tuple[str, str]], body: bytes, send_body: bool = True) -> None:
+        """send_response, send_header for each of `headers`, end_headers and the body, in one write."""
+        self.log_request(status)
+        reason = self.responses[status][0] if status in self.responses else ""
+        lines = [
+            f"{self.protocol_version} {status} {reason}",
+            f"Server: {self.version_string()}",
+            f"Date: {self.date_time_string()}",
+        ]
+        for name, value in headers:
+            lines.append(f"{name}: {value}")
+            if name.lower() == "connection":  # as send_header reads it
+                if value.lower() == "close":
+                    self.close_connection = True
+                elif value.lower() == "keep-alive":
+                    self.close_connection = False
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "strict")
+        self.wfile.write(head + body if send_body else head)
 
 
 class BackgroundServer:
