@@ -23,7 +23,7 @@ unexport PYTHONDONTWRITEBYTECODE
 # cdk.json's app is `python3 app.py`: the project's virtualenv comes first, as when it is activated.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help chromium test test-fast fuzz local synth deploy destroy lint format typecheck nag cfn-lint bench chaos compare check redrive replay schemas catalog clean
+.PHONY: help chromium test test-fast fuzz local synth deploy destroy lint format typecheck nag cfn-lint bench bench-pairs chaos compare check redrive replay schemas catalog clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -87,6 +87,10 @@ cfn-lint: synth ## cfn-lint the synthesized template
 
 bench: $(STAMP) ## the speed figures in one run beside the previous run's: make local start-up, both paths' throughput and latency on the local cloud, every cold start (ARGS=--suite also times make test) -> docs/benchmarks.md
 	$(PY) -m ops.bench $(ARGS)
+
+bench-pairs: $(STAMP) ## what a change did, on a machine that drifts: the orchestrated workload on revision AGAINST and on this tree, alternating (AGAINST=<commit> PAIRS=3 ORDERS=100)
+	@test -n "$(AGAINST)" || { echo "usage: make bench-pairs AGAINST=<commit> [PAIRS=3] [ORDERS=100]" >&2; exit 2; }
+	$(PY) -m ops.bench_pairs --against "$(AGAINST)" --pairs $(or $(PAIRS),3) --orders $(or $(ORDERS),100)
 
 chaos: $(STAMP) ## orders on both paths under every failure class and an outage; redrive, reconciler, invariant checker (ARGS="--orders 300 --failure-rate 0.2")
 	$(PY) -m ops.chaos $(ARGS)
