@@ -24,10 +24,19 @@ class PromptAnswers(BaseHTTPRequestHandler):
         with contextlib.suppress(OSError):
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-    def answer(self, status: int, headers: list[tuple[str, str]], body: bytes, send_body: bool = True) -> None:
-        """send_response, send_header for each of `headers`, end_headers and the body, in one write."""
+    def answer(
+        self,
+        status: int,
+        headers: list[tuple[str, str]],
+        body: bytes,
+        send_body: bool = True,
+        reason: str | None = None,
+    ) -> None:
+        """send_response (with `reason`, else the status's own), send_header for each of `headers`,
+        end_headers and the body, in one write."""
         self.log_request(status)
-        reason = self.responses[status][0] if status in self.responses else ""
+        if reason is None:
+            reason = self.responses[status][0] if status in self.responses else ""
         lines = [
             f"{self.protocol_version} {status} {reason}",
             f"Server: {self.version_string()}",

@@ -25,6 +25,8 @@ from typing import Any
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from local.background_server import PromptAnswers
+
 log = logging.getLogger("local.moto_server")
 
 # Headers that describe one connection, not the answer: this server sets its own.
@@ -32,8 +34,9 @@ _HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "conte
 IDLE_SECONDS = 300.0  # an idle connection is closed after this long (the client reconnects)
 
 
-class KeepAliveRequestHandler(MotoRequestHandler):
-    """moto's request handler, answering over a connection that stays open for the next request."""
+class KeepAliveRequestHandler(PromptAnswers, MotoRequestHandler):
+    """moto's request handler, answering over a connection that stays open for the next request
+    (TCP_NODELAY, each answer in one write: PromptAnswers)."""
 
     protocol_version = "HTTP/1.1"
     timeout = IDLE_SECONDS
@@ -41,8 +44,6 @@ class KeepAliveRequestHandler(MotoRequestHandler):
     def setup(self) -> None:
         super().setup()
         self.server.connections.add(self.connection)  # type: ignore[attr-defined]
-        with contextlib.suppress(OSError):
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def finish(self) -> None:
         self.server.connections.discard(self.connection)  # type: ignore[attr-defined]
@@ -87,30 +88,23 @@ class KeepAliveRequestHandler(MotoRequestHandler):
         self._answer(answer["status"], answer["headers"], content)
 
     def _answer(self, status: str, headers: list[tuple[str, str]], content: bytes) -> None:
-        """The status line, the headers and the body in one write (one segment for a small answer)."""
         code_text, _, reason = status.partition(" ")
         code = int(code_text)
-        self.log_request(code)
         if self.request_version == "HTTP/0.9":
+            self.log_request(code)
             self.wfile.write(content)
             return
-        lines = [
-            f"{self.protocol_version} {code} {reason}",
-            f"Server: {self.version_string()}",
-            f"Date: {self.date_time_string()}",
-        ]
-        lines += [f"{key}: {value}" for key, value in headers if key.lower() not in _HOP_BY_HOP]
+        kept = [(key, value) for key, value in headers if key.lower() not in _HOP_BY_HOP]
         bodiless = self.command == "HEAD" or code in (204, 304) or 100 <= code < 200
         if not bodiless:
-            lines.append(f"Content-Length: {len(content)}")
+            kept.append(("Content-Length", str(len(content))))
         elif self.command == "HEAD":
             given = next((v for k, v in headers if k.lower() == "content-length"), None)
             if given is not None:
-                lines.append(f"Content-Length: {given}")
+                kept.append(("Content-Length", given))
         if self.close_connection:
-            lines.append("Connection: close")
-        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "strict")
-        self.wfile.write(head if bodiless or not content else head + content)
+            kept.append(("Connection", "close"))
+        self.answer(code, kept, content, send_body=not bodiless, reason=reason)
         self.wfile.flush()
 
 
