@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from aws_cdk.assertions import Match, Template
+from aws_cdk.assertions import Match
 
 from cdk.retries import DYNAMODB_TRANSIENT_ERRORS, LAMBDA_SERVICE_ERRORS, TRANSIENT_ERRORS
 
@@ -283,28 +283,6 @@ def test_consumers_off_the_critical_path_batch_and_the_others_do_not(synthesized
         assert windows[on_the_path] == 0, on_the_path
 
 
-def _windows(template: dict) -> dict[str, int]:
-    return {
-        mapping["Properties"]["FunctionName"]["Ref"].split("Function")[0]: mapping["Properties"].get(
-            "MaximumBatchingWindowInSeconds", 0
-        )
-        for mapping in template["Resources"].values()
-        if mapping["Type"] == "AWS::Lambda::EventSourceMapping" and "StartingPosition" not in mapping["Properties"]
-    }
-
-
-def _batching_windows_are_2_s_deployed_and_the_test_stacks_shorter_one(synthesized, deployed):
-    from tests.support.stack_context import BATCHING_WINDOW_SECONDS
-
-    ours, theirs = _windows(synthesized.template_json), _windows(deployed)
-    assert ours.keys() == theirs.keys()
-    batching = {name for name, window in theirs.items() if window}
-    assert batching == {"OrdersTimeline", "ShippingConsumer", "NotificationsConsumer"}
-    assert {theirs[name] for name in batching} == {2}
-    assert {ours[name] for name in batching} == {BATCHING_WINDOW_SECONDS}
-    assert all(ours[name] == 0 for name in ours.keys() - batching)  # the critical path never batches
-
-
 @pytest.mark.parametrize("value", [-1, 301, 0.5, "soon", True])
 def test_a_batching_window_lambda_would_refuse_is_refused(value):
     from aws_cdk import App, Duration, Stack
@@ -386,50 +364,6 @@ def test_the_reconciler_runs_every_minute_and_saga_timeouts_are_alarmed(synthesi
     assert timeouts["Properties"]["MetricName"] == "ExecutionsTimedOut"
 
 
-@pytest.fixture(scope="module")
-def deployed() -> dict:
-    """The app as a deployment synthesizes it: no test context."""
-    from aws_cdk import App
-
-    from cdk.app import build
-
-    _, stack = build(App(), "Deployed")
-    return Template.from_stack(stack).to_json()
-
-
-def _task_timeouts(template: dict) -> dict[str, tuple[int, int | None]]:
-    """Every Lambda task of both workflows: (TimeoutSeconds, the charge's budget_ms or None)."""
-    found = {}
-    for resource in template["Resources"].values():
-        if resource["Type"] == "AWS::StepFunctions::StateMachine":
-            parts = resource["Properties"]["DefinitionString"]["Fn::Join"][1]
-            definition = json.loads("".join(p if isinstance(p, str) else "TOKEN" for p in parts))
-            for name, state in definition["States"].items():
-                if "TimeoutSeconds" in state and "Payload" in state.get("Parameters", {}):
-                    found[name] = (state["TimeoutSeconds"], state["Parameters"]["Payload"].get("budget_ms"))
-    return found
-
-
-def test_a_deployment_keeps_the_defaults_the_test_stack_changes(synthesized, deployed):
-    """One test over the deployed template (its synthesis is the cost): task timeouts, batching
-    windows, fault injection."""
-    _saga_task_timeout_is_8_s_deployed_and_the_test_stacks_shorter_one(synthesized, deployed)
-    _batching_windows_are_2_s_deployed_and_the_test_stacks_shorter_one(synthesized, deployed)
-    _fault_injection_exists_only_where_the_context_enables_it(synthesized, deployed)
-
-
-def _saga_task_timeout_is_8_s_deployed_and_the_test_stacks_shorter_one(synthesized, deployed):
-    from tests.support.stack_context import SAGA_TASK_TIMEOUT_SECONDS
-
-    ours, theirs = _task_timeouts(synthesized.template_json), _task_timeouts(deployed)
-    assert "ChargePayment" in ours and ours.keys() == theirs.keys()
-    assert {timeout for timeout, _ in theirs.values()} == {8}
-    assert {timeout for timeout, _ in ours.values()} == {SAGA_TASK_TIMEOUT_SECONDS}
-    # the charge begins no capture in the last second before its task times out
-    assert theirs["ChargePayment"][1] == 7000
-    assert ours["ChargePayment"][1] == SAGA_TASK_TIMEOUT_SECONDS * 1000 - 1000
-
-
 def test_a_task_timeout_the_functions_would_outlive_is_refused():
     from aws_cdk import App
 
@@ -437,20 +371,6 @@ def test_a_task_timeout_the_functions_would_outlive_is_refused():
 
     with pytest.raises(ValueError, match="sagaTaskTimeoutSeconds must be 2 to 9 seconds"):
         build(App(context={"orderflow:sagaTaskTimeoutSeconds": 12}), "TooLong")
-
-
-def _fault_injection_exists_only_where_the_context_enables_it(synthesized, deployed):
-    # the test stack enables it: every function reads the document, and may
-    assert synthesized.resources("AWS::SSM::Parameter")
-    for fn in synthesized.resources("AWS::Lambda::Function").values():
-        assert "ORDERFLOW_FAULTS_PARAMETER" in fn["Properties"]["Environment"]["Variables"]
-        # and re-reads it after the test stack's cache time (orderflow:faultsCacheSeconds), not 2 s
-        assert fn["Properties"]["Environment"]["Variables"]["ORDERFLOW_FAULTS_CACHE_SECONDS"] == "0.5"
-    # a deployment's default: no document, no variable, no grant, so no SSM read per call
-    assert "AWS::SSM::Parameter" not in {r["Type"] for r in deployed["Resources"].values()}
-    assert "ORDERFLOW_FAULTS_PARAMETER" not in json.dumps(deployed)
-    assert "ORDERFLOW_FAULTS_CACHE_SECONDS" not in json.dumps(deployed)
-    assert "ssm:GetParameter" not in json.dumps(deployed)
 
 
 def test_rules_feed_queues_with_a_retry_policy_and_a_dlq(synthesized):
