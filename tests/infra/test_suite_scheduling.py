@@ -28,3 +28,26 @@ def test_a_module_kept_whole_is_one_scope_and_other_unit_tests_are_their_own(roo
 def test_every_module_kept_whole_exists(root_conftest: Any) -> None:
     root = Path(__file__).resolve().parents[2]
     assert all((root / module).is_file() for module in root_conftest.MODULES_KEPT_WHOLE)
+
+
+def test_tests_that_stop_the_shared_cloud_run_after_the_rest_of_tests_local() -> None:
+    from types import SimpleNamespace
+
+    from tests.local import conftest as local_conftest
+
+    here = Path(local_conftest.__file__).parent
+
+    def item(path: Path, stops: bool = False) -> Any:
+        marker = object() if stops else None
+        return SimpleNamespace(path=path, name=path.name, get_closest_marker=lambda name, m=marker: m)
+
+    unit = item(here.parent / "unit" / "test_a.py")
+    compare, api, cli = (
+        item(here / "test_compare.py", stops=True),
+        item(here / "test_api.py"),
+        item(here / "test_cli.py"),
+    )
+    e2e = item(here.parent / "e2e" / "test_b.py")
+    items = [unit, api, compare, cli, e2e]
+    local_conftest.pytest_collection_modifyitems(items)
+    assert items == [unit, api, cli, compare, e2e]  # only tests/local's own places are reordered

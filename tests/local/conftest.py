@@ -77,6 +77,19 @@ _MANAGERS: list[CloudManager] = []
 _HERE = Path(__file__).parent
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Runs the tests that stop the shared cloud (`stops_the_shared_cloud`) after every other test
+    of this directory, so that no test has to start it again after them (about 4 s of CPU each)."""
+    ours = [index for index, item in enumerate(items) if _HERE in Path(item.path).parents]
+    if not ours:
+        return
+    block = [items[index] for index in ours]
+    ordered = [i for i in block if not i.get_closest_marker("stops_the_shared_cloud")]
+    ordered += [i for i in block if i.get_closest_marker("stops_the_shared_cloud")]
+    for index, item in zip(ours, ordered, strict=True):
+        items[index] = item
+
+
 @pytest.fixture(scope="session")
 def cloud_manager(assembly_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudManager]:
     previous = os.environ.get(LEAK_CANARY)

@@ -17,6 +17,7 @@ from local import meter
 from ops import compare
 
 ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.stops_the_shared_cloud  # run after the rest of tests/local (conftest.py)
 
 
 @pytest.fixture(scope="module")
