@@ -130,32 +130,42 @@ def defer_batch_task_import() -> None:
     sys.modules[_BATCH_TASK] = stand_in
 
 
+def cache_name_conversion() -> None:
+    """moto's `camelcase_to_underscores`, remembered per name (a pure function of its argument):
+    in moto.core.utils, so every moto module imported from now on gets it, and in each one
+    imported already. Every SQS GetQueueAttributes and SendMessage converts each of the queue's
+    twenty attribute names, and every request its action's name. Installed process-wide and
+    idempotent: the unit tests' `mock_aws` gets it too (tests/conftest.py)."""
+    import sys
+
+    from moto.core import utils
+
+    original = utils.camelcase_to_underscores
+    if getattr(original, "_local_cached", False):
+        return
+    cached = functools.lru_cache(maxsize=4096)(original)
+    cached._local_cached = True  # type: ignore[attr-defined]
+    for name, module in list(sys.modules.items()):
+        if name.startswith("moto") and getattr(module, "camelcase_to_underscores", None) is original:
+            module.camelcase_to_underscores = cached  # type: ignore[attr-defined]
+
+
 def _cheap_names_and_ids() -> None:
     """Two things moto does several times per request, profiled at 4-5 % of the runner's CPU each.
 
     Every request turns its action's name into a method name, and every SQS message sent builds
     all of its queue's attributes, each name converted the same way: `camelcase_to_underscores`
     walks the string character by character each time, for the same few hundred names. Its answer
-    depends only on the name, so it is remembered (in moto's modules loaded by now; any loaded
-    later keep moto's own).
+    depends only on the name, so it is remembered (`cache_name_conversion`).
 
     Every answer carries a 52-character request id, and every SQS message received a 185-letter
     receipt handle: moto draws each character with `random.choice`. The same characters, drawn
     with `choices` from the same seeded generator (so a seeded run stays repeatable): a third of
     the cost.
     """
-    import sys
-
-    from moto.core import utils
     from moto.moto_api._internal.moto_random import HEX_CHARS, MotoRandom
 
-    original = utils.camelcase_to_underscores
-    if not getattr(original, "_local_cached", False):
-        cached = functools.lru_cache(maxsize=4096)(original)
-        cached._local_cached = True  # type: ignore[attr-defined]
-        for name, module in list(sys.modules.items()):
-            if name.startswith("moto") and getattr(module, "camelcase_to_underscores", None) is original:
-                module.camelcase_to_underscores = cached  # type: ignore[attr-defined]
+    cache_name_conversion()
 
     import string
 

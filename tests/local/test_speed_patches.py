@@ -297,6 +297,9 @@ def test_names_are_converted_as_moto_converts_them_and_remembered() -> None:
     converted = responses.camelcase_to_underscores
     assert getattr(converted, "_local_cached", False)
     assert models.camelcase_to_underscores is converted
+    from moto.core import utils
+
+    assert utils.camelcase_to_underscores is converted  # what a moto module imported later gets
     for name in ("PutItem", "TransactWriteItems", "ApproximateNumberOfMessagesNotVisible", "KmsMasterKeyId", "", "A"):
         assert converted(name) == converted.__wrapped__(name)  # type: ignore[attr-defined]
     assert camelcase_to_underscores("GetQueueAttributes") == "get_queue_attributes"
