@@ -264,7 +264,7 @@ def _fits_the_orders_model(body: Any) -> bool:
 
 
 @settings(
-    max_examples=300,
+    max_examples=100,  # 26 of them are steered into a valid order (68 of 300): one is enough to fail
     derandomize=True,
     deadline=None,
     database=None,
