@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aws_cdk import App
-from aws_cdk.assertions import Template
 
 from cdk.app import build, stack_name
 
@@ -15,16 +17,39 @@ from cdk.app import build, stack_name
 PHYSICAL_NAMES = ("Name", "TableName", "QueueName", "TopicName", "FunctionName", "DashboardName", "StateMachineName")
 
 
+ROOT = Path(__file__).resolve().parents[2]
+
+
 @pytest.fixture(scope="module")
 def stages() -> dict[str, dict[str, Any]]:
-    """dev and prod as `cdk synth -c stage=...` builds them (cdk.json's stage settings included)."""
-    with open("cdk.json") as file:
-        cdk_json = json.load(file)["context"]
+    """dev and prod as `cdk synth -c stage=...` builds them (cdk.json's stage settings included).
+
+    Each is a cloud assembly under `.local/`, kept between runs like the test stack's
+    (tests/conftest.py) and synthesized again only when what `cdk watch` would react to, the
+    context, the CDK version or this fixture has changed (local.synth_cache)."""
+    from local import synth_cache
+
+    config = json.loads((ROOT / "cdk.json").read_text())
     templates = {}
     for stage in ("dev", "prod"):
-        app = App(context={**cdk_json, "stage": stage, "orderflow:alarmEmail": f"ops-{stage}@example.com"})
-        _, stack = build(app, stack_name(app))
-        templates[stage] = Template.from_stack(stack).to_json()
+        context = {**config["context"], "stage": stage, "orderflow:alarmEmail": f"ops-{stage}@example.com"}
+        outdir = ROOT / ".local" / f"stage-{stage}.out"
+        this_module = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+        digest = synth_cache.fingerprint(ROOT, config, [f"{__name__}::stages", this_module], context)
+
+        def synthesize(outdir: Path = outdir, context: dict[str, Any] = context) -> None:
+            shutil.rmtree(outdir, ignore_errors=True)
+            app = App(outdir=str(outdir), context=context)
+            build(app, stack_name(app))
+            app.synth()
+
+        synth_cache.synthesize_once(outdir, digest, synthesize)
+        [template] = [
+            artifact["properties"]["templateFile"]
+            for artifact in json.loads((outdir / "manifest.json").read_text())["artifacts"].values()
+            if artifact["type"] == "aws:cloudformation:stack"
+        ]
+        templates[stage] = json.loads((outdir / template).read_text())
     return templates
 
 

@@ -35,17 +35,38 @@ def handler(event, context):
 """
 
 
+THROWAWAY_ASSEMBLY = Path(__file__).resolve().parents[2] / ".local" / "throwaway-test.out"
+
+
 @pytest.fixture(scope="module")
 def throwaway_assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Synthesized like the runner's test stack (tests/local/conftest.py): kept in `.local/` and
+    synthesized again only when this module or the CDK version changes."""
+    import shutil
+
+    from local import synth_cache
+
+    root = THROWAWAY_ASSEMBLY.parents[1]
+    inputs = {"watch": {"include": ["tests/local/test_throwaway.py"]}}
+    digest = synth_cache.fingerprint(root, inputs, ["tests/local/test_throwaway.py::throwaway_assembly"], {})
+
+    def synthesize() -> None:
+        shutil.rmtree(THROWAWAY_ASSEMBLY, ignore_errors=True)
+        _synthesize(THROWAWAY_ASSEMBLY, tmp_path_factory.mktemp("throwaway-code"))
+
+    synth_cache.synthesize_once(THROWAWAY_ASSEMBLY, digest, synthesize)
+    return THROWAWAY_ASSEMBLY
+
+
+def _synthesize(outdir: Path, code: Path) -> None:
     import aws_cdk as cdk
     from aws_cdk import aws_apigateway as apigw
     from aws_cdk import aws_lambda as lambda_
     from aws_cdk import aws_lambda_event_sources as sources
     from aws_cdk import aws_sqs as sqs
 
-    code = tmp_path_factory.mktemp("throwaway-code")
     (code / "throwaway.py").write_text(textwrap.dedent(HANDLER))
-    app = cdk.App(outdir=str(tmp_path_factory.mktemp("throwaway.out")))
+    app = cdk.App(outdir=str(outdir))
     stack = cdk.Stack(app, "Throwaway")
     function = lambda_.Function(
         stack,
@@ -84,7 +105,7 @@ def throwaway_assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
             '"details": "$context.error.validationErrorString", "request": "$context.requestId"}'
         },
     )
-    return Path(app.synth().directory)
+    app.synth()
 
 
 def run_throwaway(assembly: Path, work_dir: Path) -> None:
