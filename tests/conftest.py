@@ -15,13 +15,13 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from local.patches.answers import cache_response_keys
-from local.patches.speed import cache_name_conversion
+from local.patches.names import cache_name_conversion
 from tests.support.stack_context import CONTEXT
 
 # moto's response serializer, with the keys it tries per output member kept (byte-identical
 # answers: tests/local/test_speed_patches.py); the local cloud installs the same patch.
 cache_response_keys()
-cache_name_conversion()  # moto's name conversion remembered per name (local/patches/speed.py)
+cache_name_conversion()  # moto's name conversion remembered per name (local/patches/names.py)
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "1")
 os.environ.setdefault("JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION", "1")
